@@ -1,0 +1,33 @@
+"""The asyncpg pool, with the codecs every connection needs."""
+
+import json
+from typing import TypeAlias
+
+import asyncpg
+from asyncpg import Connection, Pool, Record
+from asyncpg.pool import PoolConnectionProxy
+
+# What db/ functions take: a plain connection or one borrowed from the pool.
+Conn: TypeAlias = "Connection[Record] | PoolConnectionProxy[Record]"
+
+
+async def _init_connection(conn: Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(dsn: str) -> Connection:
+    """One connection with the pool's codecs, for commands that need no pool."""
+    conn = await asyncpg.connect(dsn)
+    await _init_connection(conn)
+    return conn

@@ -1,0 +1,41 @@
+"""API tokens, stored as hashes."""
+
+from uuid import UUID
+
+from asyncpg import Record
+
+from db.pool import Conn
+
+INSERT_TOKEN = """
+INSERT INTO api_tokens (tenant_id, name, scope, token_hash) VALUES ($1, $2, $3, $4)
+RETURNING id
+"""
+FIND_ACTIVE_TOKEN = """
+SELECT id, tenant_id, name, scope FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL
+"""
+REVOKE_TOKEN = """
+UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id
+"""
+LIST_TOKENS = """
+SELECT id, name, scope, created_at, revoked_at FROM api_tokens WHERE tenant_id = $1
+ORDER BY created_at, id
+"""
+
+
+async def insert_token(
+    conn: Conn, tenant_id: UUID, name: str, scope: str, token_hash: bytes
+) -> UUID:
+    token_id: UUID = await conn.fetchval(INSERT_TOKEN, tenant_id, name, scope, token_hash)
+    return token_id
+
+
+async def find_active_token(conn: Conn, token_hash: bytes) -> Record | None:
+    return await conn.fetchrow(FIND_ACTIVE_TOKEN, token_hash)
+
+
+async def revoke_token(conn: Conn, token_id: UUID) -> bool:
+    return await conn.fetchval(REVOKE_TOKEN, token_id) is not None
+
+
+async def list_tokens(conn: Conn, tenant_id: UUID) -> list[Record]:
+    return await conn.fetch(LIST_TOKENS, tenant_id)

@@ -1,0 +1,269 @@
+"""Users and their roles."""
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from asyncpg import Record
+
+from db.pool import Conn
+
+# What a user row reads as everywhere: the password hash never leaves the database.
+USER_COLUMNS = """
+id, tenant_id, username, email, first_name, last_name, language, time_zone, office_phone,
+mobile_phone, location, external_id, status, attributes, password_hash IS NOT NULL AS has_password,
+password_changed_at, welcome_email_sent_at, created_at, updated_at, disabled_at
+"""
+
+# The columns an administrator may write, and the only names ever put into SQL text here.
+EDITABLE_COLUMNS = frozenset(
+    {
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "language",
+        "time_zone",
+        "office_phone",
+        "mobile_phone",
+        "location",
+        "external_id",
+        "attributes",
+    }
+)
+
+# Sort keys of the users connection; each has a (tenant_id, key, id) index.
+ORDER_KEYS = {
+    "USERNAME": "lower(username)",
+    "EMAIL": "lower(email)",
+    "FIRST_NAME": "lower(first_name)",
+    "LAST_NAME": "lower(last_name)",
+    "CREATED_AT": "created_at",
+    "UPDATED_AT": "updated_at",
+}
+
+# Which field a unique index guards, for the error a user sees.
+_UNIQUE_FIELDS = {
+    "users_tenant_username_key": "username",
+    "users_tenant_email_key": "email",
+    "users_tenant_external_id_key": "external_id",
+}
+
+
+class UniqueConflict(Exception):
+    """Another user of the tenant already has this username, e-mail or external id."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+GET_USERS = f"SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
+GET_USERS_FOR_UPDATE = f"{GET_USERS} ORDER BY id FOR UPDATE"
+GET_USER_BY_USERNAME = (
+    f"SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND lower(username) = lower($2)"
+)
+GET_USER_BY_EMAIL = (
+    f"SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND lower(email) = lower($2)"
+)
+COUNT_USERS = "SELECT count(*) FROM users WHERE tenant_id = $1"
+DISABLE_USERS = """
+UPDATE users SET status = 'DISABLED', disabled_at = now(), updated_at = now()
+WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'ACTIVE'
+RETURNING id
+"""
+ENABLE_USERS = """
+UPDATE users SET status = 'ACTIVE', disabled_at = NULL, updated_at = now()
+WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'DISABLED'
+RETURNING id
+"""
+# The roles are read in the same statement, from the snapshot before the cascade removes them:
+# the deletion event keeps which platforms the user was on, and nothing else.
+DELETE_DISABLED_USERS = """
+WITH gone AS (
+    DELETE FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'DISABLED'
+    RETURNING id
+)
+SELECT gone.id,
+       coalesce(array_agg(DISTINCT r.platform_id) FILTER (WHERE r.platform_id IS NOT NULL), '{}')
+           AS platform_ids
+FROM gone LEFT JOIN user_roles r ON r.user_id = gone.id
+GROUP BY gone.id
+"""
+SET_PASSWORD_HASH = f"""
+UPDATE users SET password_hash = $3, password_changed_at = now(), updated_at = now()
+WHERE tenant_id = $1 AND id = $2
+RETURNING {USER_COLUMNS}
+"""
+GET_ROLES = """
+SELECT user_id, platform_id, role, granted_at FROM user_roles
+WHERE user_id = ANY($1::uuid[])
+ORDER BY user_id, platform_id, role
+"""
+REPLACE_ROLES = """
+WITH wanted AS (
+    SELECT DISTINCT * FROM unnest($2::uuid[], $3::text[]) AS w(platform_id, role)
+), removed AS (
+    DELETE FROM user_roles r
+    WHERE r.user_id = $1 AND NOT EXISTS (
+        SELECT 1 FROM wanted w WHERE w.platform_id = r.platform_id AND w.role = r.role
+    )
+    RETURNING platform_id, role
+), added AS (
+    INSERT INTO user_roles (user_id, platform_id, role)
+    SELECT $1, platform_id, role FROM wanted
+    ON CONFLICT DO NOTHING
+    RETURNING platform_id, role
+)
+SELECT true AS added, platform_id, role FROM added
+UNION ALL
+SELECT false, platform_id, role FROM removed
+"""
+ADD_ROLES = """
+INSERT INTO user_roles (user_id, platform_id, role)
+SELECT $1, * FROM unnest($2::uuid[], $3::text[])
+ON CONFLICT DO NOTHING
+"""
+
+
+def _unique_conflict(error: asyncpg.UniqueViolationError) -> UniqueConflict:
+    return UniqueConflict(_UNIQUE_FIELDS.get(error.constraint_name or "", "username"))
+
+
+def _checked_columns(fields: Mapping[str, Any]) -> list[str]:
+    columns = list(fields)
+    unknown = set(columns) - EDITABLE_COLUMNS
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    return columns
+
+
+async def get_users(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> list[Record]:
+    return await conn.fetch(GET_USERS, tenant_id, ids)
+
+
+async def lock_users(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> list[Record]:
+    """The tenant's users among `ids`, locked until the transaction ends (in id order, so that
+    two bulk changes over overlapping selections cannot deadlock)."""
+    return await conn.fetch(GET_USERS_FOR_UPDATE, tenant_id, ids)
+
+
+async def get_user_by_username(conn: Conn, tenant_id: UUID, username: str) -> Record | None:
+    return await conn.fetchrow(GET_USER_BY_USERNAME, tenant_id, username)
+
+
+async def get_user_by_email(conn: Conn, tenant_id: UUID, email: str) -> Record | None:
+    return await conn.fetchrow(GET_USER_BY_EMAIL, tenant_id, email)
+
+
+async def count_users(conn: Conn, tenant_id: UUID) -> int:
+    count: int = await conn.fetchval(COUNT_USERS, tenant_id)
+    return count
+
+
+async def list_users(
+    conn: Conn,
+    tenant_id: UUID,
+    *,
+    order: str,
+    descending: bool,
+    after: tuple[Any, UUID] | None,
+    limit: int,
+) -> list[Record]:
+    """A page of users in (sort key, id) order, starting after the key `after`; each row carries
+    its `sort_key`, from which the caller builds cursors."""
+    key = ORDER_KEYS[order]
+    direction, compare = ("DESC", "<") if descending else ("ASC", ">")
+    params: list[Any] = [tenant_id]
+    where = "tenant_id = $1"
+    if after is not None:
+        params.extend(after)
+        where += f" AND ({key}, id) {compare} ($2, $3)"
+    params.append(limit)
+    sql = (
+        f"SELECT {USER_COLUMNS}, {key} AS sort_key FROM users WHERE {where}"
+        f" ORDER BY {key} {direction}, id {direction} LIMIT ${len(params)}"
+    )
+    return await conn.fetch(sql, *params)
+
+
+async def insert_user(
+    conn: Conn, tenant_id: UUID, fields: Mapping[str, Any], password_hash: str | None
+) -> Record:
+    columns = _checked_columns(fields)
+    values = [fields[c] for c in columns]
+    if password_hash is not None:
+        columns += ["password_hash", "password_changed_at"]
+        values += [password_hash, datetime.now().astimezone()]
+    placeholders = ", ".join(f"${i}" for i in range(2, len(values) + 2))
+    sql = (
+        f"INSERT INTO users (tenant_id, {', '.join(columns)}) VALUES ($1, {placeholders})"
+        f" RETURNING {USER_COLUMNS}"
+    )
+    try:
+        row = await conn.fetchrow(sql, tenant_id, *values)
+    except asyncpg.UniqueViolationError as e:
+        raise _unique_conflict(e) from e
+    assert row is not None
+    return row
+
+
+async def update_user(
+    conn: Conn, tenant_id: UUID, user_id: UUID, changes: Mapping[str, Any]
+) -> Record | None:
+    columns = _checked_columns(changes)
+    assignments = [f"{c} = ${i}" for i, c in enumerate(columns, start=3)]
+    assignments.append("updated_at = now()")
+    sql = (
+        f"UPDATE users SET {', '.join(assignments)}"
+        f" WHERE tenant_id = $1 AND id = $2 RETURNING {USER_COLUMNS}"
+    )
+    try:
+        return await conn.fetchrow(sql, tenant_id, user_id, *(changes[c] for c in columns))
+    except asyncpg.UniqueViolationError as e:
+        raise _unique_conflict(e) from e
+
+
+async def disable_users(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> list[UUID]:
+    """Disables the active ones among `ids`; returns those it changed."""
+    return [r["id"] for r in await conn.fetch(DISABLE_USERS, tenant_id, ids)]
+
+
+async def enable_users(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> list[UUID]:
+    """Enables the disabled ones among `ids`; returns those it changed."""
+    return [r["id"] for r in await conn.fetch(ENABLE_USERS, tenant_id, ids)]
+
+
+async def delete_disabled_users(
+    conn: Conn, tenant_id: UUID, ids: Sequence[UUID]
+) -> dict[UUID, list[UUID]]:
+    """Deletes the disabled ones among `ids`, roles included; returns, for each deleted user,
+    the platforms it had roles on."""
+    rows = await conn.fetch(DELETE_DISABLED_USERS, tenant_id, ids)
+    return {r["id"]: list(r["platform_ids"]) for r in rows}
+
+
+async def set_password_hash(
+    conn: Conn, tenant_id: UUID, user_id: UUID, password_hash: str
+) -> Record | None:
+    return await conn.fetchrow(SET_PASSWORD_HASH, tenant_id, user_id, password_hash)
+
+
+async def get_roles(conn: Conn, user_ids: Sequence[UUID]) -> list[Record]:
+    return await conn.fetch(GET_ROLES, user_ids)
+
+
+async def add_roles(conn: Conn, user_id: UUID, roles: Sequence[tuple[UUID, str]]) -> None:
+    await conn.execute(ADD_ROLES, user_id, [p for p, _ in roles], [r for _, r in roles])
+
+
+async def replace_roles(
+    conn: Conn, user_id: UUID, roles: Sequence[tuple[UUID, str]]
+) -> tuple[list[tuple[UUID, str]], list[tuple[UUID, str]]]:
+    """Makes `roles` the user's roles; returns (added, removed) as (platform id, role) pairs."""
+    rows = await conn.fetch(REPLACE_ROLES, user_id, [p for p, _ in roles], [r for _, r in roles])
+    added = [(r["platform_id"], r["role"]) for r in rows if r["added"]]
+    removed = [(r["platform_id"], r["role"]) for r in rows if not r["added"]]
+    return added, removed

@@ -1,0 +1,1 @@
+"""The Query and Mutation roots: what each operation does — validation, rules, transactions."""

@@ -1,0 +1,73 @@
+"""The audit log: `auditEvents`, and who counts as the actor of a change."""
+
+import strawberry
+from strawberry import relay
+
+from db import events
+from db.events import Actor
+from resolvers.ids import decode_id, encode_id
+from resolvers.pagination import decode_cursor, encode_cursor, page_request
+from resolvers.permissions import IsAuthenticated
+from schema.audit import AuditEvent, AuditEventConnection, AuditEventEdge
+from schema.context import Context
+from schema.node import NO_SUCH_ID
+
+
+def actor_of(context: Context) -> Actor:
+    caller = context.caller
+    return Actor(token_id=caller.token_id, name=caller.token_name)
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Administrative actions, newest first; `userId` narrows to one user's.",
+    )
+    async def audit_events(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        user_id: strawberry.ID | None = None,
+    ) -> AuditEventConnection:
+        page = page_request(first, after, None, None)
+        before_id = decode_cursor(page.cursor, "events")["i"] if page.cursor else None
+        target = None
+        if user_id is not None:
+            target = decode_id(user_id, "User") or NO_SUCH_ID
+        async with info.context.pool.acquire() as conn:
+            rows = await events.list_events(
+                conn,
+                info.context.tenant_id,
+                before_id=before_id,
+                target_id=target,
+                limit=page.size + 1,
+            )
+        has_next = len(rows) > page.size
+        edges = [
+            AuditEventEdge(
+                cursor=encode_cursor({"k": "events", "i": r["id"]}),
+                node=AuditEvent(
+                    id=strawberry.ID(str(r["id"])),
+                    action=r["action"],
+                    actor=r["actor"],
+                    target_type=r["target_type"],
+                    target_id=strawberry.ID(encode_id(r["target_type"], r["target_id"]))
+                    if r["target_id"]
+                    else None,
+                    data=r["data"],
+                    created_at=r["created_at"],
+                ),
+            )
+            for r in rows[: page.size]
+        ]
+        return AuditEventConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )

@@ -1,0 +1,58 @@
+"""Relay paging arguments and opaque keyset cursors."""
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from resolvers.errors import BadRequest
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    size: int
+    backward: bool
+    cursor: str | None
+
+
+def page_request(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> PageRequest:
+    if first is not None and last is not None:
+        raise BadRequest("Pass `first` or `last`, not both.", "INVALID_PAGINATION")
+    if (first is not None and before is not None) or (last is not None and after is not None):
+        raise BadRequest(
+            "Page forward with `first` and `after`, backward with `last` and `before`.",
+            "INVALID_PAGINATION",
+        )
+    if after is not None and before is not None:
+        raise BadRequest("Pass `after` or `before`, not both.", "INVALID_PAGINATION")
+    size = first if first is not None else last
+    if size is None:
+        size = DEFAULT_PAGE_SIZE
+    if not 0 <= size <= MAX_PAGE_SIZE:
+        raise BadRequest(
+            f"`first` and `last` must be between 0 and {MAX_PAGE_SIZE}.", "INVALID_PAGINATION"
+        )
+    backward = last is not None or before is not None
+    return PageRequest(size=size, backward=backward, cursor=before if backward else after)
+
+
+def encode_cursor(payload: dict[str, Any]) -> str:
+    raw = json.dumps(payload, separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kind: str) -> dict[str, Any]:
+    """The payload of a cursor made by encode_cursor for `kind`, or a BadRequest."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict) or payload.get("k") != kind:
+        raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR")
+    return payload

@@ -1,0 +1,282 @@
+"""Platforms: the `platforms` query and the mutations that register external apps."""
+
+import base64
+import re
+import secrets
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import strawberry
+
+from db import events, platforms
+from resolvers.audit import actor_of
+from resolvers.ids import decode_id
+from resolvers.permissions import CanMutate, IsAuthenticated
+from resolvers.validation import camel
+from schema.context import Context
+from schema.errors import UserError
+from schema.platform import (
+    CreatePlatformInput,
+    DeletePlatformPayload,
+    Platform,
+    PlatformKind,
+    PlatformPayload,
+    UpdatePlatformInput,
+)
+
+Info = strawberry.Info[Context, None]
+
+NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+ROLE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+
+
+def new_webhook_secret() -> str:
+    # Standard Webhooks: "whsec_" and the base64 of the key (24 to 64 bytes).
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _names(
+    values: Sequence[str], pattern: re.Pattern[str], path: list[str], what: str
+) -> tuple[list[str], list[UserError]]:
+    cleaned: list[str] = []
+    errors: list[UserError] = []
+    for i, value in enumerate(values):
+        name = value.strip().lower()
+        if not pattern.fullmatch(name):
+            errors.append(
+                UserError(
+                    field=[*path, str(i)],
+                    message=f"{value!r} is not a valid {what}: lower-case letters, digits, "
+                    "'-' and '_', up to 63 characters.",
+                    code="INVALID_NAME",
+                )
+            )
+        elif name not in cleaned:
+            cleaned.append(name)
+    return cleaned, errors
+
+
+def _check(
+    *, key: str, name: str, aliases: Sequence[str], roles: Sequence[str], webhook_url: str | None
+) -> tuple[dict[str, Any], list[UserError]]:
+    errors: list[UserError] = []
+    keys, key_errors = _names([key], NAME_RE, ["input", "key"], "key")
+    errors += [
+        UserError(field=["input", "key"], message=e.message, code=e.code) for e in key_errors
+    ]
+    clean_aliases, alias_errors = _names(aliases, NAME_RE, ["input", "aliases"], "alias")
+    clean_roles, role_errors = _names(roles, ROLE_RE, ["input", "roles"], "role")
+    errors += alias_errors + role_errors
+    if not clean_roles and not role_errors:
+        errors.append(
+            UserError(
+                field=["input", "roles"],
+                message="A platform needs at least one role.",
+                code="REQUIRED",
+            )
+        )
+    if not name.strip() or len(name.strip()) > 100:
+        errors.append(
+            UserError(
+                field=["input", "name"], message="A name of 1 to 100 characters.", code="REQUIRED"
+            )
+        )
+    url = (webhook_url or "").strip() or None
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+            errors.append(
+                UserError(
+                    field=["input", "webhookUrl"],
+                    message=f"{url!r} is not an http(s) URL.",
+                    code="INVALID_URL",
+                )
+            )
+    clean_key = keys[0] if keys else key
+    return {
+        "key": clean_key,
+        "aliases": [a for a in clean_aliases if a != clean_key],
+        "name": name.strip(),
+        "roles": clean_roles,
+        "webhook_url": url,
+    }, errors
+
+
+def _clash(taken: Sequence[Any], wanted: Sequence[str]) -> UserError:
+    names = sorted({n for p in taken for n in (p["key"], *p["aliases"])} & set(wanted))
+    return UserError(
+        field=["input"],
+        message=f"Another platform already answers to {', '.join(map(repr, names))}.",
+        code="PLATFORM_NAME_TAKEN",
+    )
+
+
+@strawberry.type
+class PlatformQuery:
+    @strawberry.field(permission_classes=[IsAuthenticated])
+    async def platforms(self, info: Info) -> list[Platform]:
+        async with info.context.pool.acquire() as conn:
+            rows = await platforms.list_platforms(conn, info.context.tenant_id)
+        return [Platform.from_row(r) for r in rows]
+
+
+@strawberry.type
+class PlatformMutation:
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Registers an external app. With a webhook URL, the payload carries the "
+        "signing secret, once.",
+    )
+    async def create_platform(self, info: Info, input: CreatePlatformInput) -> PlatformPayload:
+        ctx = info.context
+        values, errors = _check(
+            key=input.key,
+            name=input.name,
+            aliases=input.aliases or [],
+            roles=input.roles,
+            webhook_url=input.webhook_url,
+        )
+        if errors:
+            return PlatformPayload(platform=None, user_errors=errors)
+        secret = new_webhook_secret() if values["webhook_url"] else None
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await platforms.lock_tenant_platforms(conn, ctx.tenant_id)
+            wanted = [values["key"], *values["aliases"]]
+            taken = await platforms.find_platforms_by_names(conn, ctx.tenant_id, wanted)
+            if taken:
+                return PlatformPayload(platform=None, user_errors=[_clash(taken, wanted)])
+            row = await platforms.insert_platform(
+                conn,
+                ctx.tenant_id,
+                kind=PlatformKind.EXTERNAL_APP.value,
+                webhook_secret=secret,
+                **values,
+            )
+            await events.record_events(
+                conn,
+                ctx.tenant_id,
+                actor_of(ctx),
+                "platform.created",
+                "Platform",
+                [(row["id"], {"key": row["key"]})],
+            )
+        return PlatformPayload(platform=Platform.from_row(row), webhook_secret=secret)
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Changes a platform. A role some user holds cannot be removed.",
+    )
+    async def update_platform(
+        self, info: Info, id: strawberry.ID, input: UpdatePlatformInput
+    ) -> PlatformPayload:
+        ctx = info.context
+        platform_id = decode_id(id, "Platform")
+        not_found = PlatformPayload(
+            platform=None,
+            user_errors=[UserError(field=["id"], message="No such platform.", code="NOT_FOUND")],
+        )
+        if platform_id is None:
+            return not_found
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await platforms.lock_tenant_platforms(conn, ctx.tenant_id)
+            found = await platforms.get_platforms(conn, ctx.tenant_id, [platform_id])
+            if not found:
+                return not_found
+            current = found[0]
+            values, errors = _check(
+                key=input.key if input.key is not None else current["key"],
+                name=input.name if input.name is not None else current["name"],
+                aliases=input.aliases if input.aliases is not None else current["aliases"],
+                roles=input.roles if input.roles is not None else current["roles"],
+                webhook_url=current["webhook_url"]
+                if input.webhook_url is strawberry.UNSET
+                else input.webhook_url,
+            )
+            if errors:
+                return PlatformPayload(platform=None, user_errors=errors)
+            wanted = [values["key"], *values["aliases"]]
+            taken = await platforms.find_platforms_by_names(
+                conn, ctx.tenant_id, wanted, excluding=platform_id
+            )
+            if taken:
+                return PlatformPayload(platform=None, user_errors=[_clash(taken, wanted)])
+            dropped = sorted(set(current["roles"]) - set(values["roles"]))
+            in_use = await platforms.roles_in_use(conn, platform_id, dropped)
+            if in_use:
+                return PlatformPayload(
+                    platform=None,
+                    user_errors=[
+                        UserError(
+                            field=["input", "roles"],
+                            message=f"Users still hold {', '.join(map(repr, in_use))}: "
+                            "change their roles first.",
+                            code="ROLE_IN_USE",
+                        )
+                    ],
+                )
+            secret = current["webhook_secret"]
+            new_secret = None
+            if values["webhook_url"] and not secret:
+                secret = new_secret = new_webhook_secret()
+            row = await platforms.update_platform(
+                conn, ctx.tenant_id, platform_id, webhook_secret=secret, **values
+            )
+            assert row is not None
+            changed = sorted(camel(k) for k in values if current[k] != row[k])
+            if changed:
+                await events.record_events(
+                    conn,
+                    ctx.tenant_id,
+                    actor_of(ctx),
+                    "platform.updated",
+                    "Platform",
+                    [(platform_id, {"changed": changed})],
+                )
+        return PlatformPayload(platform=Platform.from_row(row), webhook_secret=new_secret)
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Deletes an external app and every role on it. LearningCloud and "
+        "ContentCloud cannot be deleted.",
+    )
+    async def delete_platform(self, info: Info, id: strawberry.ID) -> DeletePlatformPayload:
+        ctx = info.context
+        platform_id = decode_id(id, "Platform")
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await platforms.lock_tenant_platforms(conn, ctx.tenant_id)
+            found = (
+                await platforms.get_platforms(conn, ctx.tenant_id, [platform_id])
+                if platform_id
+                else []
+            )
+            if not found or platform_id is None:
+                return DeletePlatformPayload(
+                    deleted_id=None,
+                    user_errors=[
+                        UserError(field=["id"], message="No such platform.", code="NOT_FOUND")
+                    ],
+                )
+            if found[0]["kind"] != PlatformKind.EXTERNAL_APP.value:
+                return DeletePlatformPayload(
+                    deleted_id=None,
+                    user_errors=[
+                        UserError(
+                            field=["id"],
+                            message=f"{found[0]['name']} is part of the learning cloud and "
+                            "cannot be deleted.",
+                            code="PLATFORM_BUILT_IN",
+                        )
+                    ],
+                )
+            holders = await platforms.count_users_with_roles(conn, platform_id)
+            await platforms.delete_platform(conn, ctx.tenant_id, platform_id)
+            await events.record_events(
+                conn,
+                ctx.tenant_id,
+                actor_of(ctx),
+                "platform.deleted",
+                "Platform",
+                [(platform_id, {"key": found[0]["key"], "usersWithRoles": holders})],
+            )
+        return DeletePlatformPayload(deleted_id=id)

@@ -1,0 +1,432 @@
+"""Users: the `user` and `users` queries and every mutation on users."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from strawberry import relay
+
+from db import events, platforms, tenants, users
+from db.users import UniqueConflict
+from jobs.passwords import check_password, hash_password
+from resolvers.audit import actor_of
+from resolvers.errors import BadRequest
+from resolvers.ids import decode_id
+from resolvers.pagination import decode_cursor, encode_cursor, page_request
+from resolvers.permissions import CanMutate, IsAuthenticated
+from resolvers.validation import camel, check_user_fields, resolve_roles
+from schema.context import Context
+from schema.errors import UserError
+from schema.pagination import OrderDirection
+from schema.user import (
+    CreateUserInput,
+    DeleteUsersPayload,
+    UpdateUserInput,
+    User,
+    UserConnection,
+    UserOrder,
+    UserOrderField,
+    UserPayload,
+    UsersPayload,
+)
+
+Info = strawberry.Info[Context, None]
+
+PROFILE_FIELDS = (
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "language",
+    "time_zone",
+    "office_phone",
+    "mobile_phone",
+    "location",
+    "external_id",
+    "attributes",
+)
+_TIME_ORDERS = {UserOrderField.CREATED_AT, UserOrderField.UPDATED_AT}
+
+
+def _not_found(path: list[str]) -> UserError:
+    return UserError(field=path, message="No such user.", code="NOT_FOUND")
+
+
+def _taken(conflict: UniqueConflict) -> UserError:
+    name = camel(conflict.field)
+    return UserError(
+        field=["input", name],
+        message=f"Another user already has this {name}.",
+        code=f"{conflict.field.upper()}_TAKEN",
+    )
+
+
+def _role_data(roles: Sequence[tuple[UUID, str]]) -> list[dict[str, str]]:
+    return [{"platform": str(p), "role": r} for p, r in roles]
+
+
+def _sort_value(order: UserOrderField, value: Any) -> Any:
+    if order in _TIME_ORDERS:
+        return datetime.fromisoformat(value)
+    if not isinstance(value, str):
+        raise ValueError(value)
+    return value
+
+
+@strawberry.type
+class UserQuery:
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="One user, by exactly one of id, username or e-mail (case-insensitive).",
+    )
+    async def user(
+        self,
+        info: Info,
+        id: strawberry.ID | None = None,
+        username: str | None = None,
+        email: str | None = None,
+    ) -> User | None:
+        given = [a for a in (id, username, email) if a is not None]
+        if len(given) != 1:
+            raise BadRequest("Pass exactly one of id, username or email.", "INVALID_ARGUMENTS")
+        ctx = info.context
+        if id is not None:
+            user_id = decode_id(id, "User")
+            row = await ctx.loaders.users.load(user_id) if user_id else None
+        else:
+            async with ctx.pool.acquire() as conn:
+                if username is not None:
+                    row = await users.get_user_by_username(conn, ctx.tenant_id, username.strip())
+                else:
+                    assert email is not None
+                    row = await users.get_user_by_email(conn, ctx.tenant_id, email.strip())
+        return User.from_row(row) if row else None
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="The organisation's users, keyset-paged (at most 100 a page), sorted by "
+        "`orderBy` (username by default) with ties broken by id.",
+    )
+    async def users(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order_by: UserOrder | None = None,
+    ) -> UserConnection:
+        ctx = info.context
+        page = page_request(first, after, last, before)
+        order = order_by.field if order_by else UserOrderField.USERNAME
+        descending = bool(order_by and order_by.direction == OrderDirection.DESC)
+        position = None
+        if page.cursor is not None:
+            payload = decode_cursor(page.cursor, "users")
+            if payload.get("o") != order.value or payload.get("d") != descending:
+                raise BadRequest(
+                    "This cursor belongs to another order; start again without it.",
+                    "INVALID_CURSOR",
+                )
+            try:
+                position = (_sort_value(order, payload["v"]), UUID(payload["i"]))
+            except (KeyError, ValueError, TypeError) as e:
+                raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR") from e
+        async with ctx.pool.acquire() as conn:
+            rows = await users.list_users(
+                conn,
+                ctx.tenant_id,
+                order=order.value,
+                # Paging backward reads the same order reversed, then turns the page round.
+                descending=descending != page.backward,
+                after=position,
+                limit=page.size + 1,
+            )
+        more = len(rows) > page.size
+        rows = rows[: page.size]
+        if page.backward:
+            rows.reverse()
+        edges = [
+            relay.Edge(
+                cursor=encode_cursor(
+                    {
+                        "k": "users",
+                        "o": order.value,
+                        "d": descending,
+                        "v": r["sort_key"],
+                        "i": r["id"],
+                    }
+                ),
+                node=User.from_row(r),
+            )
+            for r in rows
+        ]
+
+        async def count() -> int:
+            async with ctx.pool.acquire() as conn:
+                return await users.count_users(conn, ctx.tenant_id)
+
+        return UserConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=page.cursor is not None if page.backward else more,
+                has_previous_page=more if page.backward else page.cursor is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            count=count,
+        )
+
+
+def _decode_user_ids(ids: Sequence[str]) -> tuple[list[UUID], list[UserError]]:
+    decoded: list[UUID] = []
+    errors: list[UserError] = []
+    for i, global_id in enumerate(ids):
+        user_id = decode_id(global_id, "User")
+        if user_id is None:
+            errors.append(_not_found(["ids", str(i)]))
+        elif user_id not in decoded:
+            decoded.append(user_id)
+    return decoded, errors
+
+
+async def _password_problem(
+    ctx: Context, password: str, username: str, email: str, path: list[str]
+) -> UserError | None:
+    async with ctx.pool.acquire() as conn:
+        tenant = await tenants.get_tenant(conn, ctx.tenant_id)
+    assert tenant is not None
+    violation = check_password(
+        password, min_length=tenant["min_password_length"], username=username, email=email
+    )
+    if violation is None:
+        return None
+    return UserError(field=path, message=violation.message, code=violation.code)
+
+
+@strawberry.type
+class UserMutation:
+    @strawberry.mutation(permission_classes=[CanMutate])
+    async def create_user(self, info: Info, input: CreateUserInput) -> UserPayload:
+        ctx = info.context
+        fields, errors = check_user_fields({name: getattr(input, name) for name in PROFILE_FIELDS})
+        async with ctx.pool.acquire() as conn:
+            tenant_platforms = await platforms.list_platforms(conn, ctx.tenant_id)
+        roles, role_errors = resolve_roles(input.roles or [], tenant_platforms)
+        errors += role_errors
+        if input.password is not None and not errors:
+            problem = await _password_problem(
+                ctx, input.password, fields["username"], fields["email"], ["input", "password"]
+            )
+            if problem:
+                errors.append(problem)
+        if errors:
+            return UserPayload(user=None, user_errors=errors)
+        password_hash = None
+        if input.password is not None:
+            password_hash = await hash_password(ctx.executor, input.password)
+        try:
+            async with ctx.pool.acquire() as conn, conn.transaction():
+                row = await users.insert_user(conn, ctx.tenant_id, fields, password_hash)
+                await users.add_roles(conn, row["id"], roles)
+                data: dict[str, Any] = {
+                    "fields": sorted(camel(f) for f in fields if fields[f] is not None),
+                    "roles": _role_data(roles),
+                    "passwordSet": password_hash is not None,
+                }
+                await events.record_events(
+                    conn, ctx.tenant_id, actor_of(ctx), "user.created", "User", [(row["id"], data)]
+                )
+                if input.send_welcome_email:
+                    # Recorded for the welcome e-mail job, which reads these requests.
+                    await events.record_events(
+                        conn,
+                        ctx.tenant_id,
+                        actor_of(ctx),
+                        "user.welcome_email_requested",
+                        "User",
+                        [(row["id"], {})],
+                    )
+        except UniqueConflict as conflict:
+            return UserPayload(user=None, user_errors=[_taken(conflict)])
+        return UserPayload(user=User.from_row(row))
+
+    @strawberry.mutation(permission_classes=[CanMutate])
+    async def update_user(
+        self, info: Info, id: strawberry.ID, input: UpdateUserInput
+    ) -> UserPayload:
+        ctx = info.context
+        user_id = decode_id(id, "User")
+        if user_id is None:
+            return UserPayload(user=None, user_errors=[_not_found(["id"])])
+        given = {
+            name: getattr(input, name)
+            for name in PROFILE_FIELDS
+            if getattr(input, name) is not strawberry.UNSET
+        }
+        fields, errors = check_user_fields(given)
+        roles: list[tuple[UUID, str]] | None = None
+        async with ctx.pool.acquire() as conn:
+            if input.roles is not strawberry.UNSET:
+                tenant_platforms = await platforms.list_platforms(conn, ctx.tenant_id)
+                roles, role_errors = resolve_roles(input.roles or [], tenant_platforms)
+                errors += role_errors
+            if errors:
+                return UserPayload(user=None, user_errors=errors)
+            try:
+                async with conn.transaction():
+                    current = await users.lock_users(conn, ctx.tenant_id, [user_id])
+                    if not current:
+                        return UserPayload(user=None, user_errors=[_not_found(["id"])])
+                    changes = {k: v for k, v in fields.items() if current[0][k] != v}
+                    row = current[0]
+                    actor = actor_of(ctx)
+                    if changes:
+                        updated = await users.update_user(conn, ctx.tenant_id, user_id, changes)
+                        assert updated is not None
+                        row = updated
+                        await events.record_events(
+                            conn,
+                            ctx.tenant_id,
+                            actor,
+                            "user.updated",
+                            "User",
+                            [(user_id, {"changed": sorted(camel(c) for c in changes)})],
+                        )
+                    if roles is not None:
+                        added, removed = await users.replace_roles(conn, user_id, roles)
+                        if added or removed:
+                            await events.record_events(
+                                conn,
+                                ctx.tenant_id,
+                                actor,
+                                "user.roles_changed",
+                                "User",
+                                [
+                                    (
+                                        user_id,
+                                        {
+                                            "added": _role_data(added),
+                                            "removed": _role_data(removed),
+                                        },
+                                    )
+                                ],
+                            )
+                            if not changes:
+                                touched = await users.update_user(conn, ctx.tenant_id, user_id, {})
+                                assert touched is not None
+                                row = touched
+            except UniqueConflict as conflict:
+                return UserPayload(user=None, user_errors=[_taken(conflict)])
+        return UserPayload(user=User.from_row(row))
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Enables the selected users; already active ones are left as they are. "
+        "If any id is unknown, nothing changes.",
+    )
+    async def enable_users(self, info: Info, ids: list[strawberry.ID]) -> UsersPayload:
+        return await _set_status(info.context, ids, enable=True)
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Disables the selected users; already disabled ones are left as they are. "
+        "If any id is unknown, nothing changes.",
+    )
+    async def disable_users(self, info: Info, ids: list[strawberry.ID]) -> UsersPayload:
+        return await _set_status(info.context, ids, enable=False)
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Deletes disabled users for good, with their roles and personal data. "
+        "If any selected user is active or unknown, nothing is deleted.",
+    )
+    async def delete_users(self, info: Info, ids: list[strawberry.ID]) -> DeleteUsersPayload:
+        ctx = info.context
+        user_ids, errors = _decode_user_ids(ids)
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            found = {r["id"]: r for r in await users.lock_users(conn, ctx.tenant_id, user_ids)}
+            for i, global_id in enumerate(ids):
+                user_id = decode_id(global_id, "User")
+                if user_id is None:
+                    continue
+                row = found.get(user_id)
+                if row is None:
+                    errors.append(_not_found(["ids", str(i)]))
+                elif row["status"] == "ACTIVE":
+                    errors.append(
+                        UserError(
+                            field=["ids", str(i)],
+                            message=f"{row['username']} is active: disable the user first.",
+                            code="USER_ACTIVE",
+                        )
+                    )
+            if errors:
+                return DeleteUsersPayload(deleted_ids=[], user_errors=errors)
+            deleted = await users.delete_disabled_users(conn, ctx.tenant_id, user_ids)
+            await events.record_events(
+                conn,
+                ctx.tenant_id,
+                actor_of(ctx),
+                "user.deleted",
+                "User",
+                [(uid, {"platforms": [str(p) for p in deleted[uid]]}) for uid in user_ids],
+            )
+        return DeleteUsersPayload(
+            deleted_ids=[strawberry.ID(g) for g in dict.fromkeys(ids)], user_errors=[]
+        )
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Sets a user's password, checked against the password policy; stored as "
+        "an argon2id hash.",
+    )
+    async def set_password(self, info: Info, id: strawberry.ID, password: str) -> UserPayload:
+        ctx = info.context
+        user_id = decode_id(id, "User")
+        current = await ctx.loaders.users.load(user_id) if user_id else None
+        if user_id is None or current is None:
+            return UserPayload(user=None, user_errors=[_not_found(["id"])])
+        problem = await _password_problem(
+            ctx, password, current["username"], current["email"], ["password"]
+        )
+        if problem:
+            return UserPayload(user=None, user_errors=[problem])
+        password_hash = await hash_password(ctx.executor, password)
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            row = await users.set_password_hash(conn, ctx.tenant_id, user_id, password_hash)
+            if row is None:  # deleted while the hash was computed
+                return UserPayload(user=None, user_errors=[_not_found(["id"])])
+            await events.record_events(
+                conn, ctx.tenant_id, actor_of(ctx), "user.password_set", "User", [(user_id, {})]
+            )
+        return UserPayload(user=User.from_row(row))
+
+
+async def _set_status(ctx: Context, ids: Sequence[str], *, enable: bool) -> UsersPayload:
+    user_ids, errors = _decode_user_ids(ids)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        found = {r["id"] for r in await users.lock_users(conn, ctx.tenant_id, user_ids)}
+        errors += [
+            _not_found(["ids", str(i)])
+            for i, g in enumerate(ids)
+            if (uid := decode_id(g, "User")) is not None and uid not in found
+        ]
+        if errors:
+            return UsersPayload(users=[], user_errors=errors)
+        if enable:
+            changed = await users.enable_users(conn, ctx.tenant_id, user_ids)
+        else:
+            changed = await users.disable_users(conn, ctx.tenant_id, user_ids)
+        await events.record_events(
+            conn,
+            ctx.tenant_id,
+            actor_of(ctx),
+            "user.enabled" if enable else "user.disabled",
+            "User",
+            [(uid, {}) for uid in changed],
+        )
+        rows = {r["id"]: r for r in await users.get_users(conn, ctx.tenant_id, user_ids)}
+    return UsersPayload(users=[User.from_row(rows[uid]) for uid in user_ids])

@@ -1,0 +1,83 @@
+"""The ASGI app: /graphql, /healthz, /readyz, and the clients its lifespan owns."""
+
+import os
+from collections.abc import AsyncIterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from typing import TypedDict
+
+from arq import create_pool as create_arq_pool
+from arq.connections import ArqRedis, RedisSettings
+from asyncpg import Pool
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from db.pool import create_pool
+from jobs.worker import HEARTBEAT_KEY
+from roster.graphql_schema import build_schema
+from roster.graphql_view import RosterGraphQL
+from roster.settings import Settings
+
+
+class State(TypedDict):
+    settings: Settings
+    pool: Pool
+    # arq's pool is a redis.asyncio client too: one client serves jobs, pub/sub and health.
+    arq: ArqRedis
+    executor: Executor
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        async with request.state.pool.acquire(timeout=2) as conn:
+            await conn.fetchval("SELECT 1")
+        checks["postgres"] = "ok"
+    except Exception as e:  # a readiness probe reports every failure, whatever its kind
+        checks["postgres"] = f"error: {type(e).__name__}"
+    try:
+        await request.state.arq.ping()
+        checks["redis"] = "ok"
+        # Informative only: the API serves without workers, jobs then wait in the queue.
+        checks["worker"] = "ok" if await request.state.arq.exists(HEARTBEAT_KEY) else "none seen"
+    except Exception as e:
+        checks["redis"] = f"error: {type(e).__name__}"
+    ready = checks["postgres"] == "ok" and checks["redis"] == "ok"
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", **checks}, status_code=200 if ready else 503
+    )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    graphql = RosterGraphQL(build_schema(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[State]:
+        pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
+        try:
+            arq = await create_arq_pool(RedisSettings.from_dsn(settings.redis_url))
+            executor = ProcessPoolExecutor(max_workers=settings.hash_workers or os.cpu_count())
+            try:
+                yield {"settings": settings, "pool": pool, "arq": arq, "executor": executor}
+            finally:
+                executor.shutdown(cancel_futures=True)
+                await arq.aclose()
+        finally:
+            await pool.close()
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )

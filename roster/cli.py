@@ -1,0 +1,217 @@
+"""`roster`: migrate, serve, worker, tenant and token administration, schema."""
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+
+import asyncpg
+
+from db import events, migrate, tenants, tokens
+from db.events import Actor
+from db.pool import connect
+from roster.auth import new_token, token_hash
+from roster.settings import Settings
+
+
+def _cli_actor() -> Actor:
+    return Actor(token_id=None, name=f"cli:{getpass.getuser()}")
+
+
+async def _migrate(settings: Settings) -> None:
+    if await migrate.create_database_if_missing(settings.database_url):
+        print(f"created database {migrate.database_name(settings.database_url)}")
+    applied = await migrate.migrate(settings.database_url)
+    print(f"applied {', '.join(applied)}" if applied else "database is up to date")
+
+
+async def _tenant_create(
+    settings: Settings, slug: str, name: str | None, exist_ok: bool, min_password_length: int | None
+) -> int:
+    conn = await connect(settings.database_url)
+    try:
+        tenant = await tenants.create_tenant(conn, slug, name or slug)
+        if tenant is None:
+            if exist_ok:
+                print(f"tenant {slug} exists")
+                return 0
+            print(f"error: tenant {slug!r} exists already", file=sys.stderr)
+            return 1
+        if min_password_length is not None:
+            await tenants.set_min_password_length(conn, slug, min_password_length)
+        print(f"created tenant {slug} ({tenant['id']}) with platforms learningcloud, contentcloud")
+        return 0
+    except asyncpg.CheckViolationError:
+        print(
+            "error: the slug is lower-case letters, digits and '-'; the minimum password length "
+            "is 8 to 64",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        await conn.close()
+
+
+async def _tenant_update(settings: Settings, slug: str, min_password_length: int) -> int:
+    conn = await connect(settings.database_url)
+    try:
+        tenant = await tenants.set_min_password_length(conn, slug, min_password_length)
+    except asyncpg.CheckViolationError:
+        print("error: the minimum password length is 8 to 64", file=sys.stderr)
+        return 1
+    finally:
+        await conn.close()
+    if tenant is None:
+        print(f"error: no tenant {slug!r}", file=sys.stderr)
+        return 1
+    print(f"tenant {slug}: minimum password length {min_password_length}")
+    return 0
+
+
+async def _token_create(settings: Settings, slug: str, scope: str, name: str) -> int:
+    conn = await connect(settings.database_url)
+    try:
+        tenant = await tenants.get_tenant_by_slug(conn, slug)
+        if tenant is None:
+            print(f"error: no tenant {slug!r}", file=sys.stderr)
+            return 1
+        token = new_token()
+        async with conn.transaction():
+            token_id = await tokens.insert_token(conn, tenant["id"], name, scope, token_hash(token))
+            await events.record_events(
+                conn,
+                tenant["id"],
+                _cli_actor(),
+                "token.created",
+                "ApiToken",
+                [(token_id, {"name": name, "scope": scope})],
+            )
+    finally:
+        await conn.close()
+    print(
+        f"# token {token_id} ({scope}) for tenant {slug}; it is shown only this once",
+        file=sys.stderr,
+    )
+    print(token)
+    return 0
+
+
+async def _token_revoke(settings: Settings, token_id: str) -> int:
+    conn = await connect(settings.database_url)
+    try:
+        async with conn.transaction():
+            revoked = await tokens.revoke_token(conn, token_id)  # type: ignore[arg-type]
+    except asyncpg.DataError:
+        revoked = False
+    finally:
+        await conn.close()
+    if not revoked:
+        print(f"error: no active token {token_id}", file=sys.stderr)
+        return 1
+    print(f"revoked {token_id}")
+    return 0
+
+
+async def _token_list(settings: Settings, slug: str) -> int:
+    conn = await connect(settings.database_url)
+    try:
+        tenant = await tenants.get_tenant_by_slug(conn, slug)
+        if tenant is None:
+            print(f"error: no tenant {slug!r}", file=sys.stderr)
+            return 1
+        for t in await tokens.list_tokens(conn, tenant["id"]):
+            state = f"revoked {t['revoked_at']:%Y-%m-%d}" if t["revoked_at"] else "active"
+            print(f"{t['id']}  {t['scope']:5}  {state:18}  {t['name']}")
+    finally:
+        await conn.close()
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="roster", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="create the database if needed and apply migrations")
+    serve = commands.add_parser("serve", help="run the API (GraphQL at /graphql)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="API processes")
+    commands.add_parser("worker", help="run a job worker")
+    commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+
+    tenant = commands.add_parser("tenant", help="organisations").add_subparsers(
+        dest="action", required=True
+    )
+    create = tenant.add_parser("create", help="create a tenant with its default platforms")
+    create.add_argument("slug")
+    create.add_argument("--name")
+    create.add_argument("--exist-ok", action="store_true", help="succeed if it exists")
+    create.add_argument("--min-password-length", type=int)
+    update = tenant.add_parser("update", help="change a tenant's settings")
+    update.add_argument("slug")
+    update.add_argument("--min-password-length", type=int, required=True)
+
+    token = commands.add_parser("token", help="API tokens").add_subparsers(
+        dest="action", required=True
+    )
+    token_create = token.add_parser("create", help="create a token and print it, once")
+    token_create.add_argument("--tenant", required=True)
+    token_create.add_argument("--scope", choices=["admin", "read"], required=True)
+    token_create.add_argument("--name", default="token")
+    token_revoke = token.add_parser("revoke", help="revoke a token by id")
+    token_revoke.add_argument("token_id")
+    token_list = token.add_parser("list", help="list a tenant's tokens (never the secrets)")
+    token_list.add_argument("--tenant", required=True)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    if args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        return 0
+    if args.command == "serve":
+        import uvicorn
+
+        uvicorn.run(
+            "roster.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+        )
+        return 0
+    if args.command == "worker":
+        from arq.connections import RedisSettings
+        from arq.worker import run_worker
+
+        from jobs.worker import WorkerSettings
+
+        run_worker(
+            WorkerSettings,  # type: ignore[arg-type]
+            redis_settings=RedisSettings.from_dsn(settings.redis_url),
+            ctx={"database_url": settings.database_url},
+        )
+        return 0
+    if args.command == "schema":
+        from roster.graphql_schema import build_schema
+
+        print(build_schema(settings).as_str())
+        return 0
+    if args.command == "tenant" and args.action == "create":
+        return asyncio.run(
+            _tenant_create(settings, args.slug, args.name, args.exist_ok, args.min_password_length)
+        )
+    if args.command == "tenant" and args.action == "update":
+        return asyncio.run(_tenant_update(settings, args.slug, args.min_password_length))
+    if args.action == "create":
+        return asyncio.run(_token_create(settings, args.tenant, args.scope, args.name))
+    if args.action == "revoke":
+        return asyncio.run(_token_revoke(settings, args.token_id))
+    return asyncio.run(_token_list(settings, args.tenant))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

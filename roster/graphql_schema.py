@@ -1,0 +1,38 @@
+"""The strawberry.Schema, assembled from the resolvers' roots."""
+
+import strawberry
+from strawberry import relay
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.tools import merge_types
+
+from resolvers.audit import AuditQuery
+from resolvers.errors import should_mask_error
+from resolvers.permissions import IsAuthenticated
+from resolvers.platforms import PlatformMutation, PlatformQuery
+from resolvers.users import UserMutation, UserQuery
+from roster.settings import Settings
+
+
+@strawberry.type
+class NodeQuery:
+    node: relay.Node | None = relay.node(permission_classes=[IsAuthenticated])
+
+
+Query = merge_types("Query", (NodeQuery, UserQuery, PlatformQuery, AuditQuery))
+Mutation = merge_types("Mutation", (UserMutation, PlatformMutation))
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    extensions: list[object] = [
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        MaxTokensLimiter(max_token_count=settings.max_tokens),
+    ]
+    if not settings.debug:
+        extensions.append(MaskErrors(should_mask_error=should_mask_error))
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)  # type: ignore[arg-type]

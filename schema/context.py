@@ -1,0 +1,71 @@
+"""What every resolver receives: the caller, the shared clients and per-request DataLoaders."""
+
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from uuid import UUID
+
+from arq.connections import ArqRedis
+from asyncpg import Pool, Record
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
+
+Scope = Literal["admin", "read"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller: the token it presented and the tenant that token belongs to."""
+
+    tenant_id: UUID
+    token_id: UUID | None
+    token_name: str
+    scope: Scope
+
+
+@dataclass(slots=True)
+class Loaders:
+    """One DataLoader per key, made fresh for each request and scoped to the caller's tenant."""
+
+    users: DataLoader[UUID, Record | None]
+    roles: DataLoader[UUID, list[Record]]
+    platforms: DataLoader[UUID, Record | None]
+
+
+class NotAuthenticated(Exception):
+    """No valid token came with the request or the WebSocket connection."""
+
+
+@dataclass(slots=True)
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    pool: Pool
+    arq: ArqRedis
+    executor: Executor
+    principal: Principal | None = None
+    _loaders: Loaders | None = None
+    # Strawberry stores the graphql-transport-ws connection_init payload here.
+    connection_params: dict[str, Any] | None = field(default=None)
+
+    def authenticate(self, principal: Principal, loaders: Loaders) -> None:
+        self.principal = principal
+        self._loaders = loaders
+
+    @property
+    def caller(self) -> Principal:
+        if self.principal is None:
+            raise NotAuthenticated("No valid token.")
+        return self.principal
+
+    @property
+    def tenant_id(self) -> UUID:
+        return self.caller.tenant_id
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            raise NotAuthenticated("No valid token.")
+        return self._loaders

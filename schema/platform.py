@@ -1,0 +1,92 @@
+from collections.abc import Iterable
+from enum import Enum
+
+import strawberry
+from asyncpg import Record
+from strawberry import relay
+
+from schema.context import Context
+from schema.errors import UserError
+from schema.node import node_uuids
+
+
+@strawberry.enum
+class PlatformKind(Enum):
+    LEARNING_CLOUD = "LEARNING_CLOUD"
+    CONTENT_CLOUD = "CONTENT_CLOUD"
+    EXTERNAL_APP = "EXTERNAL_APP"
+
+
+@strawberry.type
+class Platform(relay.Node):
+    id: relay.NodeID[str]
+    key: str = strawberry.field(description="Names the platform in inputs and CSV columns.")
+    aliases: list[str] = strawberry.field(
+        description="Other names a CSV column for this platform may carry."
+    )
+    name: str
+    kind: PlatformKind
+    roles: list[str] = strawberry.field(description="The roles this platform accepts.")
+    webhook_url: str | None
+
+    @classmethod
+    def from_row(cls, row: Record) -> "Platform":
+        return cls(
+            id=str(row["id"]),
+            key=row["key"],
+            aliases=list(row["aliases"]),
+            name=row["name"],
+            kind=PlatformKind(row["kind"]),
+            roles=list(row["roles"]),
+            webhook_url=row["webhook_url"],
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls,
+        *,
+        info: strawberry.Info[Context, None],
+        node_ids: Iterable[str],
+        required: bool = False,
+    ) -> list["Platform | None"]:
+        rows = await info.context.loaders.platforms.load_many(node_uuids(node_ids))
+        return [cls.from_row(r) if r is not None else None for r in rows]
+
+
+@strawberry.input
+class CreatePlatformInput:
+    key: str
+    name: str
+    roles: list[str]
+    aliases: list[str] | None = None
+    webhook_url: str | None = None
+
+
+@strawberry.input
+class UpdatePlatformInput:
+    key: str | None = None
+    name: str | None = None
+    roles: list[str] | None = strawberry.field(
+        default=None, description="When given, replaces the accepted roles."
+    )
+    aliases: list[str] | None = None
+    webhook_url: str | None = strawberry.field(
+        default=strawberry.UNSET, description="null removes the webhook."
+    )
+
+
+@strawberry.type
+class PlatformPayload:
+    platform: Platform | None
+    webhook_secret: str | None = strawberry.field(
+        default=None,
+        description="The webhook signing secret (whsec_…): given once, when the platform is "
+        "created with a webhook URL.",
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeletePlatformPayload:
+    deleted_id: strawberry.ID | None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

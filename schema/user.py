@@ -1,0 +1,189 @@
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from enum import Enum
+from uuid import UUID
+
+import strawberry
+from asyncpg import Record
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from schema.context import Context
+from schema.errors import UserError
+from schema.node import node_uuids
+from schema.pagination import OrderDirection
+from schema.platform import Platform
+
+
+@strawberry.enum
+class UserStatus(Enum):
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"
+
+
+@strawberry.type
+class PlatformRole:
+    platform_id: strawberry.Private[UUID]
+    role: str
+    granted_at: datetime
+
+    @strawberry.field
+    async def platform(self, info: strawberry.Info[Context, None]) -> Platform:
+        row = await info.context.loaders.platforms.load(self.platform_id)
+        assert row is not None  # a role's platform is deleted with the role
+        return Platform.from_row(row)
+
+
+@strawberry.type
+class User(relay.Node):
+    id: relay.NodeID[str]
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    language: str | None
+    time_zone: str | None
+    office_phone: str | None
+    mobile_phone: str | None
+    location: str | None
+    external_id: str | None
+    status: UserStatus
+    attributes: JSON = strawberry.field(description="Custom profile fields, string to string.")
+    has_password: bool
+    password_changed_at: datetime | None
+    welcome_email_sent_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    disabled_at: datetime | None
+
+    @strawberry.field
+    async def roles(self, info: strawberry.Info[Context, None]) -> list[PlatformRole]:
+        rows = await info.context.loaders.roles.load(UUID(self.id))
+        return [
+            PlatformRole(platform_id=r["platform_id"], role=r["role"], granted_at=r["granted_at"])
+            for r in rows
+        ]
+
+    @classmethod
+    def from_row(cls, row: Record) -> "User":
+        return cls(
+            id=str(row["id"]),
+            username=row["username"],
+            email=row["email"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            language=row["language"],
+            time_zone=row["time_zone"],
+            office_phone=row["office_phone"],
+            mobile_phone=row["mobile_phone"],
+            location=row["location"],
+            external_id=row["external_id"],
+            status=UserStatus(row["status"]),
+            attributes=row["attributes"],
+            has_password=row["has_password"],
+            password_changed_at=row["password_changed_at"],
+            welcome_email_sent_at=row["welcome_email_sent_at"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            disabled_at=row["disabled_at"],
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls,
+        *,
+        info: strawberry.Info[Context, None],
+        node_ids: Iterable[str],
+        required: bool = False,
+    ) -> list["User | None"]:
+        rows = await info.context.loaders.users.load_many(node_uuids(node_ids))
+        return [cls.from_row(r) if r is not None else None for r in rows]
+
+
+@strawberry.type
+class UserConnection(relay.Connection[User]):
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many users match, across all pages.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+@strawberry.enum
+class UserOrderField(Enum):
+    USERNAME = "USERNAME"
+    EMAIL = "EMAIL"
+    FIRST_NAME = "FIRST_NAME"
+    LAST_NAME = "LAST_NAME"
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+
+
+@strawberry.input
+class UserOrder:
+    field: UserOrderField
+    direction: OrderDirection = OrderDirection.ASC
+
+
+@strawberry.input
+class PlatformRoleInput:
+    platform: str = strawberry.field(description='Platform key or alias, e.g. "learningcloud".')
+    role: str
+
+
+@strawberry.input
+class CreateUserInput:
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    language: str | None = None
+    time_zone: str | None = None
+    office_phone: str | None = None
+    mobile_phone: str | None = None
+    location: str | None = None
+    external_id: str | None = None
+    attributes: JSON | None = strawberry.field(
+        default=None, description="Custom profile fields, string to string."
+    )
+    password: str | None = None
+    roles: list[PlatformRoleInput] | None = None
+    send_welcome_email: bool | None = False
+
+
+@strawberry.input(description="Fields left out are unchanged; null clears an optional field.")
+class UpdateUserInput:
+    username: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    first_name: str | None = strawberry.UNSET
+    last_name: str | None = strawberry.UNSET
+    language: str | None = strawberry.UNSET
+    time_zone: str | None = strawberry.UNSET
+    office_phone: str | None = strawberry.UNSET
+    mobile_phone: str | None = strawberry.UNSET
+    location: str | None = strawberry.UNSET
+    external_id: str | None = strawberry.UNSET
+    attributes: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="When given, replaces all custom fields."
+    )
+    roles: list[PlatformRoleInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="When given, replaces all roles."
+    )
+
+
+@strawberry.type
+class UserPayload:
+    user: User | None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UsersPayload:
+    users: list[User]
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeleteUsersPayload:
+    deleted_ids: list[strawberry.ID]
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
