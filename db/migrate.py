@@ -1,7 +1,7 @@
 """Numbered .sql files in db/migrations, applied in order, once, under an advisory lock."""
 
 from importlib import resources
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -50,6 +50,37 @@ async def migrate(dsn: str) -> list[str]:
         await conn.close()
 
 
+def _quote_ident(name: str) -> str:
+    # Identifiers cannot be query parameters: quote them the way PostgreSQL does.
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _with_database(dsn: str, database: str) -> str:
+    return urlunsplit(urlsplit(dsn)._replace(path="/" + quote(database)))
+
+
+async def create_database(dsn: str, *, template: str | None = None) -> None:
+    """Creates the database the DSN names (from `template` when given)."""
+    admin = await asyncpg.connect(_with_database(dsn, "postgres"))
+    try:
+        sql = f"CREATE DATABASE {_quote_ident(database_name(dsn))}"
+        if template is not None:
+            sql += f" TEMPLATE {_quote_ident(template)}"
+        await admin.execute(sql)
+    finally:
+        await admin.close()
+
+
+async def drop_database(dsn: str) -> None:
+    admin = await asyncpg.connect(_with_database(dsn, "postgres"))
+    try:
+        await admin.execute(
+            f"DROP DATABASE IF EXISTS {_quote_ident(database_name(dsn))} WITH (FORCE)"
+        )
+    finally:
+        await admin.close()
+
+
 async def create_database_if_missing(dsn: str) -> bool:
     """Creates the database the DSN names when it does not exist yet; True if it did."""
     try:
@@ -59,16 +90,10 @@ async def create_database_if_missing(dsn: str) -> bool:
     else:
         await conn.close()
         return False
-    database = database_name(dsn)
-    admin = await asyncpg.connect(dsn, database="postgres")
     try:
-        # Identifiers cannot be query parameters: quote it the way PostgreSQL does.
-        name = '"' + database.replace('"', '""') + '"'
-        await admin.execute(f"CREATE DATABASE {name}")
+        await create_database(dsn)
     except asyncpg.DuplicateDatabaseError:
         return False
-    finally:
-        await admin.close()
     return True
 
 

@@ -1,5 +1,8 @@
 """The strawberry.Schema, assembled from the resolvers' roots."""
 
+from collections.abc import Callable
+from functools import partial
+
 import strawberry
 from strawberry import relay
 from strawberry.extensions import (
@@ -7,6 +10,7 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
+    SchemaExtension,
 )
 from strawberry.tools import merge_types
 
@@ -28,11 +32,12 @@ Mutation = merge_types("Mutation", (UserMutation, PlatformMutation))
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    extensions: list[object] = [
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
+    # Factories, so that each request gets fresh extension instances.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
     ]
     if not settings.debug:
-        extensions.append(MaskErrors(should_mask_error=should_mask_error))
+        extensions.append(partial(MaskErrors, should_mask_error=should_mask_error))
     return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)  # type: ignore[arg-type]
