@@ -25,6 +25,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)
 LIST_EVENTS = """
 SELECT * FROM events
 WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $2) AND ($3::uuid IS NULL OR target_id = $3)
+    AND ($5::text IS NULL OR target_type = $5)
 ORDER BY id DESC
 LIMIT $4
 """
@@ -55,6 +56,8 @@ async def list_events(
     before_id: int | None,
     target_id: UUID | None,
     limit: int,
+    target_type: str | None = None,
 ) -> list[Record]:
-    """Newest first, keyset-paged on the event id."""
-    return await conn.fetch(LIST_EVENTS, tenant_id, before_id, target_id, limit)
+    """Newest first, keyset-paged on the event id; `target_type` with `target_id`, since ids of
+    different types may coincide (or be made to)."""
+    return await conn.fetch(LIST_EVENTS, tenant_id, before_id, target_id, limit, target_type)

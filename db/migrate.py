@@ -94,6 +94,12 @@ async def create_database_if_missing(dsn: str) -> bool:
         await create_database(dsn)
     except asyncpg.DuplicateDatabaseError:
         return False
+    except asyncpg.UniqueViolationError as error:
+        # Two processes creating it at the same moment: the loser trips over the catalog's
+        # unique index instead of getting DuplicateDatabaseError.
+        if error.constraint_name != "pg_database_datname_index":
+            raise
+        return False
     return True
 
 

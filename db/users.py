@@ -1,6 +1,7 @@
 """Users and their roles."""
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -68,7 +69,6 @@ GET_USER_BY_USERNAME = (
 GET_USER_BY_EMAIL = (
     f"SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND lower(email) = lower($2)"
 )
-COUNT_USERS = "SELECT count(*) FROM users WHERE tenant_id = $1"
 DISABLE_USERS = """
 UPDATE users SET status = 'DISABLED', disabled_at = now(), updated_at = now()
 WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'ACTIVE'
@@ -158,8 +158,77 @@ async def get_user_by_email(conn: Conn, tenant_id: UUID, email: str) -> Record |
     return await conn.fetchrow(GET_USER_BY_EMAIL, tenant_id, email)
 
 
-async def count_users(conn: Conn, tenant_id: UUID) -> int:
-    count: int = await conn.fetchval(COUNT_USERS, tenant_id)
+@dataclass(frozen=True, slots=True)
+class UserSearch:
+    """Which users a list or count covers: every word must match (see 0002_search.sql), and
+    every filter given."""
+
+    words: tuple[str, ...] = ()
+    status: str | None = None
+    platform_id: UUID | None = None
+    # With platform_id: the role on that platform; without: on any platform.
+    role: str | None = None
+    email_domain: str | None = None
+    language: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    welcome_email_sent: bool | None = None
+    has_password: bool | None = None
+    ids: tuple[UUID, ...] | None = None
+
+
+def _like_escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _where(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
+    """The WHERE clause for `search`, its values appended to `params` as $n placeholders."""
+
+    def param(value: Any) -> str:
+        params.append(value)
+        return f"${len(params)}"
+
+    clauses = [f"tenant_id = {param(tenant_id)}"]
+    for word in search.words:
+        clauses.append(f"search_text LIKE '%' || roster_fold({param(_like_escape(word))}) || '%'")
+    if search.status is not None:
+        clauses.append(f"status = {param(search.status)}")
+    if search.platform_id is not None or search.role is not None:
+        role_clauses = ["r.user_id = users.id"]
+        if search.platform_id is not None:
+            role_clauses.append(f"r.platform_id = {param(search.platform_id)}")
+        if search.role is not None:
+            role_clauses.append(f"r.role = {param(search.role)}")
+        clauses.append(f"EXISTS (SELECT 1 FROM user_roles r WHERE {' AND '.join(role_clauses)})")
+    if search.email_domain is not None:
+        clauses.append(f"lower(split_part(email, '@', 2)) = lower({param(search.email_domain)})")
+    if search.language is not None:
+        clauses.append(f"lower(language) = lower({param(search.language)})")
+    for column, bound, operator in (
+        ("created_at", search.created_after, ">"),
+        ("created_at", search.created_before, "<"),
+        ("updated_at", search.updated_after, ">"),
+        ("updated_at", search.updated_before, "<"),
+    ):
+        if bound is not None:
+            clauses.append(f"{column} {operator} {param(bound)}")
+    if search.welcome_email_sent is not None:
+        negation = "NOT " if search.welcome_email_sent else ""
+        clauses.append(f"welcome_email_sent_at IS {negation}NULL")
+    if search.has_password is not None:
+        clauses.append(f"password_hash IS {'NOT ' if search.has_password else ''}NULL")
+    if search.ids is not None:
+        clauses.append(f"id = ANY({param(list(search.ids))}::uuid[])")
+    return " AND ".join(clauses)
+
+
+async def count_users(conn: Conn, tenant_id: UUID, search: UserSearch = UserSearch()) -> int:
+    params: list[Any] = []
+    count: int = await conn.fetchval(
+        f"SELECT count(*) FROM users WHERE {_where(tenant_id, search, params)}", *params
+    )
     return count
 
 
@@ -167,20 +236,21 @@ async def list_users(
     conn: Conn,
     tenant_id: UUID,
     *,
+    search: UserSearch = UserSearch(),
     order: str,
     descending: bool,
     after: tuple[Any, UUID] | None,
     limit: int,
 ) -> list[Record]:
-    """A page of users in (sort key, id) order, starting after the key `after`; each row carries
-    its `sort_key`, from which the caller builds cursors."""
+    """A page of the users `search` covers in (sort key, id) order, starting after the key
+    `after`; each row carries its `sort_key`, from which the caller builds cursors."""
     key = ORDER_KEYS[order]
     direction, compare = ("DESC", "<") if descending else ("ASC", ">")
-    params: list[Any] = [tenant_id]
-    where = "tenant_id = $1"
+    params: list[Any] = []
+    where = _where(tenant_id, search, params)
     if after is not None:
         params.extend(after)
-        where += f" AND ({key}, id) {compare} ($2, $3)"
+        where += f" AND ({key}, id) {compare} (${len(params) - 1}, ${len(params)})"
     params.append(limit)
     sql = (
         f"SELECT {USER_COLUMNS}, {key} AS sort_key FROM users WHERE {where}"

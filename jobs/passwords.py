@@ -27,7 +27,8 @@ class PolicyViolation:
 @cache
 def common_passwords() -> frozenset[str]:
     data = (resources.files("jobs") / "data" / "common-passwords.txt.gz").read_bytes()
-    return frozenset(gzip.decompress(data).decode("utf-8").split())
+    # One password a line: some entries contain spaces ("friend of emily").
+    return frozenset(line for line in gzip.decompress(data).decode("utf-8").splitlines() if line)
 
 
 def check_password(

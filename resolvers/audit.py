@@ -5,6 +5,7 @@ from strawberry import relay
 
 from db import events
 from db.events import Actor
+from resolvers.errors import BadRequest
 from resolvers.ids import decode_id, encode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request
 from resolvers.permissions import IsAuthenticated
@@ -32,7 +33,11 @@ class AuditQuery:
         user_id: strawberry.ID | None = None,
     ) -> AuditEventConnection:
         page = page_request(first, after, None, None)
-        before_id = decode_cursor(page.cursor, "events")["i"] if page.cursor else None
+        before_id = None
+        if page.cursor:
+            before_id = decode_cursor(page.cursor, "events").get("i")
+            if not isinstance(before_id, int) or isinstance(before_id, bool):
+                raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR")
         target = None
         if user_id is not None:
             target = decode_id(user_id, "User") or NO_SUCH_ID
@@ -43,6 +48,7 @@ class AuditQuery:
                 before_id=before_id,
                 target_id=target,
                 limit=page.size + 1,
+                target_type="User" if target is not None else None,
             )
         has_next = len(rows) > page.size
         edges = [

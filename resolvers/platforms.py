@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 import strawberry
 
 from db import events, platforms
+from jobs.userfields import camel
 from resolvers.audit import actor_of
 from resolvers.ids import decode_id
 from resolvers.permissions import CanMutate, IsAuthenticated
-from resolvers.validation import camel
 from schema.context import Context
 from schema.errors import UserError
 from schema.platform import (

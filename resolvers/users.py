@@ -1,5 +1,6 @@
 """Users: the `user` and `users` queries and every mutation on users."""
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,12 +12,15 @@ from strawberry import relay
 from db import events, platforms, tenants, users
 from db.users import UniqueConflict
 from jobs.passwords import check_password, hash_password
+from jobs.userfields import camel
 from resolvers.audit import actor_of
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request
 from resolvers.permissions import CanMutate, IsAuthenticated
-from resolvers.validation import camel, check_user_fields, resolve_roles
+from resolvers.search import search_fingerprint, user_search
+from resolvers.selection import selects
+from resolvers.validation import check_user_fields, resolve_roles
 from schema.context import Context
 from schema.errors import UserError
 from schema.pagination import OrderDirection
@@ -26,6 +30,7 @@ from schema.user import (
     UpdateUserInput,
     User,
     UserConnection,
+    UserFilter,
     UserOrder,
     UserOrderField,
     UserPayload,
@@ -116,34 +121,59 @@ class UserQuery:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        search: str | None = None,
+        filter: UserFilter | None = None,
         order_by: UserOrder | None = None,
     ) -> UserConnection:
         ctx = info.context
         page = page_request(first, after, last, before)
         order = order_by.field if order_by else UserOrderField.USERNAME
         descending = bool(order_by and order_by.direction == OrderDirection.DESC)
+        async with ctx.pool.acquire() as conn:
+            tenant_platforms = await platforms.list_platforms(conn, ctx.tenant_id) if filter else []
+        criteria = user_search(search, filter, tenant_platforms)
+        fingerprint = search_fingerprint(criteria)
         position = None
         if page.cursor is not None:
             payload = decode_cursor(page.cursor, "users")
-            if payload.get("o") != order.value or payload.get("d") != descending:
+            if (payload.get("o"), payload.get("d"), payload.get("f")) != (
+                order.value,
+                descending,
+                fingerprint,
+            ):
                 raise BadRequest(
-                    "This cursor belongs to another order; start again without it.",
+                    "This cursor belongs to another search, filter or order; start again "
+                    "without it.",
                     "INVALID_CURSOR",
                 )
             try:
                 position = (_sort_value(order, payload["v"]), UUID(payload["i"]))
-            except (KeyError, ValueError, TypeError) as e:
+            except (KeyError, ValueError, TypeError, AttributeError) as e:
+                # AttributeError: UUID() of a non-string id, e.g. a number.
                 raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR") from e
-        async with ctx.pool.acquire() as conn:
-            rows = await users.list_users(
-                conn,
-                ctx.tenant_id,
-                order=order.value,
-                # Paging backward reads the same order reversed, then turns the page round.
-                descending=descending != page.backward,
-                after=position,
-                limit=page.size + 1,
-            )
+
+        async def count() -> int:
+            async with ctx.pool.acquire() as conn:
+                return await users.count_users(conn, ctx.tenant_id, criteria)
+
+        # The count of a broad search costs more than its page: run both at once.
+        counting = asyncio.create_task(count()) if selects(info, "totalCount") else None
+        try:
+            async with ctx.pool.acquire() as conn:
+                rows = await users.list_users(
+                    conn,
+                    ctx.tenant_id,
+                    search=criteria,
+                    order=order.value,
+                    # Paging backward reads the same order reversed, then turns the page round.
+                    descending=descending != page.backward,
+                    after=position,
+                    limit=page.size + 1,
+                )
+        except BaseException:
+            if counting is not None:
+                counting.cancel()
+            raise
         more = len(rows) > page.size
         rows = rows[: page.size]
         if page.backward:
@@ -155,6 +185,7 @@ class UserQuery:
                         "k": "users",
                         "o": order.value,
                         "d": descending,
+                        "f": fingerprint,
                         "v": r["sort_key"],
                         "i": r["id"],
                     }
@@ -164,10 +195,6 @@ class UserQuery:
             for r in rows
         ]
 
-        async def count() -> int:
-            async with ctx.pool.acquire() as conn:
-                return await users.count_users(conn, ctx.tenant_id)
-
         return UserConnection(
             edges=edges,
             page_info=relay.PageInfo(
@@ -176,7 +203,7 @@ class UserQuery:
                 start_cursor=edges[0].cursor if edges else None,
                 end_cursor=edges[-1].cursor if edges else None,
             ),
-            count=count,
+            count=(lambda: counting) if counting is not None else count,
         )
 
 

@@ -22,16 +22,21 @@ from resolvers.users import UserMutation, UserQuery
 from roster.settings import Settings
 
 
-@strawberry.type
-class NodeQuery:
-    node: relay.Node | None = relay.node(permission_classes=[IsAuthenticated])
+def _node_query() -> type:
+    # A new class each time: building a schema binds the relay.node field to a resolver, and a
+    # bound field cannot go into a second schema (tests and tools build one per app).
+    @strawberry.type
+    class NodeQuery:
+        node: relay.Node | None = relay.node(permission_classes=[IsAuthenticated])
+
+    return NodeQuery
 
 
-Query = merge_types("Query", (NodeQuery, UserQuery, PlatformQuery, AuditQuery))
 Mutation = merge_types("Mutation", (UserMutation, PlatformMutation))
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    query = merge_types("Query", (_node_query(), UserQuery, PlatformQuery, AuditQuery))
     # Factories, so that each request gets fresh extension instances.
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
@@ -40,4 +45,4 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.debug:
         extensions.append(partial(MaskErrors, should_mask_error=should_mask_error))
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)  # type: ignore[arg-type]
+    return strawberry.Schema(query=query, mutation=Mutation, extensions=extensions)

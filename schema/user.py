@@ -125,6 +125,28 @@ class UserOrder:
     direction: OrderDirection = OrderDirection.ASC
 
 
+@strawberry.input(description="Advanced search: every field given must hold.")
+class UserFilter:
+    status: UserStatus | None = None
+    platform: str | None = strawberry.field(
+        default=None, description="Users with a role on this platform (key or alias)."
+    )
+    role: str | None = strawberry.field(
+        default=None, description="Users with this role on `platform`, or on any platform."
+    )
+    email_domain: str | None = strawberry.field(
+        default=None, description='Exact domain, case-insensitive: "acme.es".'
+    )
+    language: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    welcome_email_sent: bool | None = None
+    has_password: bool | None = None
+    ids: list[strawberry.ID] | None = None
+
+
 @strawberry.input
 class PlatformRoleInput:
     platform: str = strawberry.field(description='Platform key or alias, e.g. "learningcloud".')

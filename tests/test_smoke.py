@@ -9,3 +9,14 @@ async def test_created_user_is_listed(admin: Api) -> None:
     assert data["users"]["totalCount"] == 1
     assert data["users"]["edges"][0]["node"]["id"] == user["id"]
     assert data["users"]["edges"][0]["node"]["roles"] == [{"role": "student"}]
+
+
+async def test_malformed_audit_cursor_is_a_clear_error(admin: Api) -> None:
+    from resolvers.pagination import encode_cursor
+
+    for payload in ({"k": "events"}, {"k": "events", "i": "7"}, {"k": "events", "i": True}):
+        body = await admin(
+            "query($c: String) { auditEvents(after: $c) { edges { cursor } } }",
+            c=encode_cursor(payload),
+        )
+        assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR", body

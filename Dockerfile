@@ -1,0 +1,24 @@
+# Roster: the API (`roster serve`) and the job worker (`roster worker`) from one image.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# The project and its package data (db/migrations/*.sql, jobs/data/*).
+COPY pyproject.toml README.md ./
+COPY roster ./roster
+COPY resolvers ./resolvers
+COPY schema ./schema
+COPY jobs ./jobs
+COPY db ./db
+RUN pip install . && rm -rf /app/build
+
+RUN useradd --create-home --uid 10001 --user-group roster
+USER roster
+
+EXPOSE 8000
+CMD ["roster", "serve", "--host", "0.0.0.0", "--port", "8000"]

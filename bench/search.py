@@ -1,0 +1,237 @@
+"""Search and advanced search at 1,000,000 users: p50/p95/max per query class, through the
+GraphQL endpoint over HTTP. Target (DESIGN.md section 7): p95 <= 50 ms for every class.
+
+    .venv/bin/python bench/search.py [--users 1000000] [--reuse]
+
+Seeds its own database (roster_bench_search on the server of DATABASE_URL) with COPY: one
+tenant of --users users and a second of a tenth of that, to show isolation costs nothing.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.seed import COMMON_LAST_NAMES, ascii_fold, seed_users  # noqa: E402
+from db import migrate, tenants, tokens  # noqa: E402
+from db.pool import connect  # noqa: E402
+from roster.auth import new_token, token_hash  # noqa: E402
+
+SERVER = os.environ.get("DATABASE_URL", "postgresql://postgres@localhost:5432/roster")
+DB_URL = migrate._with_database(SERVER, "roster_bench_search")
+PORT = 8765
+
+QUERY = """
+query($search: String, $filter: UserFilter, $after: String, $order: UserOrder) {
+  users(first: 50, search: $search, filter: $filter, after: $after, orderBy: $order) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id username email firstName lastName status } }
+  }
+}
+"""
+
+
+async def build(users: int) -> str:
+    await migrate.drop_database(DB_URL)
+    await migrate.create_database(DB_URL)
+    await migrate.migrate(DB_URL)
+    conn = await connect(DB_URL)
+    try:
+        main = await tenants.create_tenant(conn, "bench", "Bench")
+        other = await tenants.create_tenant(conn, "other", "Other")
+        assert main is not None and other is not None
+        started = time.perf_counter()
+        await seed_users(conn, main["id"], users, seed=1)
+        await seed_users(conn, other["id"], users // 10, seed=2)
+        print(f"seeded {users + users // 10:,} users in {time.perf_counter() - started:.0f} s")
+        await conn.execute("VACUUM ANALYZE users")
+        await conn.execute("VACUUM ANALYZE user_roles")
+    finally:
+        await conn.close()
+    return await admin_token()
+
+
+async def admin_token() -> str:
+    conn = await connect(DB_URL)
+    try:
+        tenant = await tenants.get_tenant_by_slug(conn, "bench")
+        assert tenant is not None
+        token = new_token()
+        await tokens.insert_token(conn, tenant["id"], "bench", "admin", token_hash(token))
+        return token
+    finally:
+        await conn.close()
+
+
+async def sample_values() -> dict[str, list[str]]:
+    conn = await connect(DB_URL)
+    try:
+        rare = await conn.fetch(
+            """SELECT last_name FROM users u JOIN tenants t ON t.id = u.tenant_id
+               WHERE t.slug = 'bench' AND last_name NOT LIKE '% %'
+               GROUP BY last_name HAVING count(*) BETWEEN 1 AND 20 LIMIT 40"""
+        )
+        emails = await conn.fetch(
+            """SELECT email FROM users u JOIN tenants t ON t.id = u.tenant_id
+               WHERE t.slug = 'bench' ORDER BY random() LIMIT 40"""
+        )
+        domains = await conn.fetch(
+            """SELECT split_part(email, '@', 2) AS d FROM users TABLESAMPLE SYSTEM (1)
+               GROUP BY 1 ORDER BY count(*) LIMIT 20"""
+        )
+    finally:
+        await conn.close()
+    return {
+        "rare": [r["last_name"] for r in rare],
+        "email": [r["email"][: max(6, r["email"].index("@") - 2)] for r in emails],
+        "domain": [r["d"] for r in domains],
+    }
+
+
+def classes(values: dict[str, list[str]]) -> dict[str, list[dict[str, Any]]]:
+    rng = random.Random(7)
+    common = [ascii_fold(n) for n in COMMON_LAST_NAMES[:8]]
+    firsts = ["maria", "jose", "angel", "ines", "inigo", "sofia", "zoe", "jesus"]
+    return {
+        "list, first page": [{} for _ in range(20)],
+        "common surname": [{"search": rng.choice(common)} for _ in range(20)],
+        "rare surname": [{"search": n} for n in values["rare"][:20]],
+        "e-mail prefix": [{"search": e} for e in values["email"][:20]],
+        "domain": [{"search": "@" + d} for d in values["domain"][:20]],
+        "accent-free": [
+            {
+                "search": rng.choice(
+                    ["nunez", "garcia", "lopez", "martinez", "gomez", "perez", "alvarez", "diaz"]
+                )
+            }
+            for _ in range(20)
+        ],
+        "two words": [{"search": f"{rng.choice(firsts)} {rng.choice(common)}"} for _ in range(20)],
+        "filter: status": [{"filter": {"status": "DISABLED"}} for _ in range(5)],
+        "filter: platform": [{"filter": {"platform": "contentcloud"}} for _ in range(5)],
+        "filter: role": [{"filter": {"platform": "lcloud", "role": "teacher"}} for _ in range(5)],
+        "filter: role, any platform": [{"filter": {"role": "tutor"}} for _ in range(5)],
+        "filter: e-mail domain": [{"filter": {"emailDomain": d}} for d in values["domain"][:5]],
+        "filter: language": [{"filter": {"language": "fr"}} for _ in range(5)],
+        "filter: created range": [
+            {
+                "filter": {
+                    "createdAfter": "2024-03-01T00:00:00Z",
+                    "createdBefore": "2024-03-15T00:00:00Z",
+                }
+            }
+            for _ in range(5)
+        ],
+        "filter: updated after": [
+            {"filter": {"updatedAfter": "2025-12-01T00:00:00Z"}} for _ in range(5)
+        ],
+        "filter: no welcome e-mail": [{"filter": {"welcomeEmailSent": False}} for _ in range(5)],
+        "filter: no password": [{"filter": {"hasPassword": False}} for _ in range(5)],
+        "filters + search": [
+            {
+                "search": rng.choice(common),
+                "filter": {
+                    "status": "ACTIVE",
+                    "platform": "lcloud",
+                    "role": "student",
+                    "language": "es",
+                },
+            }
+            for _ in range(20)
+        ],
+        "sorted by last name": [
+            {"search": rng.choice(common), "order": {"field": "LAST_NAME"}} for _ in range(10)
+        ],
+    }
+
+
+async def timed(client: httpx.AsyncClient, variables: dict[str, Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    response = await client.post("/graphql", json={"query": QUERY, "variables": variables})
+    elapsed = (time.perf_counter() - started) * 1000
+    body = response.json()
+    if response.status_code != 200 or "errors" in body:
+        raise SystemExit(f"query failed: {variables}: {response.status_code} {body}")
+    return elapsed, body["data"]["users"]
+
+
+def report(name: str, times: list[float]) -> None:
+    times = sorted(times)
+    p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+    mark = "ok" if p95 <= 50 else "MISS"
+    print(
+        f"{name:28} n={len(times):4}  p50={statistics.median(times):7.1f}  "
+        f"p95={p95:7.1f}  max={times[-1]:7.1f} ms  {mark}"
+    )
+
+
+async def run(token: str) -> None:
+    env = {**os.environ, "DATABASE_URL": DB_URL}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "roster.cli", "serve", "--port", str(PORT)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{PORT}",
+            headers={"authorization": f"Bearer {token}"},
+            timeout=30,
+        ) as client:
+            for _ in range(100):
+                try:
+                    if (await client.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+            all_times: list[float] = []
+            values = await sample_values()
+            # Warm the server (connections, plans) and PostgreSQL's cache on neutral queries.
+            for _ in range(10):
+                await timed(client, {"search": "zzzz"})
+            print(f"{'class':28} (each: first 50 with totalCount, over HTTP, sequential)")
+            for name, queries in classes(values).items():
+                times = []
+                for variables in queries:
+                    elapsed, _ = await timed(client, variables)
+                    times.append(elapsed)
+                report(name, times)
+                all_times += times
+            # A deep page, reached by following cursors page after page.
+            times = []
+            after = None
+            for _ in range(40):
+                elapsed, users = await timed(client, {"search": "garcia", "after": after})
+                times.append(elapsed)
+                after = users["pageInfo"]["endCursor"]
+            report("deep page by cursor (40)", times)
+            all_times += times
+            report("overall", all_times)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--reuse", action="store_true", help="keep the seeded database")
+    args = parser.parse_args()
+    token = await admin_token() if args.reuse else await build(args.users)
+    await run(token)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,64 @@
+"""The search box and the advanced filter of `users`, turned into a db.users.UserSearch."""
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Sequence
+
+from asyncpg import Record
+
+from db.users import UserSearch
+from resolvers.errors import BadRequest
+from resolvers.ids import decode_id
+from schema.node import NO_SUCH_ID
+from schema.user import UserFilter
+
+
+def user_search(
+    search: str | None, filter: UserFilter | None, platforms: Sequence[Record]
+) -> UserSearch:
+    """Blank search means no search; an unknown platform or role is an error, not an empty
+    list (a typo must not look like "nobody")."""
+    words = tuple(dict.fromkeys((search or "").split()))
+    if filter is None:
+        return UserSearch(words=words)
+    platform = None
+    if filter.platform is not None:
+        wanted = filter.platform.strip().lower()
+        platform = next((p for p in platforms if wanted in (p["key"], *p["aliases"])), None)
+        if platform is None:
+            raise BadRequest(f"There is no platform {filter.platform!r}.", "UNKNOWN_PLATFORM")
+    role = None
+    if filter.role is not None:
+        offering = [platform] if platform is not None else platforms
+        accepted = {r.lower(): r for p in offering for r in p["roles"]}
+        role = accepted.get(filter.role.strip().lower())
+        if role is None:
+            where = platform["name"] if platform is not None else "any platform"
+            raise BadRequest(f"{where} has no role {filter.role!r}.", "UNKNOWN_ROLE")
+    ids = None
+    if filter.ids is not None:
+        ids = tuple(dict.fromkeys(decode_id(i, "User") or NO_SUCH_ID for i in filter.ids))
+    domain = filter.email_domain.strip().lstrip("@").lower() if filter.email_domain else None
+    return UserSearch(
+        words=words,
+        status=filter.status.value if filter.status is not None else None,
+        platform_id=platform["id"] if platform is not None else None,
+        role=role,
+        email_domain=domain,
+        language=filter.language.strip() if filter.language else None,
+        created_after=filter.created_after,
+        created_before=filter.created_before,
+        updated_after=filter.updated_after,
+        updated_before=filter.updated_before,
+        welcome_email_sent=filter.welcome_email_sent,
+        has_password=filter.has_password,
+        ids=ids,
+    )
+
+
+def search_fingerprint(search: UserSearch) -> str:
+    """Short digest of a search, kept in cursors so that a cursor is only used with the search
+    it came from."""
+    raw = json.dumps(dataclasses.asdict(search), sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
