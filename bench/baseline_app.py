@@ -22,10 +22,7 @@ async def users(request: Request) -> JSONResponse:
     async with request.state.pool.acquire() as conn:
         rows = await conn.fetch(PAGE, request.state.tenant_id)
     return JSONResponse(
-        [
-            {**dict(r), "id": str(r["id"]), "created_at": r["created_at"].isoformat()}
-            for r in rows
-        ]
+        [{**dict(r), "id": str(r["id"]), "created_at": r["created_at"].isoformat()} for r in rows]
     )
 
 

@@ -23,10 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.search import DB_URL, admin_token, build  # noqa: E402
 
-QUERY = "{ users(first: 50) { edges { node { id username email firstName lastName status " \
+QUERY = (
+    "{ users(first: 50) { edges { node { id username email firstName lastName status "
     "createdAt } } } }"
-QUERY_COUNT = "{ users(first: 50) { totalCount edges { node { id username email firstName " \
+)
+QUERY_COUNT = (
+    "{ users(first: 50) { totalCount edges { node { id username email firstName "
     "lastName status createdAt } } } }"
+)
 
 
 async def load(url: str, seconds: float, concurrency: int, **request: object) -> float:
@@ -50,8 +54,18 @@ async def load(url: str, seconds: float, concurrency: int, **request: object) ->
 
 def serve(app: str, port: int, *factory: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", app, *factory, "--port", str(port), "--log-level",
-         "warning", "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            *factory,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
         env={**os.environ, "DATABASE_URL": DB_URL},
         cwd=Path(__file__).resolve().parent.parent,
     )
@@ -89,23 +103,39 @@ async def main() -> None:
         }
         # Warm both (pools, caches, plans).
         await load("http://127.0.0.1:8771/users", 2, args.concurrency, method="GET")
-        await load("http://127.0.0.1:8772/graphql", 2, args.concurrency, json={"query": QUERY},
-                   **graphql)
-        raw = await load("http://127.0.0.1:8771/users", args.seconds, args.concurrency,
-                         method="GET")
-        page = await load("http://127.0.0.1:8772/graphql", args.seconds, args.concurrency,
-                          json={"query": QUERY}, **graphql)
-        counted = await load("http://127.0.0.1:8772/graphql", args.seconds, args.concurrency,
-                             json={"query": QUERY_COUNT}, **graphql)
+        await load(
+            "http://127.0.0.1:8772/graphql", 2, args.concurrency, json={"query": QUERY}, **graphql
+        )
+        raw = await load(
+            "http://127.0.0.1:8771/users", args.seconds, args.concurrency, method="GET"
+        )
+        page = await load(
+            "http://127.0.0.1:8772/graphql",
+            args.seconds,
+            args.concurrency,
+            json={"query": QUERY},
+            **graphql,
+        )
+        counted = await load(
+            "http://127.0.0.1:8772/graphql",
+            args.seconds,
+            args.concurrency,
+            json={"query": QUERY_COUNT},
+            **graphql,
+        )
     finally:
         for server in (baseline, roster):
             server.terminate()
             server.wait()
     print(f"baseline (Starlette + asyncpg, same rows as JSON): {raw:8.0f} req/s")
-    print(f"roster users(first: 50):                         {page:8.0f} req/s"
-          f"  ratio {page / raw:.0%}  (target >= 50%)")
-    print(f"roster users(first: 50) with totalCount:         {counted:8.0f} req/s"
-          f"  ratio {counted / raw:.0%}")
+    print(
+        f"roster users(first: 50):                         {page:8.0f} req/s"
+        f"  ratio {page / raw:.0%}  (target >= 50%)"
+    )
+    print(
+        f"roster users(first: 50) with totalCount:         {counted:8.0f} req/s"
+        f"  ratio {counted / raw:.0%}"
+    )
 
 
 if __name__ == "__main__":
