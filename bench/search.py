@@ -14,6 +14,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -178,11 +179,22 @@ def report(name: str, times: list[float]) -> None:
 
 async def run(token: str) -> None:
     env = {**os.environ, "DATABASE_URL": DB_URL}
+    log = Path(tempfile.gettempdir()) / "roster-bench-search-server.log"
+    print(f"server log: {log}")
     server = subprocess.Popen(
-        [sys.executable, "-m", "roster.cli", "serve", "--port", str(PORT)],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "roster.app:create_app",
+            "--factory",
+            "--port",
+            str(PORT),
+            "--no-access-log",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("w"),
     )
     try:
         async with httpx.AsyncClient(

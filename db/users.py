@@ -1,7 +1,7 @@
 """Users and their roles."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -179,8 +179,12 @@ class UserSearch:
     ids: tuple[UUID, ...] | None = None
 
 
-def _like_escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+# A search word as a LIKE pattern: folded first, escaped after, because folding can turn a
+# character into a wildcard (full-width ％, ＿ and ＼ become %, _ and \), which must still match
+# literally.
+_LIKE_WORD = (
+    "'%' || replace(replace(replace(roster_fold({}), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"
+)
 
 
 def _where(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
@@ -192,7 +196,7 @@ def _where(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
 
     clauses = [f"tenant_id = {param(tenant_id)}"]
     for word in search.words:
-        clauses.append(f"search_text LIKE '%' || roster_fold({param(_like_escape(word))}) || '%'")
+        clauses.append(f"search_text LIKE {_LIKE_WORD.format(param(word))}")
     if search.status is not None:
         clauses.append(f"status = {param(search.status)}")
     if search.platform_id is not None or search.role is not None:
@@ -224,9 +228,34 @@ def _where(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
     return " AND ".join(clauses)
 
 
+COUNT_FROM_COUNTERS = """
+SELECT coalesce(sum(count), 0)::bigint FROM user_counts
+WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
+"""
+# Roles only ever point at users of their platform's tenant, so the platform (or the tenant's
+# platforms) alone scopes the count, and the (platform, role, user) index answers it.
+COUNT_HOLDERS = """
+SELECT count({distinct} user_id) FROM user_roles
+WHERE platform_id = ANY(coalesce($2::uuid[], ARRAY(SELECT id FROM platforms WHERE tenant_id = $1)))
+  AND ($3::text IS NULL OR role = $3)
+"""
+
+
 async def count_users(conn: Conn, tenant_id: UUID, search: UserSearch = UserSearch()) -> int:
+    count: int
+    if replace(search, status=None) == UserSearch():
+        count = await conn.fetchval(COUNT_FROM_COUNTERS, tenant_id, search.status)
+        return count
+    if replace(search, platform_id=None, role=None) == UserSearch():
+        # One row per (user, platform, role): with both given, no user is counted twice.
+        distinct = "" if search.platform_id and search.role else "DISTINCT"
+        platform_ids = [search.platform_id] if search.platform_id else None
+        count = await conn.fetchval(
+            COUNT_HOLDERS.format(distinct=distinct), tenant_id, platform_ids, search.role
+        )
+        return count
     params: list[Any] = []
-    count: int = await conn.fetchval(
+    count = await conn.fetchval(
         f"SELECT count(*) FROM users WHERE {_where(tenant_id, search, params)}", *params
     )
     return count
