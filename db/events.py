@@ -18,9 +18,9 @@ class Actor:
     name: str
 
 
-INSERT_EVENT = """
+INSERT_EVENTS = """
 INSERT INTO events (tenant_id, actor_token_id, actor, action, target_type, target_id, data)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT $1, $2, $3, $4, $5, * FROM unnest($6::uuid[], $7::jsonb[])
 """
 LIST_EVENTS = """
 SELECT * FROM events
@@ -39,13 +39,19 @@ async def record_events(
     target_type: str,
     targets: Iterable[tuple[UUID | None, Mapping[str, Any]]],
 ) -> None:
-    """One event per (target id, data) pair, all with the same action."""
-    await conn.executemany(
-        INSERT_EVENT,
-        [
-            (tenant_id, actor.token_id, actor.name, action, target_type, target_id, dict(data))
-            for target_id, data in targets
-        ],
+    """One event per (target id, data) pair, all with the same action, in one statement."""
+    pairs = list(targets)
+    if not pairs:
+        return
+    await conn.execute(
+        INSERT_EVENTS,
+        tenant_id,
+        actor.token_id,
+        actor.name,
+        action,
+        target_type,
+        [target_id for target_id, _ in pairs],
+        [dict(data) for _, data in pairs],
     )
 
 

@@ -1,24 +1,77 @@
-"""arq's WorkerSettings: the functions Roster's workers run. The arq-specific code stays here."""
+"""arq's WorkerSettings and the enqueueing of Roster's jobs: the arq-specific code stays here."""
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
+from uuid import UUID
 
-from arq import cron
+from arq import Retry, cron, func
+from arq.connections import ArqRedis
 
+from db import jobs
 from db.pool import create_pool
+from jobs import imports
 
 HEARTBEAT_SECONDS = 10
 # Set by whichever worker takes the heartbeat job off the queue: while it exists, jobs are being
 # consumed (a worker that is up but stuck would not refresh it).
 HEARTBEAT_KEY = "roster:worker:heartbeat"
+QUEUE = "arq:queue"
+IN_PROGRESS = "arq:in-progress:"
+FUNCTIONS = {"IMPORT": "import_users"}
+MAX_TRIES = 5
+RETRY_SECONDS = 5
+
+
+async def import_users(ctx: dict[str, Any], job_id: str) -> None:
+    try:
+        await imports.import_users(ctx, job_id, last_try=ctx["job_try"] >= MAX_TRIES)
+    except imports.TryAgain as e:
+        # arq retries only on Retry; the next try resumes from the checkpoint.
+        raise Retry(defer=RETRY_SECONDS * ctx["job_try"]) from e
+
+
+async def enqueue_job(arq: ArqRedis, pool_conn: Any, job_id: UUID, kind: str) -> None:
+    """Queues a job under a new arq id (job id and attempt), recorded on the job: a recovered
+    job must not collide with the arq id of a delivery that died with its worker."""
+    attempt = await jobs.next_attempt(pool_conn, job_id)
+    queue_id = f"{job_id}:{attempt}"
+    await arq.enqueue_job(FUNCTIONS[kind], str(job_id), _job_id=queue_id)
+    await jobs.set_queue_id(pool_conn, job_id, queue_id)
+
+
+async def recover_jobs(ctx: dict[str, Any]) -> None:
+    """Queues again every unfinished job that is neither queued in Redis nor held by a live
+    worker: after a worker was killed, or Redis restarted and lost its queue."""
+    redis: ArqRedis = ctx["redis"]
+    async with ctx["pool"].acquire() as conn:
+        for job in await jobs.unfinished_jobs(conn):
+            queued = job["queue_id"] and await redis.zscore(QUEUE, job["queue_id"]) is not None
+            # A delivery taken by a worker that was killed stays in the queue, marked in
+            # progress until arq's timeout (hours): arq would not hand it out again before.
+            taken = queued and await redis.exists(IN_PROGRESS + job["queue_id"])
+            if queued and not taken:
+                continue  # waiting for a worker
+            if not await jobs.try_lock_job(conn, job["id"]):
+                continue  # a live worker runs it
+            await jobs.unlock_job(conn, job["id"])
+            if taken:
+                # Taken but unlocked: its worker died (or is just about to lock it, in which
+                # case the new delivery finds the job locked or ended and returns).
+                await redis.zrem(QUEUE, job["queue_id"])
+            await enqueue_job(redis, conn, job["id"], job["kind"])
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     # The command that starts the worker puts the database URL into ctx.
     ctx["pool"] = await create_pool(ctx["database_url"], min_size=1, max_size=4)
+    ctx["executor"] = ProcessPoolExecutor(max_workers=ctx.get("hash_workers") or os.cpu_count())
     await worker_heartbeat(ctx)
+    await recover_jobs(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    ctx["executor"].shutdown(cancel_futures=True)
     await ctx["pool"].close()
 
 
@@ -27,14 +80,17 @@ async def worker_heartbeat(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions: list[Any] = []
+    # Jobs resume from their checkpoint, so a retry after a crash or a timeout costs only the
+    # chunk in flight.
+    functions = [func(import_users, max_tries=MAX_TRIES, timeout=6 * 3600)]
     cron_jobs = [
         cron(
             worker_heartbeat,
             second=set(range(0, 60, HEARTBEAT_SECONDS)),
             unique=True,
             run_at_startup=False,
-        )
+        ),
+        cron(recover_jobs, second={15, 45}, unique=True, run_at_startup=False),
     ]
     on_startup = startup
     on_shutdown = shutdown

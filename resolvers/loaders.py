@@ -2,13 +2,26 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from asyncpg import Pool, Record
 from strawberry.dataloader import DataLoader
+from strawberry.relay import PageInfo
 
-from db import platforms, users
+from db import jobs, platforms, users
+from resolvers.errors import BadRequest
+from resolvers.pagination import decode_cursor, encode_cursor, page_request
 from schema.context import Loaders
+from schema.job import (
+    PlanAction,
+    PlannedRow,
+    PlannedRowConnection,
+    PlannedRowEdge,
+    RowError,
+    RowErrorConnection,
+    RowErrorEdge,
+)
 
 
 def make_loaders(pool: Pool, tenant_id: UUID) -> Loaders:
@@ -33,8 +46,87 @@ def make_loaders(pool: Pool, tenant_id: UUID) -> Loaders:
         by_id = {r["id"]: r for r in rows}
         return [by_id.get(i) for i in ids]
 
+    async def load_jobs(ids: Sequence[UUID]) -> list[Record | None]:
+        async with pool.acquire() as conn:
+            rows = await jobs.get_jobs(conn, tenant_id, ids)
+        by_id = {r["id"]: r for r in rows}
+        return [by_id.get(i) for i in ids]
+
     return Loaders(
         users=DataLoader(load_fn=load_users),
         roles=DataLoader(load_fn=load_roles),
         platforms=DataLoader(load_fn=load_platforms),
+        jobs=DataLoader(load_fn=load_jobs),
+        job_rows=JobRowPages(pool),
+    )
+
+
+class JobRowPages:
+    """Pages of a job's row errors and plan. Only reached through an ImportJob the caller's
+    tenant can see, so the job id is already checked."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+
+    async def row_errors(
+        self, job_id: str, first: int | None, after: str | None
+    ) -> RowErrorConnection:
+        page = page_request(first, after, None, None)
+        position = (0, -1)
+        if page.cursor:
+            payload = decode_cursor(page.cursor, "rowerrors")
+            position = (_int(payload.get("r")), _int(payload.get("s")))
+        async with self.pool.acquire() as conn:
+            rows = await jobs.list_row_errors(
+                conn, UUID(job_id), after=position, limit=page.size + 1
+            )
+        edges = [
+            RowErrorEdge(
+                cursor=encode_cursor({"k": "rowerrors", "r": r["row"], "s": r["seq"]}),
+                node=RowError(
+                    row=r["row"], column=r["column_name"], code=r["code"], message=r["message"]
+                ),
+            )
+            for r in rows[: page.size]
+        ]
+        return RowErrorConnection(edges=edges, page_info=_page_info(edges, rows, page.size, after))
+
+    async def plan(self, job_id: str, first: int | None, after: str | None) -> PlannedRowConnection:
+        page = page_request(first, after, None, None)
+        after_row = _int(decode_cursor(page.cursor, "plan").get("r")) if page.cursor else 0
+        async with self.pool.acquire() as conn:
+            rows = await jobs.list_plans(
+                conn, UUID(job_id), after_row=after_row, limit=page.size + 1
+            )
+        edges = [
+            PlannedRowEdge(
+                cursor=encode_cursor({"k": "plan", "r": r["row"]}),
+                node=PlannedRow(
+                    row=r["row"],
+                    action=PlanAction(r["action"]),
+                    user_id=r["user_id"],
+                    fields=r["changes"].get("fields", []),
+                    roles_added=r["changes"].get("rolesAdded", r["changes"].get("roles", [])),
+                    roles_removed=r["changes"].get("rolesRemoved", []),
+                ),
+            )
+            for r in rows[: page.size]
+        ]
+        return PlannedRowConnection(
+            edges=edges, page_info=_page_info(edges, rows, page.size, after)
+        )
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR")
+    return value
+
+
+def _page_info(edges: Sequence[Any], rows: Sequence[Any], size: int, after: str | None) -> PageInfo:
+    return PageInfo(
+        has_next_page=len(rows) > size,
+        has_previous_page=after is not None,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
     )

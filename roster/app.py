@@ -15,10 +15,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from db.pool import create_pool
+from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY
 from roster.graphql_schema import build_schema
 from roster.graphql_view import RosterGraphQL
 from roster.settings import Settings
+from roster.uploads import error_report, post_import
 
 
 class State(TypedDict):
@@ -27,6 +29,7 @@ class State(TypedDict):
     # arq's pool is a redis.asyncio client too: one client serves jobs, pub/sub and health.
     arq: ArqRedis
     executor: Executor
+    relay: JobRelay
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -64,9 +67,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             arq = await create_arq_pool(RedisSettings.from_dsn(settings.redis_url))
             executor = ProcessPoolExecutor(max_workers=settings.hash_workers or os.cpu_count())
+            relay = JobRelay(arq)
+            await relay.start()
             try:
-                yield {"settings": settings, "pool": pool, "arq": arq, "executor": executor}
+                yield {
+                    "settings": settings,
+                    "pool": pool,
+                    "arq": arq,
+                    "executor": executor,
+                    "relay": relay,
+                }
             finally:
+                await relay.stop()
                 executor.shutdown(cancel_futures=True)
                 await arq.aclose()
         finally:
@@ -77,6 +89,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/imports", post_import, methods=["POST"]),
+            Route("/jobs/{id}/errors.csv", error_report, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,

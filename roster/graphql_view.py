@@ -15,7 +15,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UnsetType
+from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.loaders import make_loaders
 from roster.auth import authenticate
@@ -33,6 +33,21 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(code=4401, reason="Unauthorized")
 
 
+def new_context(request: Request | WebSocket, response: Any) -> Context:
+    """A context with the app's clients and no caller yet."""
+    state = request.state
+    return Context(
+        request=request,
+        response=response,
+        pool=state.pool,
+        arq=state.arq,
+        executor=state.executor,
+        public_url=state.settings.public_url,
+        max_upload_bytes=state.settings.max_upload_bytes,
+        relay=state.relay,
+    )
+
+
 def _accepts_graphql_response(request: Request) -> bool:
     return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
 
@@ -45,17 +60,25 @@ class RosterGraphQL(GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql",
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # Not a CSRF door: every request needs an Authorization header, which no browser
+            # sends cross-site without a CORS preflight, and Roster answers no preflight.
+            multipart_uploads_enabled=True,
         )
+
+    async def run(
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            if isinstance(request, Request):
+                # A multipart upload is spooled to temporary files: close them after every
+                # request, answered or refused (no token, read-only token, invalid query).
+                await request.close()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state = request.state
-        context = Context(
-            request=request,
-            response=response,
-            pool=state.pool,
-            arq=state.arq,
-            executor=state.executor,
-        )
+        context = new_context(request, response)
         if isinstance(request, WebSocket):
             return context  # authenticated by connection_init, in on_ws_connect
         if request.method == "GET" and self.should_render_graphql_ide(

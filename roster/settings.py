@@ -34,6 +34,9 @@ class Settings:
     hash_workers: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_HASH_WORKERS", "0"))
     )
+    max_upload_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("ROSTER_MAX_UPLOAD_BYTES", str(1 << 30)))
+    )
     max_query_depth: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_QUERY_DEPTH", "10"))
     )

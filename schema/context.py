@@ -2,7 +2,7 @@
 
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from uuid import UUID
 
 from arq.connections import ArqRedis
@@ -11,6 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
+
+if TYPE_CHECKING:
+    from schema.job import PlannedRowConnection, RowErrorConnection
 
 Scope = Literal["admin", "read"]
 
@@ -25,6 +28,18 @@ class Principal:
     scope: Scope
 
 
+class JobRows(Protocol):
+    """Pages of a job's rows (errors, plan), for the fields of ImportJob."""
+
+    async def row_errors(
+        self, job_id: str, first: int | None, after: str | None
+    ) -> "RowErrorConnection": ...
+
+    async def plan(
+        self, job_id: str, first: int | None, after: str | None
+    ) -> "PlannedRowConnection": ...
+
+
 @dataclass(slots=True)
 class Loaders:
     """One DataLoader per key, made fresh for each request and scoped to the caller's tenant."""
@@ -32,6 +47,8 @@ class Loaders:
     users: DataLoader[UUID, Record | None]
     roles: DataLoader[UUID, list[Record]]
     platforms: DataLoader[UUID, Record | None]
+    jobs: DataLoader[UUID, Record | None]
+    job_rows: JobRows
 
 
 class NotAuthenticated(Exception):
@@ -45,6 +62,10 @@ class Context:
     pool: Pool
     arq: ArqRedis
     executor: Executor
+    public_url: str
+    max_upload_bytes: int
+    # Relays job progress from Redis to this process's subscribers (jobs.progress.JobRelay).
+    relay: Any
     principal: Principal | None = None
     _loaders: Loaders | None = None
     # Strawberry stores the graphql-transport-ws connection_init payload here.

@@ -1,0 +1,226 @@
+"""CSV import throughput, end to end (upload to SUCCEEDED), as ratios to raw baselines
+(DESIGN.md section 7):
+
+- 1,000,000 rows without passwords, against COPY of the same rows into the same indexed
+  `users` table (target >= 50%);
+- 20,000 rows with plaintext passwords, against raw argon2id hashes/s on all cores
+  (target >= 90%);
+- peak RSS of the API and the worker processes (target < 300 MB, flat).
+
+    .venv/bin/python bench/import_users.py [--rows 1000000] [--password-rows 20000]
+
+Uses its own databases on the server of DATABASE_URL and Redis database 14.
+"""
+
+import argparse
+import asyncio
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.seed import FIRST_NAMES, ascii_fold  # noqa: E402
+from db import migrate, tenants, tokens  # noqa: E402
+from db.pool import connect  # noqa: E402
+from jobs.passwords import hash_password_sync  # noqa: E402
+from roster.auth import new_token, token_hash  # noqa: E402
+
+SERVER = os.environ.get("DATABASE_URL", "postgresql://postgres@localhost:5432/roster")
+REDIS = "redis://localhost:6379/14"
+PORT = 8766
+ROOT = Path(__file__).resolve().parent.parent
+LAST = ["García", "Núñez", "López", "Smith", "O'Brien", "Martínez", "Brown", "Pérez"]
+
+
+def write_csv(path: Path, rows: int, passwords: bool) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(
+            [
+                "email",
+                "username",
+                "first_name",
+                "last_name",
+                "language",
+                "roles",
+                *(["password"] if passwords else []),
+            ]
+        )
+        for n in range(rows):
+            first, last = FIRST_NAMES[n % len(FIRST_NAMES)], LAST[n % len(LAST)]
+            user = f"{ascii_fold(first)}.{ascii_fold(last)}{n}"
+            out.writerow(
+                [
+                    f"{user}@example.com",
+                    user,
+                    first,
+                    last,
+                    "es",
+                    "learningcloud:student",
+                    *([f"correct horse battery {n} staple"] if passwords else []),
+                ]
+            )
+
+
+async def fresh_database(name: str) -> tuple[str, Any]:
+    url = migrate._with_database(SERVER, name)
+    await migrate.drop_database(url)
+    await migrate.create_database(url)
+    await migrate.migrate(url)
+    conn = await connect(url)
+    tenant = await tenants.create_tenant(conn, "bench", "Bench")
+    assert tenant is not None
+    return url, (conn, tenant["id"])
+
+
+async def copy_baseline(path: Path) -> float:
+    """rows/s of COPY of the file's rows into the indexed users table."""
+    url, (conn, tenant_id) = await fresh_database("roster_bench_copy")
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            next(reader)
+            records = [(tenant_id, r[1], r[0], r[2], r[3], r[4]) for r in reader]
+        started = time.perf_counter()
+        await conn.copy_records_to_table(
+            "users",
+            records=records,
+            columns=["tenant_id", "username", "email", "first_name", "last_name", "language"],
+        )
+        return len(records) / (time.perf_counter() - started)
+    finally:
+        await conn.close()
+        await migrate.drop_database(url)
+
+
+def hashes_per_second(count: int) -> float:
+    workers = os.cpu_count() or 1
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(hash_password_sync, ["warm up the pool"] * workers))
+        started = time.perf_counter()
+        list(pool.map(hash_password_sync, [f"password number {i} here" for i in range(count)]))
+        return count / (time.perf_counter() - started)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak resident memory) of a process; the worker's password-hashing processes are
+    apart, each bounded by argon2's 64 MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def roster_import(path: Path, rows: int) -> tuple[float, float, float]:
+    """rows/s from upload to SUCCEEDED, and peak RSS (MB) of API and worker."""
+    url, (conn, tenant_id) = await fresh_database("roster_bench_import")
+    token = new_token()
+    await tokens.insert_token(conn, tenant_id, "bench", "admin", token_hash(token))
+    await conn.close()
+    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS}
+    log = open(Path(tempfile.gettempdir()) / "roster-bench-import.log", "w")  # noqa: SIM115
+    api = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "roster.app:create_app",
+            "--factory",
+            "--port",
+            str(PORT),
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "roster.cli", "worker"], env=env, cwd=ROOT, stdout=log, stderr=log
+    )
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{PORT}",
+            timeout=600,
+            headers={"authorization": f"Bearer {token}"},
+        ) as client:
+            for _ in range(100):
+                try:
+                    await client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+
+            async def body() -> Any:
+                with path.open("rb") as f:
+                    while chunk := f.read(1 << 20):
+                        yield chunk
+
+            started = time.perf_counter()
+            response = await client.post("/imports", content=body())
+            assert response.status_code == 202, response.text
+            job_id = response.json()["id"]
+            query = (
+                "query($id: ID!) { job(id: $id) { status processed error "
+                "... on ImportJob { created failed } } }"
+            )
+            while True:
+                await asyncio.sleep(0.5)
+                job = (
+                    await client.post(
+                        "/graphql", json={"query": query, "variables": {"id": job_id}}
+                    )
+                ).json()["data"]["job"]
+                if job["status"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
+                    break
+            elapsed = time.perf_counter() - started
+            if job["status"] != "SUCCEEDED" or job["created"] != rows:
+                raise SystemExit(f"import did not succeed: {job}")
+            return rows / elapsed, peak_rss_mb(api.pid), peak_rss_mb(worker.pid)
+    finally:
+        for process in (api, worker):
+            process.terminate()
+            process.wait()
+        await migrate.drop_database(url)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--password-rows", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        plain, secret = Path(tmp) / "plain.csv", Path(tmp) / "passwords.csv"
+        write_csv(plain, args.rows, passwords=False)
+        write_csv(secret, args.password_rows, passwords=True)
+        print(f"files: {plain.stat().st_size / 1e6:.0f} MB, {secret.stat().st_size / 1e6:.1f} MB")
+
+        copy_rate = await copy_baseline(plain)
+        print(f"baseline COPY into indexed users: {copy_rate:10.0f} rows/s")
+        rate, api_mb, worker_mb = await roster_import(plain, args.rows)
+        print(
+            f"roster import, {args.rows:,} rows: {rate:10.0f} rows/s  "
+            f"ratio {rate / copy_rate:.0%}  (target >= 50%)  "
+            f"peak RSS api {api_mb:.0f} MB, worker {worker_mb:.0f} MB"
+        )
+
+        hash_rate = hashes_per_second(max(200, args.password_rows // 20))
+        print(f"baseline argon2id on all cores:   {hash_rate:10.1f} hashes/s")
+        rate, api_mb, worker_mb = await roster_import(secret, args.password_rows)
+        print(
+            f"roster import with passwords:     {rate:10.1f} rows/s  ratio {rate / hash_rate:.0%}"
+            f"  (target >= 90%)  peak RSS api {api_mb:.0f} MB, worker {worker_mb:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

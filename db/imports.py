@@ -1,0 +1,131 @@
+"""Set-based writes of one chunk of an import: look up, insert, update, roles."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from asyncpg import Record
+
+from db.pool import Conn
+from db.users import USER_COLUMNS
+
+# What a CSV row can set, in the order the arrays below carry them.
+IMPORT_COLUMNS = (
+    "username", "email", "first_name", "last_name", "language", "time_zone", "office_phone",
+    "mobile_phone", "location", "external_id", "status", "attributes", "password_hash",
+)  # fmt: skip
+_TYPES = ["text"] * 11 + ["jsonb", "text"]
+
+FIND_EXISTING = f"""
+SELECT {USER_COLUMNS} FROM users
+WHERE tenant_id = $1
+  AND (lower(username) = ANY($2::text[]) OR lower(email) = ANY($3::text[])
+       OR external_id = ANY($4::text[]))
+"""
+
+_unnest = ", ".join(f"${i + 2}::{t}[]" for i, t in enumerate(_TYPES))
+_names = ", ".join(IMPORT_COLUMNS)
+INSERT_USERS = f"""
+INSERT INTO users (tenant_id, {_names}, password_changed_at, disabled_at)
+SELECT $1, {_names},
+       CASE WHEN password_hash IS NOT NULL THEN now() END,
+       CASE WHEN status = 'DISABLED' THEN now() END
+FROM unnest({_unnest}) AS s({_names})
+ON CONFLICT DO NOTHING
+RETURNING id, lower(email) AS email_key
+"""
+# Blank cells arrive as NULL and leave the stored value as it is; attributes merge key by key.
+UPDATE_USERS = f"""
+UPDATE users u SET
+    username = coalesce(s.username, u.username),
+    email = coalesce(s.email, u.email),
+    first_name = coalesce(s.first_name, u.first_name),
+    last_name = coalesce(s.last_name, u.last_name),
+    language = coalesce(s.language, u.language),
+    time_zone = coalesce(s.time_zone, u.time_zone),
+    office_phone = coalesce(s.office_phone, u.office_phone),
+    mobile_phone = coalesce(s.mobile_phone, u.mobile_phone),
+    location = coalesce(s.location, u.location),
+    external_id = coalesce(s.external_id, u.external_id),
+    status = coalesce(s.status, u.status),
+    disabled_at = CASE
+        WHEN s.status = 'DISABLED' AND u.status = 'ACTIVE' THEN now()
+        WHEN s.status = 'ACTIVE' THEN NULL
+        ELSE u.disabled_at END,
+    attributes = u.attributes || coalesce(s.attributes, '{{}}'),
+    password_hash = coalesce(s.password_hash, u.password_hash),
+    password_changed_at = CASE WHEN s.password_hash IS NOT NULL THEN now()
+        ELSE u.password_changed_at END,
+    updated_at = now()
+FROM unnest($2::uuid[], {", ".join(f"${i + 3}::{t}[]" for i, t in enumerate(_TYPES))})
+    AS s(id, {_names})
+WHERE u.tenant_id = $1 AND u.id = s.id
+RETURNING u.id
+"""
+ADD_ROLES = """
+INSERT INTO user_roles (user_id, platform_id, role)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[])
+ON CONFLICT DO NOTHING
+"""
+REMOVE_OTHER_ROLES = """
+DELETE FROM user_roles r
+WHERE r.user_id = ANY($1::uuid[])
+  AND NOT EXISTS (
+      SELECT 1 FROM unnest($2::uuid[], $3::uuid[], $4::text[]) AS w(user_id, platform_id, role)
+      WHERE w.user_id = r.user_id AND w.platform_id = r.platform_id AND w.role = r.role
+  )
+"""
+
+
+async def find_existing(
+    conn: Conn,
+    tenant_id: UUID,
+    *,
+    usernames: Sequence[str],
+    emails: Sequence[str],
+    external_ids: Sequence[str],
+) -> list[Record]:
+    """Users of the tenant with any of these usernames or e-mails (lower case) or external ids."""
+    return await conn.fetch(FIND_EXISTING, tenant_id, usernames, emails, external_ids)
+
+
+def _arrays(rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+    return [[row.get(c) for row in rows] for c in IMPORT_COLUMNS]
+
+
+async def insert_users(
+    conn: Conn, tenant_id: UUID, rows: Sequence[Mapping[str, Any]]
+) -> dict[str, UUID]:
+    """Creates users from IMPORT_COLUMNS values; returns the new ids by lower-case e-mail.
+    A row that collides with a user created meanwhile is left out of the result."""
+    if not rows:
+        return {}
+    created = await conn.fetch(INSERT_USERS, tenant_id, *_arrays(rows))
+    return {r["email_key"]: r["id"] for r in created}
+
+
+async def update_users(
+    conn: Conn, tenant_id: UUID, ids: Sequence[UUID], rows: Sequence[Mapping[str, Any]]
+) -> list[UUID]:
+    """Merges the values given (None leaves a field unchanged) into users `ids`."""
+    if not rows:
+        return []
+    updated = await conn.fetch(UPDATE_USERS, tenant_id, list(ids), *_arrays(rows))
+    return [r["id"] for r in updated]
+
+
+async def add_roles(conn: Conn, roles: Sequence[tuple[UUID, UUID, str]]) -> None:
+    """(user id, platform id, role) triples; ones a user has already are skipped."""
+    if roles:
+        await conn.execute(ADD_ROLES, *(list(c) for c in zip(*roles, strict=True)))
+
+
+async def replace_roles(
+    conn: Conn, user_ids: Sequence[UUID], roles: Sequence[tuple[UUID, UUID, str]]
+) -> None:
+    """Makes `roles` the only roles of `user_ids`."""
+    if not user_ids:
+        return
+    columns: list[list[Any]] = [list(c) for c in zip(*roles, strict=True)] or [[], [], []]
+    await conn.execute(REMOVE_OTHER_ROLES, list(user_ids), *columns)
+    await add_roles(conn, roles)

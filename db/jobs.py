@@ -1,0 +1,280 @@
+"""Jobs (imports, exports, bulk work): state, checkpoints, row errors, plans, seen keys."""
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from asyncpg import Record
+
+from db.events import Actor
+from db.pool import Conn
+
+TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
+COUNTERS = ("processed", "created", "updated", "deleted", "skipped", "failed")
+
+INSERT_JOB = """
+INSERT INTO jobs (tenant_id, kind, file_id, options, dry_run, actor_token_id, actor)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING *
+"""
+GET_JOBS = "SELECT * FROM jobs WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
+GET_JOB = "SELECT * FROM jobs WHERE id = $1"
+LIST_JOBS = """
+SELECT * FROM jobs
+WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
+  AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
+ORDER BY created_at DESC, id DESC
+LIMIT $5
+"""
+SET_QUEUE_ID = "UPDATE jobs SET queue_id = $2, updated_at = now() WHERE id = $1"
+NEXT_ATTEMPT = "UPDATE jobs SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts"
+START_JOB = """
+UPDATE jobs SET status = 'RUNNING', started_at = coalesce(started_at, now()), updated_at = now()
+WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')
+RETURNING *
+"""
+SET_SHAPE = """
+UPDATE jobs SET total = $2, checkpoint = checkpoint || $3::jsonb, updated_at = now()
+WHERE id = $1
+RETURNING *
+"""
+SAVE_PROGRESS = """
+UPDATE jobs SET checkpoint = checkpoint || $2::jsonb, processed = $3, created = $4, updated = $5,
+    deleted = $6, skipped = $7, failed = $8, updated_at = now()
+WHERE id = $1
+RETURNING *
+"""
+FINISH_JOB = """
+UPDATE jobs SET status = $2, error = $3, finished_at = now(), updated_at = now()
+WHERE id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')
+RETURNING *
+"""
+# A queued job that no worker has started is cancelled at once; a running one at its next chunk.
+REQUEST_CANCEL = """
+UPDATE jobs SET cancel_requested = true, updated_at = now(),
+    status = CASE WHEN status = 'QUEUED' THEN 'CANCELLED' ELSE status END,
+    finished_at = CASE WHEN status = 'QUEUED' THEN now() ELSE finished_at END
+WHERE tenant_id = $1 AND id = $2 AND status IN ('QUEUED', 'RUNNING')
+RETURNING *
+"""
+CANCEL_REQUESTED = "SELECT cancel_requested FROM jobs WHERE id = $1"
+UNFINISHED_JOBS = """
+SELECT id, kind, status, queue_id FROM jobs WHERE status IN ('QUEUED', 'RUNNING')
+ORDER BY created_at
+"""
+TRY_LOCK_JOB = "SELECT pg_try_advisory_lock(hashtextextended('job:' || $1::text, 0))"
+UNLOCK_JOB = "SELECT pg_advisory_unlock(hashtextextended('job:' || $1::text, 0))"
+
+# The cells travel as JSON text: a list of lists given as jsonb[] would be taken as a
+# two-dimensional array (or refused when the rows differ in length).
+INSERT_ROW_ERRORS = """
+INSERT INTO job_row_errors (job_id, row, seq, column_name, code, message, cells)
+SELECT $1, r, s, c, k, m, j::jsonb
+FROM unnest($2::int[], $3::smallint[], $4::text[], $5::text[], $6::text[], $7::text[])
+    AS e(r, s, c, k, m, j)
+"""
+LIST_ROW_ERRORS = """
+SELECT row, seq, column_name, code, message FROM job_row_errors
+WHERE job_id = $1 AND (row, seq) > ($2, $3)
+ORDER BY row, seq
+LIMIT $4
+"""
+# The cells come with a row's first problem only (seq 0): group by row alone, or the other
+# problems (cells NULL) would form groups of their own and drop out of the report.
+ERROR_REPORT_ROWS = """
+SELECT row, (array_agg(cells ORDER BY seq))[1] AS cells,
+    string_agg(coalesce(column_name || ': ', '') || message, '; ' ORDER BY seq) AS error
+FROM job_row_errors WHERE job_id = $1 AND row > $2
+GROUP BY row HAVING (array_agg(cells ORDER BY seq))[1] IS NOT NULL
+ORDER BY row
+LIMIT $3
+"""
+INSERT_PLANS = """
+INSERT INTO job_row_plans (job_id, row, action, user_id, changes)
+SELECT $1, * FROM unnest($2::int[], $3::text[], $4::uuid[], $5::jsonb[])
+"""
+LIST_PLANS = """
+SELECT row, action, user_id, changes FROM job_row_plans
+WHERE job_id = $1 AND row > $2 ORDER BY row LIMIT $3
+"""
+CLAIM_KEYS = """
+WITH wanted AS (
+    SELECT * FROM unnest($3::text[], $4::int[]) AS w(key, row)
+), claimed AS (
+    INSERT INTO job_keys (job_id, kind, key, row)
+    SELECT $1, $2, key, row FROM wanted
+    ON CONFLICT DO NOTHING
+    RETURNING key
+)
+SELECT k.key, k.row FROM job_keys k JOIN wanted w ON w.key = k.key
+WHERE k.job_id = $1 AND k.kind = $2 AND k.key NOT IN (SELECT key FROM claimed)
+"""
+FORGET_KEYS = "DELETE FROM job_keys WHERE job_id = $1"
+
+
+async def create_job(
+    conn: Conn,
+    tenant_id: UUID,
+    kind: str,
+    *,
+    file_id: UUID | None,
+    options: Mapping[str, Any],
+    dry_run: bool,
+    actor: Actor,
+) -> Record:
+    row = await conn.fetchrow(
+        INSERT_JOB, tenant_id, kind, file_id, dict(options), dry_run, actor.token_id, actor.name
+    )
+    assert row is not None
+    return row
+
+
+async def get_jobs(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> list[Record]:
+    return await conn.fetch(GET_JOBS, tenant_id, ids)
+
+
+async def get_job(conn: Conn, job_id: UUID) -> Record | None:
+    """Any tenant's job: for workers, which act on the job they were given."""
+    return await conn.fetchrow(GET_JOB, job_id)
+
+
+async def list_jobs(
+    conn: Conn,
+    tenant_id: UUID,
+    *,
+    status: str | None,
+    before: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[Record]:
+    """Newest first, keyset-paged on (created_at, id)."""
+    created, job_id = before if before else (None, None)
+    return await conn.fetch(LIST_JOBS, tenant_id, status, created, job_id, limit)
+
+
+async def next_attempt(conn: Conn, job_id: UUID) -> int:
+    attempt: int = await conn.fetchval(NEXT_ATTEMPT, job_id)
+    return attempt
+
+
+async def set_queue_id(conn: Conn, job_id: UUID, queue_id: str) -> None:
+    await conn.execute(SET_QUEUE_ID, job_id, queue_id)
+
+
+async def start_job(conn: Conn, job_id: UUID) -> Record | None:
+    """Marks the job running (again, when resumed); None when it has ended already."""
+    return await conn.fetchrow(START_JOB, job_id)
+
+
+async def set_shape(conn: Conn, job_id: UUID, total: int, checkpoint: Mapping[str, Any]) -> Record:
+    row = await conn.fetchrow(SET_SHAPE, job_id, total, dict(checkpoint))
+    assert row is not None
+    return row
+
+
+async def save_progress(
+    conn: Conn, job_id: UUID, checkpoint: Mapping[str, Any], counters: Mapping[str, int]
+) -> Record:
+    row = await conn.fetchrow(
+        SAVE_PROGRESS, job_id, dict(checkpoint), *(counters[c] for c in COUNTERS)
+    )
+    assert row is not None
+    return row
+
+
+async def finish_job(conn: Conn, job_id: UUID, status: str, error: str | None) -> Record | None:
+    return await conn.fetchrow(FINISH_JOB, job_id, status, error)
+
+
+async def request_cancel(conn: Conn, tenant_id: UUID, job_id: UUID) -> Record | None:
+    """The job after the request, or None when it is unknown or has ended."""
+    return await conn.fetchrow(REQUEST_CANCEL, tenant_id, job_id)
+
+
+async def cancel_requested(conn: Conn, job_id: UUID) -> bool:
+    return bool(await conn.fetchval(CANCEL_REQUESTED, job_id))
+
+
+async def unfinished_jobs(conn: Conn) -> list[Record]:
+    return await conn.fetch(UNFINISHED_JOBS)
+
+
+async def try_lock_job(conn: Conn, job_id: UUID) -> bool:
+    """Takes the job's session lock: whoever holds it runs the job. PostgreSQL releases it when
+    the holder's connection ends, so a worker killed mid-job frees it by dying."""
+    return bool(await conn.fetchval(TRY_LOCK_JOB, str(job_id)))
+
+
+async def unlock_job(conn: Conn, job_id: UUID) -> None:
+    await conn.execute(UNLOCK_JOB, str(job_id))
+
+
+async def add_row_errors(
+    conn: Conn,
+    job_id: UUID,
+    errors: Sequence[tuple[int, int, str | None, str, str, Sequence[str] | None]],
+) -> None:
+    """(row, seq, column, code, message, cells) for each problem; a row's original cells go
+    with its first problem (seq 0), None with the others."""
+    if not errors:
+        return
+    rows, seqs, columns, codes, messages, cells = zip(*errors, strict=True)
+    await conn.execute(
+        INSERT_ROW_ERRORS,
+        job_id,
+        list(rows),
+        list(seqs),
+        list(columns),
+        list(codes),
+        list(messages),
+        [json.dumps(list(c)) if c is not None else None for c in cells],
+    )
+
+
+async def list_row_errors(
+    conn: Conn, job_id: UUID, *, after: tuple[int, int], limit: int
+) -> list[Record]:
+    return await conn.fetch(LIST_ROW_ERRORS, job_id, after[0], after[1], limit)
+
+
+async def error_report_rows(
+    conn: Conn, job_id: UUID, *, after_row: int, limit: int
+) -> list[Record]:
+    """Failed rows with their original cells and all their problems in one text, by row."""
+    return await conn.fetch(ERROR_REPORT_ROWS, job_id, after_row, limit)
+
+
+async def add_plans(
+    conn: Conn, job_id: UUID, plans: Sequence[tuple[int, str, UUID | None, Mapping[str, Any]]]
+) -> None:
+    if not plans:
+        return
+    rows, actions, users, changes = zip(*plans, strict=True)
+    await conn.execute(
+        INSERT_PLANS,
+        job_id,
+        list(rows),
+        list(actions),
+        list(users),
+        [dict(c) for c in changes],
+    )
+
+
+async def list_plans(conn: Conn, job_id: UUID, *, after_row: int, limit: int) -> list[Record]:
+    return await conn.fetch(LIST_PLANS, job_id, after_row, limit)
+
+
+async def claim_keys(
+    conn: Conn, job_id: UUID, kind: str, keys: Sequence[tuple[str, int]]
+) -> dict[str, int]:
+    """Records the keys (with the row that has them); returns those some earlier row had
+    already, each with that earlier row."""
+    if not keys:
+        return {}
+    rows = await conn.fetch(CLAIM_KEYS, job_id, kind, [k for k, _ in keys], [r for _, r in keys])
+    return {r["key"]: r["row"] for r in rows}
+
+
+async def forget_keys(conn: Conn, job_id: UUID) -> None:
+    await conn.execute(FORGET_KEYS, job_id)

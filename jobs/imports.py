@@ -1,0 +1,681 @@
+"""The CSV import job: validates every row, applies valid ones in chunks (or only plans them, in
+a dry run), resumes from its checkpoint after a crash, and publishes its progress."""
+
+import asyncio
+import itertools
+import logging
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from asyncpg import Pool, Record
+
+from db import events, files, imports, jobs, platforms, tenants, users
+from db.events import Actor
+from db.pool import Conn
+from jobs.csvfile import (
+    ColumnMap,
+    FileError,
+    FileShape,
+    ImportRow,
+    PlatformInfo,
+    inspect_file,
+    map_header,
+    read_header,
+    read_rows,
+)
+from jobs.passwords import hash_password
+from jobs.progress import Publisher
+from jobs.userfields import camel
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 5000
+MODES = ("CREATE", "UPSERT", "UPDATE")
+MATCH_BY = ("EMAIL", "USERNAME", "EXTERNAL_ID")
+ROLES_MODES = ("MERGE", "REPLACE")
+PROFILE = (
+    "username", "email", "first_name", "last_name", "language", "time_zone", "office_phone",
+    "mobile_phone", "location", "external_id", "status",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    mode: str = "UPSERT"
+    match_by: str = "EMAIL"
+    roles_mode: str = "MERGE"
+    send_welcome_email: bool = False
+    encoding: str | None = None
+    delimiter: str | None = None
+    extra_columns_as_attributes: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Options":
+        return cls(**{k: v for k, v in data.items() if k in cls.__slots__})
+
+
+@dataclass
+class Counters:
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    @classmethod
+    def of(cls, job: Record) -> "Counters":
+        return cls(**{name: job[name] for name in jobs.COUNTERS})
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in jobs.COUNTERS}
+
+
+@dataclass
+class Planned:
+    """What one valid row does."""
+
+    row: ImportRow
+    action: str  # CREATE, UPDATE, DELETE or NOOP
+    user: Record | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    changed: list[str] = field(default_factory=list)
+    roles_added: list[tuple[UUID, str]] = field(default_factory=list)
+    roles_removed: list[tuple[UUID, str]] = field(default_factory=list)
+    roles: list[tuple[UUID, str]] | None = None
+
+
+class Cancelled(Exception):
+    pass
+
+
+class TryAgain(Exception):
+    """An unexpected failure that a later try, resuming from the checkpoint, may not meet."""
+
+
+async def import_users(ctx: dict[str, Any], job_id: str, *, last_try: bool = True) -> None:
+    """Runs an import job. Whoever holds the job's lock runs it; a second delivery of the same
+    job (a retry, recovery after a crash) finds it locked or finished and returns. An unexpected
+    error raises TryAgain, unless this is the last try: then the job fails, saying so."""
+    pool: Pool = ctx["pool"]
+    job_uuid = UUID(job_id)
+    async with pool.acquire() as lock_conn:
+        if not await jobs.try_lock_job(lock_conn, job_uuid):
+            return
+        try:
+            await _run(ctx, job_uuid, last_try)
+        finally:
+            await jobs.unlock_job(lock_conn, job_uuid)
+
+
+async def _run(ctx: dict[str, Any], job_id: UUID, last_try: bool) -> None:
+    pool: Pool = ctx["pool"]
+    publisher = Publisher(ctx["redis"])
+    async with pool.acquire() as conn:
+        job = await jobs.start_job(conn, job_id)
+    if job is None:
+        return  # ended already (finished, failed or cancelled)
+    await publisher.publish(job, final=True)
+    handle, path = tempfile.mkstemp(prefix="roster-import-", suffix=".csv")
+    try:
+        with os.fdopen(handle, "wb") as spool:
+            async with pool.acquire() as conn:
+                async for chunk in files.read_chunks(conn, job["file_id"]):
+                    spool.write(chunk)
+        job = await _import(ctx, job, path, publisher)
+    except FileError as e:
+        job = await _finish(pool, job_id, "FAILED", str(e))
+    except Cancelled:
+        job = await _finish(pool, job_id, "CANCELLED", None)
+    except Exception as e:
+        if not last_try:
+            log.warning("import %s: %r; trying again from the checkpoint", job_id, e)
+            raise TryAgain from e
+        log.exception("import %s failed", job_id)
+        job = await _finish(pool, job_id, "FAILED", f"Internal error ({type(e).__name__}).")
+    finally:
+        os.unlink(path)
+    if job is not None:
+        await publisher.publish(job, final=True)
+
+
+async def _finish(pool: Pool, job_id: UUID, status: str, error: str | None) -> Record | None:
+    async with pool.acquire() as conn, conn.transaction():
+        await jobs.forget_keys(conn, job_id)
+        return await jobs.finish_job(conn, job_id, status, error)
+
+
+async def _import(ctx: dict[str, Any], job: Record, path: str, publisher: Publisher) -> Record:
+    pool: Pool = ctx["pool"]
+    options = Options.from_json(job["options"])
+    checkpoint = dict(job["checkpoint"])
+    if "encoding" not in checkpoint:
+        shape = await asyncio.to_thread(
+            inspect_file, path, encoding=options.encoding, delimiter=options.delimiter
+        )
+        checkpoint.update(encoding=shape.encoding, delimiter=shape.delimiter, total=shape.total)
+        async with pool.acquire() as conn:
+            job = await jobs.set_shape(conn, job["id"], shape.total, checkpoint)
+        await publisher.publish(job, final=True)
+    shape = FileShape(
+        encoding=checkpoint["encoding"],
+        delimiter=checkpoint["delimiter"],
+        total=checkpoint["total"],
+    )
+    async with pool.acquire() as conn:
+        tenant_platforms = await platforms.list_platforms(conn, job["tenant_id"])
+        tenant = await tenants.get_tenant(conn, job["tenant_id"])
+    assert tenant is not None
+    infos = [
+        PlatformInfo(key=p["key"], aliases=tuple(p["aliases"]), roles=tuple(p["roles"]))
+        for p in tenant_platforms
+    ]
+    header = await asyncio.to_thread(read_header, path, shape)
+    columns = map_header(
+        header, infos, extra_columns_as_attributes=options.extra_columns_as_attributes
+    )
+    if "header" not in checkpoint:
+        # Kept for the error report, which gives failed rows back under their own header.
+        checkpoint["header"] = list(columns.header)
+        async with pool.acquire() as conn:
+            job = await jobs.set_shape(conn, job["id"], shape.total, checkpoint)
+    rows = read_rows(
+        path,
+        shape,
+        columns,
+        infos,
+        min_password_length=tenant["min_password_length"],
+        start_after=checkpoint.get("row", 0),
+    )
+    counters = Counters.of(job)
+    platform_ids = {p["key"]: p["id"] for p in tenant_platforms}
+    chunk = _Chunk(ctx, job, options, platform_ids, columns)
+    while True:
+        batch = await asyncio.to_thread(_take, rows, CHUNK_ROWS)
+        if not batch:
+            break
+        async with pool.acquire() as conn:
+            if await jobs.cancel_requested(conn, job["id"]):
+                raise Cancelled
+        job = await chunk.apply(batch, counters)
+        await publisher.publish(job)
+    # Blank records at the end of the file are read but never yielded: skipped.
+    tail = shape.total - counters.processed
+    if tail > 0:
+        counters.skipped += tail
+        counters.processed += tail
+    # Reconcile before reporting success: every record read is accounted for exactly once.
+    accounted = counters.created + counters.updated + counters.deleted + counters.skipped
+    accounted += counters.failed
+    status, message = "SUCCEEDED", None
+    if counters.processed != shape.total or accounted != counters.processed:
+        status = "FAILED"
+        message = (
+            f"Reconciliation failed: {shape.total} records in the file, {counters.processed} "
+            f"read, {accounted} accounted for; nothing is reported as done that was not."
+        )
+    async with pool.acquire() as conn, conn.transaction():
+        await jobs.save_progress(conn, job["id"], {"row": counters.processed}, counters.as_dict())
+        await jobs.forget_keys(conn, job["id"])
+        finished = await jobs.finish_job(conn, job["id"], status, message)
+    assert finished is not None
+    return finished
+
+
+def _take(rows: Iterator[ImportRow], n: int) -> list[ImportRow]:
+    return list(itertools.islice(rows, n))
+
+
+class _Chunk:
+    """Validates, plans and (unless a dry run) applies chunks of rows, each chunk in one
+    transaction with its events, row errors and the job's checkpoint."""
+
+    def __init__(
+        self,
+        ctx: dict[str, Any],
+        job: Record,
+        options: Options,
+        platform_ids: dict[str, UUID],
+        columns: ColumnMap,
+    ) -> None:
+        self.pool: Pool = ctx["pool"]
+        self.executor = ctx["executor"]
+        self.job_id: UUID = job["id"]
+        self.tenant_id: UUID = job["tenant_id"]
+        self.dry_run: bool = job["dry_run"]
+        self.options = options
+        self.platform_ids = platform_ids
+        self.platform_keys = {v: k for k, v in platform_ids.items()}
+        self.actor = Actor(token_id=job["actor_token_id"], name=job["actor"])
+        names = {canonical: columns.header[i] for i, canonical in columns.fields.items()}
+        self.column = {name: names.get(name, names.get("email")) for name in (*PROFILE, "roles")}
+
+    async def apply(self, batch: list[ImportRow], counters: Counters) -> Record:
+        for attempt in range(3):
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    job, after = await self._apply(conn, batch, counters)
+            except asyncpg.UniqueViolationError:
+                # A user created or renamed meanwhile through the API: plan the chunk again.
+                if attempt == 2:
+                    raise
+                continue
+            for name in jobs.COUNTERS:
+                setattr(counters, name, getattr(after, name))
+            return job
+        raise AssertionError("unreachable")
+
+    async def _apply(
+        self, conn: Conn, batch: list[ImportRow], before: Counters
+    ) -> tuple[Record, Counters]:
+        problems = _Problems()
+        valid = []
+        for row in batch:
+            for p in row.problems:
+                problems.add(row, p.column, p.code, p.message)
+            if not row.problems:
+                valid.append(row)
+        valid = await self._without_duplicates(conn, valid, problems)
+        plans = await self._plan(conn, valid, problems)
+        after = Counters(**before.as_dict())
+        after.processed = batch[-1].number - 1
+        blank = after.processed - before.processed - len(batch)
+        if self.dry_run:
+            await jobs.add_plans(conn, self.job_id, [self._plan_row(p) for p in plans])
+            done = {a: sum(p.action == a for p in plans) for a in ("CREATE", "UPDATE", "DELETE")}
+        else:
+            done = await self._write(conn, plans, problems)
+        after.created += done["CREATE"]
+        after.updated += done["UPDATE"]
+        after.deleted += done["DELETE"]
+        after.skipped += blank + sum(p.action == "NOOP" for p in plans)
+        after.failed += len(problems.rows)
+        await jobs.add_row_errors(conn, self.job_id, problems.errors)
+        job = await jobs.save_progress(conn, self.job_id, {"row": after.processed}, after.as_dict())
+        return job, after
+
+    async def _without_duplicates(
+        self, conn: Conn, rows: list[ImportRow], problems: "_Problems"
+    ) -> list[ImportRow]:
+        """Every occurrence after the first of a username or e-mail in the file is an error
+        naming the first row; rows of earlier chunks are remembered in job_keys."""
+        firsts: dict[tuple[str, str], int] = {}
+        kept = []
+        for row in rows:
+            keys = [("e", str(row.values["email"]).lower()), ("u", _username(row).lower())]
+            first = next((firsts[k] for k in keys if k in firsts), None)
+            if first is not None:
+                problems.duplicate(row, first, self.column)
+                continue
+            firsts.update({k: row.number for k in keys})
+            kept.append(row)
+        earlier: dict[tuple[str, str], int] = {}
+        for kind in ("e", "u"):
+            claimed = [(k, n) for (t, k), n in firsts.items() if t == kind]
+            found = await jobs.claim_keys(conn, self.job_id, kind, claimed)
+            earlier.update({(kind, k): n for k, n in found.items()})
+        result = []
+        for row in kept:
+            keys = [("e", str(row.values["email"]).lower()), ("u", _username(row).lower())]
+            first = next((earlier[k] for k in keys if k in earlier), None)
+            if first is not None and first != row.number:
+                problems.duplicate(row, first, self.column)
+            else:
+                result.append(row)
+        return result
+
+    async def _plan(
+        self, conn: Conn, rows: list[ImportRow], problems: "_Problems"
+    ) -> list[Planned]:
+        existing = await imports.find_existing(
+            conn,
+            self.tenant_id,
+            usernames=[_username(r).lower() for r in rows],
+            emails=[str(r.values["email"]).lower() for r in rows],
+            external_ids=[str(r.values["external_id"]) for r in rows if "external_id" in r.values],
+        )
+        by_username = {u["username"].lower(): u for u in existing}
+        by_email = {u["email"].lower(): u for u in existing}
+        by_external = {u["external_id"]: u for u in existing if u["external_id"]}
+        current_roles: dict[UUID, set[tuple[UUID, str]]] = {u["id"]: set() for u in existing}
+        for r in await users.get_roles(conn, [u["id"] for u in existing]):
+            current_roles[r["user_id"]].add((r["platform_id"], r["role"]))
+        mode_operation = {"CREATE": "C", "UPDATE": "U"}.get(self.options.mode)
+        plans = []
+        for row in rows:
+            username, email = _username(row).lower(), str(row.values["email"]).lower()
+            external_id = row.values.get("external_id")
+            if self.options.match_by == "EMAIL":
+                user = by_email.get(email)
+            elif self.options.match_by == "USERNAME":
+                user = by_username.get(username)
+            elif external_id is None:
+                problems.add(
+                    row,
+                    self.column["external_id"],
+                    "REQUIRED",
+                    "Rows are matched by external id, and this one has none.",
+                )
+                continue
+            else:
+                user = by_external.get(str(external_id))
+            operation = row.operation or mode_operation
+            if operation is None:
+                operation = "U" if user is not None else "C"
+            roles = self._role_ids(row)
+            if operation == "D":
+                if user is None:
+                    problems.add(row, None, "NOT_FOUND", "No user matches this row to delete.")
+                elif user["status"] == "ACTIVE":
+                    problems.add(
+                        row,
+                        self.column["status"],
+                        "USER_ACTIVE",
+                        f"{user['username']} is active: disable the user before deleting.",
+                    )
+                else:
+                    plans.append(Planned(row=row, action="DELETE", user=user))
+                continue
+            if operation == "C":
+                if user is not None:
+                    problems.add(
+                        row,
+                        None,
+                        "USER_EXISTS",
+                        f"{user['username']} exists already; use operation U or mode UPSERT.",
+                    )
+                    continue
+                taken = _taken(
+                    None, username, email, external_id, by_username, by_email, by_external
+                )
+                if taken:
+                    problems.add(
+                        row,
+                        self.column[taken],
+                        f"{taken.upper()}_TAKEN",
+                        f"Another user already has this {taken.replace('_', ' ')}.",
+                    )
+                    continue
+                values = {
+                    "first_name": "",
+                    "last_name": "",
+                    "status": "ACTIVE",
+                    "attributes": {},
+                    **{k: v for k, v in row.values.items() if k != "welcome_email"},
+                    "username": _username(row),
+                }
+                plans.append(Planned(row=row, action="CREATE", values=values, roles=roles or []))
+                continue
+            if user is None:
+                problems.add(row, None, "NOT_FOUND", "No user matches this row to update.")
+                continue
+            given = dict(row.values)
+            if row.username_from_email:
+                given.pop("username", None)  # no username column: keep the stored one
+            taken = _taken(
+                user["id"],
+                str(given["username"]).lower() if "username" in given else None,
+                email,
+                external_id,
+                by_username,
+                by_email,
+                by_external,
+            )
+            if taken:
+                problems.add(
+                    row,
+                    self.column[taken],
+                    f"{taken.upper()}_TAKEN",
+                    f"Another user already has this {taken.replace('_', ' ')}.",
+                )
+                continue
+            plans.append(self._update_plan(row, user, given, roles, current_roles[user["id"]]))
+        return plans
+
+    def _update_plan(
+        self,
+        row: ImportRow,
+        user: Record,
+        given: dict[str, Any],
+        roles: list[tuple[UUID, str]] | None,
+        current: set[tuple[UUID, str]],
+    ) -> Planned:
+        changed = [f for f in PROFILE if f in given and given[f] != user[f]]
+        values = {f: given[f] for f in changed}
+        attributes = given.get("attributes")
+        if attributes and {**user["attributes"], **attributes} != user["attributes"]:
+            changed.append("attributes")
+            values["attributes"] = attributes
+        if "password" in given or "password_hash" in given:
+            changed.append("password")
+            values.update({k: given[k] for k in ("password", "password_hash") if k in given})
+        added: list[tuple[UUID, str]] = []
+        removed: list[tuple[UUID, str]] = []
+        if roles is not None:
+            added = [r for r in roles if r not in current]
+            if self.options.roles_mode == "REPLACE":
+                removed = sorted(current - set(roles), key=str)
+        action = "UPDATE" if changed or added or removed else "NOOP"
+        return Planned(
+            row=row,
+            action=action,
+            user=user,
+            values=values,
+            changed=changed,
+            roles_added=added,
+            roles_removed=removed,
+            roles=roles if action == "UPDATE" else None,
+        )
+
+    def _role_ids(self, row: ImportRow) -> list[tuple[UUID, str]] | None:
+        if row.roles is None:
+            return None
+        return [(self.platform_ids[key], role) for key, role in row.roles]
+
+    def _role_names(self, roles: Sequence[tuple[UUID, str]]) -> list[str]:
+        return [f"{self.platform_keys[p]}:{r}" for p, r in roles]
+
+    def _plan_row(self, plan: Planned) -> tuple[int, str, UUID | None, dict[str, Any]]:
+        changes: dict[str, Any] = {}
+        if plan.action == "CREATE":
+            changes = {
+                "fields": sorted(k for k in plan.values if k not in ("password", "password_hash")),
+                "roles": self._role_names(plan.roles or []),
+            }
+        elif plan.action == "UPDATE":
+            changes = {
+                "fields": plan.changed,
+                "rolesAdded": self._role_names(plan.roles_added),
+                "rolesRemoved": self._role_names(plan.roles_removed),
+            }
+        user_id = plan.user["id"] if plan.user is not None else None
+        return plan.row.number, plan.action, user_id, changes
+
+    async def _write(
+        self, conn: Conn, plans: list[Planned], problems: "_Problems"
+    ) -> dict[str, int]:
+        with_password = [p for p in plans if "password" in p.values]
+        hashes = await asyncio.gather(
+            *(hash_password(self.executor, str(p.values["password"])) for p in with_password)
+        )
+        for plan, password_hash in zip(with_password, hashes, strict=True):
+            plan.values["password_hash"] = password_hash
+        creates = [p for p in plans if p.action == "CREATE"]
+        updates = [p for p in plans if p.action == "UPDATE"]
+        deletes = [p for p in plans if p.action == "DELETE"]
+
+        created_ids = await imports.insert_users(conn, self.tenant_id, [p.values for p in creates])
+        made = []
+        for plan in creates:
+            user_id = created_ids.get(str(plan.values["email"]).lower())
+            if user_id is None:
+                problems.add(
+                    plan.row,
+                    None,
+                    "CONFLICT",
+                    "Another user with this username or e-mail was created meanwhile.",
+                )
+            else:
+                made.append((plan, user_id))
+        await imports.add_roles(
+            conn, [(uid, p, r) for plan, uid in made for p, r in plan.roles or []]
+        )
+
+        update_ids = [p.user["id"] for p in updates if p.user is not None]
+        await imports.update_users(conn, self.tenant_id, update_ids, [p.values for p in updates])
+        if self.options.roles_mode == "REPLACE":
+            replaced = [p for p in updates if p.roles is not None and p.user is not None]
+            await imports.replace_roles(
+                conn,
+                [p.user["id"] for p in replaced if p.user is not None],
+                [(p.user["id"], pid, r) for p in replaced if p.user for pid, r in p.roles or []],
+            )
+        else:
+            await imports.add_roles(
+                conn,
+                [(p.user["id"], pid, r) for p in updates if p.user for pid, r in p.roles_added],
+            )
+
+        deleted = await users.delete_disabled_users(
+            conn, self.tenant_id, [p.user["id"] for p in deletes if p.user is not None]
+        )
+        for plan in deletes:
+            if plan.user is not None and plan.user["id"] not in deleted:
+                problems.add(plan.row, None, "USER_ACTIVE", "The user was enabled meanwhile.")
+
+        await self._record(conn, made, updates, deleted)
+        return {"CREATE": len(made), "UPDATE": len(updates), "DELETE": len(deleted)}
+
+    async def _record(
+        self,
+        conn: Conn,
+        made: list[tuple[Planned, UUID]],
+        updates: list[Planned],
+        deleted: dict[UUID, list[UUID]],
+    ) -> None:
+        job = str(self.job_id)
+
+        async def record(action: str, targets: list[tuple[UUID, dict[str, Any]]]) -> None:
+            if targets:
+                await events.record_events(
+                    conn, self.tenant_id, self.actor, action, "User", targets
+                )
+
+        def role_data(roles: Sequence[tuple[UUID, str]]) -> list[dict[str, str]]:
+            return [{"platform": str(p), "role": r} for p, r in roles]
+
+        await record(
+            "user.created",
+            [
+                (
+                    uid,
+                    {
+                        "fields": sorted(camel(k) for k in p.values if k != "password"),
+                        "roles": role_data(p.roles or []),
+                        "job": job,
+                    },
+                )
+                for p, uid in made
+            ],
+        )
+        await record(
+            "user.welcome_email_requested",
+            [
+                (uid, {"job": job})
+                for p, uid in made
+                if self.options.send_welcome_email or p.row.values.get("welcome_email")
+            ],
+        )
+        await record(
+            "user.updated",
+            [
+                (p.user["id"], {"changed": sorted(camel(c) for c in p.changed), "job": job})
+                for p in updates
+                if p.user is not None and p.changed
+            ],
+        )
+        for status, action in (("DISABLED", "user.disabled"), ("ACTIVE", "user.enabled")):
+            await record(
+                action,
+                [
+                    (p.user["id"], {"job": job})
+                    for p in updates
+                    if p.user is not None and p.values.get("status") == status
+                ],
+            )
+        await record(
+            "user.roles_changed",
+            [
+                (
+                    p.user["id"],
+                    {
+                        "added": role_data(p.roles_added),
+                        "removed": role_data(p.roles_removed),
+                        "job": job,
+                    },
+                )
+                for p in updates
+                if p.user is not None and (p.roles_added or p.roles_removed)
+            ],
+        )
+        await record(
+            "user.deleted",
+            [
+                (uid, {"platforms": [str(p) for p in platform_ids], "job": job})
+                for uid, platform_ids in deleted.items()
+            ],
+        )
+
+
+class _Problems:
+    """Row errors of a chunk: (row, seq, column, code, message, cells), the cells with the
+    first problem of each row."""
+
+    def __init__(self) -> None:
+        self.errors: list[tuple[int, int, str | None, str, str, list[str] | None]] = []
+        self.rows: dict[int, int] = {}
+
+    def add(self, row: ImportRow, column: str | None, code: str, message: str) -> None:
+        seq = self.rows.get(row.number, 0)
+        self.rows[row.number] = seq + 1
+        self.errors.append(
+            (row.number, seq, column, code, message, row.cells if seq == 0 else None)
+        )
+
+    def duplicate(self, row: ImportRow, first: int, column: dict[str, str | None]) -> None:
+        self.add(
+            row,
+            column["email"],
+            "DUPLICATE_IN_FILE",
+            f"Row {first} has the same username or e-mail; only the first one is imported.",
+        )
+
+
+def _username(row: ImportRow) -> str:
+    return str(row.values.get("username") or row.values["email"])
+
+
+def _taken(
+    user_id: UUID | None,
+    username: str | None,
+    email: str,
+    external_id: Any,
+    by_username: dict[str, Record],
+    by_email: dict[str, Record],
+    by_external: dict[str, Record],
+) -> str | None:
+    """Which identifier of a row another user (not `user_id`) has already."""
+    for name, index, key in (
+        ("username", by_username, username),
+        ("email", by_email, email),
+        ("external_id", by_external, str(external_id) if external_id else None),
+    ):
+        other = index.get(key) if key is not None else None
+        if other is not None and other["id"] != user_id:
+            return name
+    return None

@@ -1,0 +1,117 @@
+"""Job progress over Redis pub/sub: workers publish each change, every API instance relays it
+to its subscribers."""
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from asyncpg import Record
+from redis.asyncio import Redis
+
+# At most ~10 messages a second per job; the last state of a job is always sent.
+MIN_INTERVAL = 0.1
+
+
+def channel(job_id: UUID | str) -> str:
+    return f"roster:job:{job_id}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def encode_job(job: Mapping[str, Any] | Record) -> str:
+    return json.dumps({k: _plain(v) for k, v in job.items()})
+
+
+def decode_job(message: str | bytes) -> dict[str, Any]:
+    job: dict[str, Any] = json.loads(message)
+    for key in ("created_at", "updated_at", "started_at", "finished_at"):
+        if job.get(key):
+            job[key] = datetime.fromisoformat(job[key])
+    for key in ("id", "tenant_id", "file_id", "actor_token_id"):
+        if job.get(key):
+            job[key] = UUID(job[key])
+    return job
+
+
+class Publisher:
+    """Publishes one job's states, skipping intermediate ones that come too fast."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self.last = 0.0
+
+    async def publish(self, job: Mapping[str, Any] | Record, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self.last < MIN_INTERVAL:
+            return
+        self.last = now
+        await self.redis.publish(channel(job["id"]), encode_job(job))
+
+
+class JobRelay:
+    """One Redis pub/sub connection per API process, fanning job progress out to every local
+    subscriber, so a thousand subscribers cost one connection and not a thousand."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.pubsub = redis.pubsub()
+        self.queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self._pump())
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        await self.pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    @contextlib.asynccontextmanager
+    async def listen(self, job_id: UUID) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        """A queue of the job's states published from now on, until the block ends."""
+        name = channel(job_id)
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=64)
+        listeners = self.queues.setdefault(name, set())
+        listeners.add(queue)
+        if len(listeners) == 1:
+            await self.pubsub.subscribe(name)
+        try:
+            yield queue
+        finally:
+            listeners.discard(queue)
+            if not listeners:
+                del self.queues[name]
+                await self.pubsub.unsubscribe(name)
+
+    async def _pump(self) -> None:
+        while True:
+            if not self.pubsub.subscribed:
+                await asyncio.sleep(0.02)
+                continue
+            try:
+                message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+            except (ConnectionError, OSError):
+                await asyncio.sleep(0.5)  # redis-py reconnects and resubscribes
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            name = message["channel"]
+            name = name.decode() if isinstance(name, bytes) else name
+            job = decode_job(message["data"])
+            for queue in list(self.queues.get(name, ())):
+                if queue.full():
+                    # A slow subscriber only needs the latest states.
+                    queue.get_nowait()
+                queue.put_nowait(job)

@@ -1,0 +1,400 @@
+"""Jobs: startImport, cancelJob, the job and jobs queries, and the job subscription."""
+
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import strawberry
+from strawberry import relay
+from strawberry.file_uploads import Upload
+
+from db import events, files, jobs
+from jobs.csvfile import neutralise_cell
+from jobs.progress import channel as progress_channel
+from jobs.progress import encode_job
+from jobs.worker import enqueue_job
+from resolvers.audit import actor_of
+from resolvers.errors import BadRequest
+from resolvers.ids import decode_id
+from resolvers.pagination import decode_cursor, encode_cursor, page_request
+from resolvers.permissions import CanMutate, IsAuthenticated
+from schema.context import Context
+from schema.errors import UserError
+from schema.job import (
+    TERMINAL_STATUSES,
+    ExtraColumns,
+    ImportJob,
+    ImportOptions,
+    Job,
+    JobConnection,
+    JobEdge,
+    JobPayload,
+    JobStatus,
+)
+
+log = logging.getLogger(__name__)
+Info = strawberry.Info[Context, None]
+
+ENCODINGS = {"utf-8", "utf-8-sig", "cp1252", "windows-1252", "latin-1", "iso-8859-1"}
+DELIMITERS = {",", ";", "\t"}
+
+
+class UploadTooLarge(Exception):
+    pass
+
+
+def job_of(row: Any) -> Job:
+    return ImportJob.from_row(row)
+
+
+def _options(options: ImportOptions) -> tuple[dict[str, Any], list[UserError]]:
+    errors = []
+    if options.delimiter is not None and options.delimiter not in DELIMITERS:
+        errors.append(
+            UserError(
+                field=["options", "delimiter"],
+                code="INVALID_DELIMITER",
+                message="The delimiter is one of , ; or a tab.",
+            )
+        )
+    encoding = options.encoding.strip().lower() if options.encoding else None
+    if encoding is not None and encoding not in ENCODINGS:
+        errors.append(
+            UserError(
+                field=["options", "encoding"],
+                code="INVALID_ENCODING",
+                message=f"Encodings: {', '.join(sorted(ENCODINGS))}.",
+            )
+        )
+    return {
+        "mode": options.mode.value,
+        "match_by": options.match_by.value,
+        "roles_mode": options.roles_mode.value,
+        "send_welcome_email": options.send_welcome_email,
+        "encoding": encoding,
+        "delimiter": options.delimiter,
+        "extra_columns_as_attributes": options.extra_columns == ExtraColumns.ATTRIBUTES,
+    }, errors
+
+
+async def start_import(
+    ctx: Context,
+    *,
+    content: AsyncIterator[bytes] | None,
+    name: str,
+    options: ImportOptions | None,
+    dry_run_job_id: str | None = None,
+    max_bytes: int,
+) -> JobPayload:
+    """Stores the file (streamed, in chunks) or takes a dry run's, records the job and queues
+    it; the upload mutation and POST /imports both come here. A dry run applied without
+    options of its own is applied with the dry run's, so that it does what the dry run
+    planned."""
+    inherit = options is None and content is None
+    options = options or ImportOptions()
+    values, errors = _options(options)
+    if errors:
+        return JobPayload(job=None, user_errors=errors)
+    async with ctx.pool.acquire() as conn:
+        try:
+            async with conn.transaction():
+                row = await _record_import(
+                    ctx, conn, content, name, options, values, dry_run_job_id, max_bytes, inherit
+                )
+        except _Refused as refused:
+            # Rolled back: a refused upload leaves no file (nor any of its chunks) behind.
+            return JobPayload(job=None, user_errors=[refused.error])
+        try:
+            await enqueue_job(ctx.arq, conn, row["id"], "IMPORT")
+        except (ConnectionError, OSError):
+            # The job is recorded: the workers' recovery queues it once Redis is back.
+            log.warning("could not queue job %s now; recovery will", row["id"])
+    return JobPayload(job=job_of(row))
+
+
+class _Refused(Exception):
+    def __init__(self, error: UserError) -> None:
+        self.error = error
+
+
+async def _record_import(
+    ctx: Context,
+    conn: Any,
+    content: AsyncIterator[bytes] | None,
+    name: str,
+    options: ImportOptions,
+    values: dict[str, Any],
+    dry_run_job_id: str | None,
+    max_bytes: int,
+    inherit: bool,
+) -> Any:
+    """Stores the file (or takes the dry run's) and records the job; raises _Refused."""
+    if content is not None:
+        try:
+            file_id = await _store(conn, ctx.tenant_id, name, content, max_bytes)
+        except UploadTooLarge:
+            raise _Refused(
+                UserError(
+                    field=["file"],
+                    code="FILE_TOO_LARGE",
+                    message=f"The file is larger than {max_bytes:,} bytes.",
+                )
+            ) from None
+        if file_id is None:
+            raise _Refused(
+                UserError(field=["file"], code="EMPTY_FILE", message="The file is empty.")
+            )
+    else:
+        source = await _dry_run(conn, ctx.tenant_id, dry_run_job_id)
+        if isinstance(source, UserError):
+            raise _Refused(source)
+        file_id = source["file_id"]
+        if inherit:
+            values = dict(source["options"])
+    row = await jobs.create_job(
+        conn,
+        ctx.tenant_id,
+        "IMPORT",
+        file_id=file_id,
+        options=values,
+        dry_run=options.dry_run,
+        actor=actor_of(ctx),
+    )
+    await events.record_events(
+        conn,
+        ctx.tenant_id,
+        actor_of(ctx),
+        "import.started",
+        "ImportJob",
+        [(row["id"], {"dryRun": options.dry_run, "options": values})],
+    )
+    return row
+
+
+async def _store(
+    conn: Any, tenant_id: UUID, name: str, content: AsyncIterator[bytes], max_bytes: int
+) -> UUID | None:
+    file_id = await files.create_file(conn, tenant_id, name)
+    size, seq, buffer = 0, 0, bytearray()
+    async for data in content:
+        size += len(data)
+        if size > max_bytes:
+            raise UploadTooLarge
+        buffer += data
+        while len(buffer) >= files.CHUNK_SIZE:
+            await files.add_chunk(conn, file_id, seq, bytes(buffer[: files.CHUNK_SIZE]))
+            del buffer[: files.CHUNK_SIZE]
+            seq += 1
+    if buffer:
+        await files.add_chunk(conn, file_id, seq, bytes(buffer))
+    if size == 0:
+        return None
+    await files.complete_file(conn, file_id, size)
+    return file_id
+
+
+async def _dry_run(conn: Any, tenant_id: UUID, global_id: str | None) -> Any:
+    """The finished dry run `global_id`, or a UserError."""
+    job_id = decode_id(global_id or "", "ImportJob")
+    found = await jobs.get_jobs(conn, tenant_id, [job_id]) if job_id else []
+    if not found:
+        return UserError(field=["dryRunJobId"], code="NOT_FOUND", message="No such import.")
+    job = found[0]
+    if not job["dry_run"] or job["status"] != "SUCCEEDED" or job["file_id"] is None:
+        return UserError(
+            field=["dryRunJobId"],
+            code="NOT_A_FINISHED_DRY_RUN",
+            message="Only the file of a dry run that succeeded can be imported this way.",
+        )
+    return job
+
+
+async def _upload_chunks(upload: Any) -> AsyncIterator[bytes]:
+    while data := await upload.read(files.CHUNK_SIZE):
+        yield data
+
+
+@strawberry.type
+class JobQuery:
+    @strawberry.field(permission_classes=[IsAuthenticated])
+    async def job(self, info: Info, id: strawberry.ID) -> Job | None:
+        job_id = decode_id(id, "ImportJob")
+        row = await info.context.loaders.jobs.load(job_id) if job_id else None
+        return job_of(row) if row else None
+
+    @strawberry.field(permission_classes=[IsAuthenticated], description="Newest first.")
+    async def jobs(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: JobStatus | None = None,
+    ) -> JobConnection:
+        page = page_request(first, after, None, None)
+        before = None
+        if page.cursor:
+            payload = decode_cursor(page.cursor, "jobs")
+            try:
+                before = (datetime.fromisoformat(payload["t"]), UUID(payload["i"]))
+            except (KeyError, ValueError, TypeError, AttributeError) as e:
+                raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR") from e
+        async with info.context.pool.acquire() as conn:
+            rows = await jobs.list_jobs(
+                conn,
+                info.context.tenant_id,
+                status=status.value if status else None,
+                before=before,
+                limit=page.size + 1,
+            )
+        edges = [
+            JobEdge(
+                cursor=encode_cursor({"k": "jobs", "t": r["created_at"], "i": r["id"]}),
+                node=job_of(r),
+            )
+            for r in rows[: page.size]
+        ]
+        return JobConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=len(rows) > page.size,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+
+@strawberry.type
+class JobMutation:
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Imports a CSV (GraphQL multipart upload), or the file of a finished dry run "
+        "(`dryRunJobId`). Returns at once with the queued job; follow it with the `job` "
+        "subscription.",
+    )
+    async def start_import(
+        self,
+        info: Info,
+        file: Upload | None = None,
+        options: ImportOptions | None = None,
+        dry_run_job_id: strawberry.ID | None = None,
+    ) -> JobPayload:
+        if (file is None) == (dry_run_job_id is None):
+            return JobPayload(
+                job=None,
+                user_errors=[
+                    UserError(
+                        field=["file"],
+                        code="INVALID_ARGUMENTS",
+                        message="Pass either a file or the id of a dry run.",
+                    )
+                ],
+            )
+        return await start_import(
+            info.context,
+            content=_upload_chunks(file) if file is not None else None,
+            name=getattr(file, "filename", None) or "upload.csv",
+            options=options,
+            dry_run_job_id=dry_run_job_id,
+            max_bytes=info.context.max_upload_bytes,
+        )
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Stops a job at its next chunk; what it applied stays applied.",
+    )
+    async def cancel_job(self, info: Info, id: strawberry.ID) -> JobPayload:
+        ctx = info.context
+        job_id = decode_id(id, "ImportJob")
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            row = await jobs.request_cancel(conn, ctx.tenant_id, job_id) if job_id else None
+            if row is None:
+                found = await jobs.get_jobs(conn, ctx.tenant_id, [job_id]) if job_id else []
+                if not found:
+                    return JobPayload(
+                        job=None,
+                        user_errors=[
+                            UserError(field=["id"], code="NOT_FOUND", message="No such job.")
+                        ],
+                    )
+                return JobPayload(
+                    job=job_of(found[0]),
+                    user_errors=[
+                        UserError(
+                            field=["id"], code="JOB_FINISHED", message="The job has ended already."
+                        )
+                    ],
+                )
+            await events.record_events(
+                conn,
+                ctx.tenant_id,
+                actor_of(ctx),
+                "job.cancel_requested",
+                "ImportJob",
+                [(row["id"], {})],
+            )
+        if row["status"] == "CANCELLED":
+            # Never started: no worker will report its end, so tell the subscribers here.
+            await ctx.arq.publish(progress_channel(row["id"]), encode_job(row))
+        return JobPayload(job=job_of(row))
+
+
+@strawberry.type
+class JobSubscription:
+    @strawberry.subscription(
+        permission_classes=[IsAuthenticated],
+        description="The job's state at once, then every change; ends after the job ends.",
+    )
+    async def job(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Job, None]:
+        ctx = info.context
+        job_id = decode_id(id, "ImportJob")
+        if job_id is None:
+            raise BadRequest("No such job.", "NOT_FOUND")
+        # Listen first, then read: a change between the two is not lost.
+        async with ctx.relay.listen(job_id) as queue:
+            async with ctx.pool.acquire() as conn:
+                found = await jobs.get_jobs(conn, ctx.tenant_id, [job_id])
+            if not found:
+                raise BadRequest("No such job.", "NOT_FOUND")
+            state: Any = found[0]
+            yield job_of(state)
+            while JobStatus(state["status"]) not in TERMINAL_STATUSES:
+                latest = await queue.get()
+                if latest["updated_at"] < state["updated_at"]:
+                    continue  # published before the state already sent
+                state = latest
+                yield job_of(state)
+
+
+async def error_report(ctx: Context, global_id: str) -> AsyncIterator[list[str]] | None:
+    """The failed rows of an import as CSV records — the file's own header plus `error`, then
+    each failed row's original cells and its problems — or None for an unknown job."""
+    job_id = decode_id(global_id, "ImportJob")
+    row = await ctx.loaders.jobs.load(job_id) if job_id else None
+    if row is None or job_id is None:
+        return None
+    header = list(row["checkpoint"].get("header", []))
+    lowered = [h.strip().lower() for h in header]
+    # A corrected error report imported again carries an `error` column: reuse it.
+    error_at = lowered.index("error") if "error" in lowered else len(header)
+    if error_at == len(header):
+        header.append("error")
+
+    async def records() -> AsyncIterator[list[str]]:
+        yield [neutralise_cell(h) for h in header]
+        after = 0
+        while True:
+            async with ctx.pool.acquire() as conn:
+                rows = await jobs.error_report_rows(conn, job_id, after_row=after, limit=1000)
+            for r in rows:
+                cells = list(r["cells"])[: len(header)]
+                cells += [""] * (len(header) - len(cells))
+                cells[error_at] = r["error"]
+                yield [neutralise_cell(c) for c in cells]
+            if len(rows) < 1000:
+                return
+            after = rows[-1]["row"]
+
+    return records()

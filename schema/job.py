@@ -1,0 +1,231 @@
+from collections.abc import Iterable
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from asyncpg import Record
+from strawberry import relay
+
+from schema.context import Context
+from schema.errors import UserError
+from schema.node import node_uuids
+from schema.user import User
+
+
+@strawberry.enum
+class JobStatus(Enum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+TERMINAL_STATUSES = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
+
+
+@strawberry.enum
+class ImportMode(Enum):
+    CREATE = "CREATE"
+    UPSERT = "UPSERT"
+    UPDATE = "UPDATE"
+
+
+@strawberry.enum
+class MatchBy(Enum):
+    EMAIL = "EMAIL"
+    USERNAME = "USERNAME"
+    EXTERNAL_ID = "EXTERNAL_ID"
+
+
+@strawberry.enum
+class RolesMode(Enum):
+    MERGE = "MERGE"
+    REPLACE = "REPLACE"
+
+
+@strawberry.enum
+class ExtraColumns(Enum):
+    REJECT = "REJECT"
+    ATTRIBUTES = "ATTRIBUTES"
+
+
+@strawberry.input
+class ImportOptions:
+    mode: ImportMode = strawberry.field(
+        default=ImportMode.UPSERT,
+        description="CREATE: existing users are row errors; UPDATE: unknown users are; UPSERT.",
+    )
+    match_by: MatchBy = MatchBy.EMAIL
+    roles_mode: RolesMode = strawberry.field(
+        default=RolesMode.MERGE, description="Whether a row's roles add to or replace the user's."
+    )
+    dry_run: bool = strawberry.field(
+        default=False, description="Validate and plan every row; change nothing."
+    )
+    send_welcome_email: bool = strawberry.field(
+        default=False, description="Welcome e-mail to the users the import creates."
+    )
+    delimiter: str | None = strawberry.field(default=None, description="Detected when left out.")
+    encoding: str | None = strawberry.field(default=None, description="Detected when left out.")
+    extra_columns: ExtraColumns = strawberry.field(
+        default=ExtraColumns.REJECT,
+        description="ATTRIBUTES: unknown columns go to attributes instead of failing the file.",
+    )
+
+
+@strawberry.type
+class RowError:
+    row: int = strawberry.field(description="The row number a spreadsheet shows (header = 1).")
+    column: str | None
+    code: str
+    message: str
+
+
+@strawberry.type
+class RowErrorEdge:
+    cursor: str
+    node: RowError
+
+
+@strawberry.type
+class RowErrorConnection:
+    edges: list[RowErrorEdge]
+    page_info: relay.PageInfo
+
+
+@strawberry.enum
+class PlanAction(Enum):
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+    NOOP = "NOOP"
+
+
+@strawberry.type(description="What a dry run found one row would do.")
+class PlannedRow:
+    row: int
+    action: PlanAction
+    user_id: strawberry.Private[Any]
+    fields: list[str] = strawberry.field(description="Fields it would set or change.")
+    roles_added: list[str] = strawberry.field(description='"platform:role" it would grant.')
+    roles_removed: list[str]
+
+    @strawberry.field(description="The user it would update or delete.")
+    async def user(self, info: strawberry.Info[Context, None]) -> User | None:
+        if self.user_id is None:
+            return None
+        row = await info.context.loaders.users.load(self.user_id)
+        return User.from_row(row) if row else None
+
+
+@strawberry.type
+class PlannedRowEdge:
+    cursor: str
+    node: PlannedRow
+
+
+@strawberry.type
+class PlannedRowConnection:
+    edges: list[PlannedRowEdge]
+    page_info: relay.PageInfo
+
+
+@strawberry.interface
+class Job(relay.Node):
+    id: relay.NodeID[str]
+    status: JobStatus
+    total: int | None = strawberry.field(description="Rows, once a first pass has counted them.")
+    processed: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+
+
+@strawberry.type
+class ImportJob(Job):
+    created: int
+    updated: int
+    deleted: int
+    skipped: int = strawberry.field(description="Rows that change nothing, and blank rows.")
+    failed: int = strawberry.field(description="Rows with errors, not applied.")
+    dry_run: bool
+    cancel_requested: bool
+
+    @strawberry.field
+    async def row_errors(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+    ) -> RowErrorConnection:
+        return await info.context.loaders.job_rows.row_errors(self.id, first, after)
+
+    @strawberry.field(description="A dry run's plan, row by row.")
+    async def plan(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+    ) -> PlannedRowConnection:
+        return await info.context.loaders.job_rows.plan(self.id, first, after)
+
+    @strawberry.field(
+        description="The failed rows as CSV (their original cells plus an `error` column), to "
+        "fix and import again. Needs the same Authorization header."
+    )
+    def error_report_url(self, info: strawberry.Info[Context, None]) -> str | None:
+        if not self.failed:
+            return None
+        return f"{info.context.public_url}/jobs/{relay.to_base64('ImportJob', self.id)}/errors.csv"
+
+    @classmethod
+    def from_row(cls, row: Record | dict[str, Any]) -> "ImportJob":
+        return cls(
+            id=str(row["id"]),
+            status=JobStatus(row["status"]),
+            total=row["total"],
+            processed=row["processed"],
+            created_at=row["created_at"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            error=row["error"],
+            created=row["created"],
+            updated=row["updated"],
+            deleted=row["deleted"],
+            skipped=row["skipped"],
+            failed=row["failed"],
+            dry_run=row["dry_run"],
+            cancel_requested=row["cancel_requested"],
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls,
+        *,
+        info: strawberry.Info[Context, None],
+        node_ids: Iterable[str],
+        required: bool = False,
+    ) -> list["ImportJob | None"]:
+        rows = await info.context.loaders.jobs.load_many(node_uuids(node_ids))
+        return [cls.from_row(r) if r is not None and r["kind"] == "IMPORT" else None for r in rows]
+
+
+@strawberry.type
+class JobEdge:
+    cursor: str
+    node: Job
+
+
+@strawberry.type
+class JobConnection:
+    edges: list[JobEdge]
+    page_info: relay.PageInfo
+
+
+@strawberry.type
+class JobPayload:
+    job: Job | None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
