@@ -7,14 +7,16 @@ from uuid import UUID
 from asyncpg import Record
 
 from db.pool import Conn
-from db.users import USER_COLUMNS
+from db.users import PROFILE_COLUMNS, USER_COLUMNS
 
 # What a CSV row can set, in the order the arrays below carry them.
 IMPORT_COLUMNS = (
-    "username", "email", "first_name", "last_name", "language", "time_zone", "office_phone",
-    "mobile_phone", "location", "external_id", "status", "attributes", "password_hash",
-)  # fmt: skip
-_TYPES = ["text"] * 11 + ["jsonb", "text"]
+    *(c for c in PROFILE_COLUMNS if c != "attributes"),
+    "status",
+    "attributes",
+    "password_hash",
+)
+_TYPES = ["jsonb" if c == "attributes" else "text" for c in IMPORT_COLUMNS]
 
 FIND_EXISTING = f"""
 SELECT {USER_COLUMNS} FROM users

@@ -18,22 +18,22 @@ mobile_phone, location, external_id, status, attributes, password_hash IS NOT NU
 password_changed_at, welcome_email_sent_at, created_at, updated_at, disabled_at
 """
 
-# The columns an administrator may write, and the only names ever put into SQL text here.
-EDITABLE_COLUMNS = frozenset(
-    {
-        "username",
-        "email",
-        "first_name",
-        "last_name",
-        "language",
-        "time_zone",
-        "office_phone",
-        "mobile_phone",
-        "location",
-        "external_id",
-        "attributes",
-    }
+# The profile columns, in the order inputs and files list them; the ones an administrator
+# may write are the only names ever put into SQL text here.
+PROFILE_COLUMNS = (
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "language",
+    "time_zone",
+    "office_phone",
+    "mobile_phone",
+    "location",
+    "external_id",
+    "attributes",
 )
+EDITABLE_COLUMNS = frozenset(PROFILE_COLUMNS)
 
 # Sort keys of the users connection; each has a (tenant_id, key, id) index.
 ORDER_KEYS = {

@@ -38,10 +38,8 @@ CHUNK_ROWS = 5000
 MODES = ("CREATE", "UPSERT", "UPDATE")
 MATCH_BY = ("EMAIL", "USERNAME", "EXTERNAL_ID")
 ROLES_MODES = ("MERGE", "REPLACE")
-PROFILE = (
-    "username", "email", "first_name", "last_name", "language", "time_zone", "office_phone",
-    "mobile_phone", "location", "external_id", "status",
-)  # fmt: skip
+# What a row can change of a user, besides attributes, password and roles.
+PROFILE = (*(c for c in users.PROFILE_COLUMNS if c != "attributes"), "status")
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,12 +392,7 @@ class _Chunk:
                     None, username, email, external_id, by_username, by_email, by_external
                 )
                 if taken:
-                    problems.add(
-                        row,
-                        self.column[taken],
-                        f"{taken.upper()}_TAKEN",
-                        f"Another user already has this {taken.replace('_', ' ')}.",
-                    )
+                    problems.taken(row, taken, self.column)
                     continue
                 values = {
                     "first_name": "",
@@ -427,12 +420,7 @@ class _Chunk:
                 by_external,
             )
             if taken:
-                problems.add(
-                    row,
-                    self.column[taken],
-                    f"{taken.upper()}_TAKEN",
-                    f"Another user already has this {taken.replace('_', ' ')}.",
-                )
+                problems.taken(row, taken, self.column)
                 continue
             plans.append(self._update_plan(row, user, given, roles, current_roles[user["id"]]))
         return plans
@@ -645,6 +633,14 @@ class _Problems:
         self.rows[row.number] = seq + 1
         self.errors.append(
             (row.number, seq, column, code, message, row.cells if seq == 0 else None)
+        )
+
+    def taken(self, row: ImportRow, field: str, column: dict[str, str | None]) -> None:
+        self.add(
+            row,
+            column[field],
+            f"{field.upper()}_TAKEN",
+            f"Another user already has this {field.replace('_', ' ')}.",
         )
 
     def duplicate(self, row: ImportRow, first: int, column: dict[str, str | None]) -> None:

@@ -39,19 +39,7 @@ from schema.user import (
 
 Info = strawberry.Info[Context, None]
 
-PROFILE_FIELDS = (
-    "username",
-    "email",
-    "first_name",
-    "last_name",
-    "language",
-    "time_zone",
-    "office_phone",
-    "mobile_phone",
-    "location",
-    "external_id",
-    "attributes",
-)
+PROFILE_FIELDS = users.PROFILE_COLUMNS
 _TIME_ORDERS = {UserOrderField.CREATED_AT, UserOrderField.UPDATED_AT}
 
 
