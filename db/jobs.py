@@ -99,17 +99,18 @@ LIST_PLANS = """
 SELECT row, action, user_id, changes FROM job_row_plans
 WHERE job_id = $1 AND row > $2 ORDER BY row LIMIT $3
 """
+# The final SELECT sees job_keys as it was before this statement's INSERT: exactly the keys
+# earlier rows claimed.
 CLAIM_KEYS = """
 WITH wanted AS (
-    SELECT * FROM unnest($3::text[], $4::int[]) AS w(key, row)
+    SELECT * FROM unnest($2::text[], $3::text[], $4::int[]) AS w(kind, key, row)
 ), claimed AS (
     INSERT INTO job_keys (job_id, kind, key, row)
-    SELECT $1, $2, key, row FROM wanted
+    SELECT $1, kind, key, row FROM wanted
     ON CONFLICT DO NOTHING
-    RETURNING key
 )
-SELECT k.key, k.row FROM job_keys k JOIN wanted w ON w.key = k.key
-WHERE k.job_id = $1 AND k.kind = $2 AND k.key NOT IN (SELECT key FROM claimed)
+SELECT k.kind, k.key, k.row FROM job_keys k JOIN wanted w USING (kind, key)
+WHERE k.job_id = $1
 """
 FORGET_KEYS = "DELETE FROM job_keys WHERE job_id = $1"
 
@@ -266,14 +267,15 @@ async def list_plans(conn: Conn, job_id: UUID, *, after_row: int, limit: int) ->
 
 
 async def claim_keys(
-    conn: Conn, job_id: UUID, kind: str, keys: Sequence[tuple[str, int]]
-) -> dict[str, int]:
-    """Records the keys (with the row that has them); returns those some earlier row had
-    already, each with that earlier row."""
+    conn: Conn, job_id: UUID, keys: Sequence[tuple[str, str, int]]
+) -> dict[tuple[str, str], int]:
+    """Records (kind, key, row) triples; returns the (kind, key) pairs some earlier row had
+    claimed already, each with that earlier row."""
     if not keys:
         return {}
-    rows = await conn.fetch(CLAIM_KEYS, job_id, kind, [k for k, _ in keys], [r for _, r in keys])
-    return {r["key"]: r["row"] for r in rows}
+    kinds, values, rows = (list(c) for c in zip(*keys, strict=True))
+    found = await conn.fetch(CLAIM_KEYS, job_id, kinds, values, rows)
+    return {(r["kind"], r["key"]): r["row"] for r in found}
 
 
 async def forget_keys(conn: Conn, job_id: UUID) -> None:

@@ -312,11 +312,9 @@ class _Chunk:
                 continue
             firsts.update({k: row.number for k in keys})
             kept.append(row)
-        earlier: dict[tuple[str, str], int] = {}
-        for kind in ("e", "u"):
-            claimed = [(k, n) for (t, k), n in firsts.items() if t == kind]
-            found = await jobs.claim_keys(conn, self.job_id, kind, claimed)
-            earlier.update({(kind, k): n for k, n in found.items()})
+        earlier = await jobs.claim_keys(
+            conn, self.job_id, [(kind, key, n) for (kind, key), n in firsts.items()]
+        )
         result = []
         for row in kept:
             keys = [("e", str(row.values["email"]).lower()), ("u", _username(row).lower())]
