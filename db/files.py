@@ -11,7 +11,13 @@ CHUNK_SIZE = 1024 * 1024
 
 INSERT_FILE = "INSERT INTO files (tenant_id, name) VALUES ($1, $2) RETURNING id"
 INSERT_CHUNK = "INSERT INTO file_chunks (file_id, seq, data) VALUES ($1, $2, $3)"
-COMPLETE_FILE = "UPDATE files SET size = $2, complete = true WHERE id = $1"
+SET_SIZE = "UPDATE files SET size = $2 WHERE id = $1"
+# Complete once its job is recorded, in the same transaction: an upload whose API instance died
+# midway stays incomplete, and goes with the other abandoned ones.
+COMPLETE_FILE = "UPDATE files SET complete = true WHERE id = $1"
+DELETE_ABANDONED = """
+DELETE FROM files WHERE NOT complete AND created_at < now() - make_interval(secs => $1)
+"""
 GET_FILE = "SELECT * FROM files WHERE tenant_id = $1 AND id = $2"
 CHUNK_SEQS = "SELECT seq FROM file_chunks WHERE file_id = $1 ORDER BY seq"
 READ_CHUNK = "SELECT data FROM file_chunks WHERE file_id = $1 AND seq = $2"
@@ -27,8 +33,18 @@ async def add_chunk(conn: Conn, file_id: UUID, seq: int, data: bytes) -> None:
     await conn.execute(INSERT_CHUNK, file_id, seq, data)
 
 
-async def complete_file(conn: Conn, file_id: UUID, size: int) -> None:
-    await conn.execute(COMPLETE_FILE, file_id, size)
+async def set_size(conn: Conn, file_id: UUID, size: int) -> None:
+    await conn.execute(SET_SIZE, file_id, size)
+
+
+async def complete_file(conn: Conn, file_id: UUID) -> None:
+    await conn.execute(COMPLETE_FILE, file_id)
+
+
+async def delete_abandoned_files(conn: Conn, older_than_seconds: float) -> int:
+    """Deletes uploads that never became a job; returns how many."""
+    result = await conn.execute(DELETE_ABANDONED, older_than_seconds)
+    return int(result.split()[-1])
 
 
 async def delete_file(conn: Conn, file_id: UUID) -> None:

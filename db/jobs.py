@@ -113,6 +113,10 @@ SELECT k.kind, k.key, k.row FROM job_keys k JOIN wanted w USING (kind, key)
 WHERE k.job_id = $1
 """
 FORGET_KEYS = "DELETE FROM job_keys WHERE job_id = $1"
+# A dry run's file stays, to be applied later; an applied one goes (it may hold passwords).
+RELEASE_FILE = """
+DELETE FROM files WHERE id = (SELECT file_id FROM jobs WHERE id = $1 AND NOT dry_run)
+"""
 
 
 async def create_job(
@@ -280,3 +284,7 @@ async def claim_keys(
 
 async def forget_keys(conn: Conn, job_id: UUID) -> None:
     await conn.execute(FORGET_KEYS, job_id)
+
+
+async def release_file(conn: Conn, job_id: UUID) -> None:
+    await conn.execute(RELEASE_FILE, job_id)

@@ -9,12 +9,6 @@ from db.pool import Conn
 
 LIST_PLATFORMS = "SELECT * FROM platforms WHERE tenant_id = $1 ORDER BY key"
 GET_PLATFORMS = "SELECT * FROM platforms WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
-# Platforms are named in inputs and CSV columns by key or by alias, case-insensitively.
-FIND_PLATFORMS_BY_NAMES = """
-SELECT * FROM platforms
-WHERE tenant_id = $1 AND id IS DISTINCT FROM $3
-  AND (key = ANY($2::text[]) OR aliases && $2::text[])
-"""
 LOCK_TENANT_PLATFORMS = "SELECT pg_advisory_xact_lock(hashtextextended('platforms:' || $1, 0))"
 INSERT_PLATFORM = """
 INSERT INTO platforms (tenant_id, key, aliases, name, kind, roles, webhook_url, webhook_secret)
@@ -44,13 +38,6 @@ async def list_platforms(conn: Conn, tenant_id: UUID) -> list[Record]:
 
 async def get_platforms(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> list[Record]:
     return await conn.fetch(GET_PLATFORMS, tenant_id, ids)
-
-
-async def find_platforms_by_names(
-    conn: Conn, tenant_id: UUID, names: list[str], *, excluding: UUID | None = None
-) -> list[Record]:
-    """Platforms whose key or one of whose aliases is among `names` (lower case)."""
-    return await conn.fetch(FIND_PLATFORMS_BY_NAMES, tenant_id, names, excluding)
 
 
 async def lock_tenant_platforms(conn: Conn, tenant_id: UUID) -> None:

@@ -209,6 +209,18 @@ _STATUS = {_norm(w): v for w, v in _STATUS_WORDS.items()}
 _BOOLEAN = {_norm(w): "true" for w in _TRUE} | {_norm(w): "false" for w in _FALSE}
 
 
+def header_name(name: str) -> str:
+    """The form a CSV header is matched in: case, accents, spaces, '_' and '-' ignored."""
+    return _norm(name)
+
+
+def names_a_field(name: str) -> bool:
+    """Whether a CSV header with this name would be read as a user field or attribute (and so
+    could not name a platform's role column)."""
+    normal = _norm(name)
+    return normal in _FIELD_ALIASES or normal in _ATTRIBUTE_ALIASES or normal == ERROR_COLUMN
+
+
 def column_letter(index: int) -> str:
     """The spreadsheet name of a 0-based column index: 0 → A, 26 → AA."""
     letters = ""

@@ -124,7 +124,7 @@ async def _run(ctx: dict[str, Any], job_id: UUID, last_try: bool) -> None:
         with os.fdopen(handle, "wb") as spool:
             async with pool.acquire() as conn:
                 async for chunk in files.read_chunks(conn, job["file_id"]):
-                    spool.write(chunk)
+                    await asyncio.to_thread(spool.write, chunk)
         job = await _import(ctx, job, path, publisher)
     except FileError as e:
         job = await _finish(pool, job_id, "FAILED", str(e))
@@ -144,8 +144,14 @@ async def _run(ctx: dict[str, Any], job_id: UUID, last_try: bool) -> None:
 
 async def _finish(pool: Pool, job_id: UUID, status: str, error: str | None) -> Record | None:
     async with pool.acquire() as conn, conn.transaction():
-        await jobs.forget_keys(conn, job_id)
-        return await jobs.finish_job(conn, job_id, status, error)
+        return await _close(conn, job_id, status, error)
+
+
+async def _close(conn: Conn, job_id: UUID, status: str, error: str | None) -> Record | None:
+    """Ends the job: its scratch keys and (unless a dry run) its stored file go with it."""
+    await jobs.forget_keys(conn, job_id)
+    await jobs.release_file(conn, job_id)
+    return await jobs.finish_job(conn, job_id, status, error)
 
 
 async def _import(ctx: dict[str, Any], job: Record, path: str, publisher: Publisher) -> Record:
@@ -219,8 +225,7 @@ async def _import(ctx: dict[str, Any], job: Record, path: str, publisher: Publis
         )
     async with pool.acquire() as conn, conn.transaction():
         await jobs.save_progress(conn, job["id"], {"row": counters.processed}, counters.as_dict())
-        await jobs.forget_keys(conn, job["id"])
-        finished = await jobs.finish_job(conn, job["id"], status, message)
+        finished = await _close(conn, job["id"], status, message)
     assert finished is not None
     return finished
 
@@ -252,12 +257,17 @@ class _Chunk:
         self.actor = Actor(token_id=job["actor_token_id"], name=job["actor"])
         names = {canonical: columns.header[i] for i, canonical in columns.fields.items()}
         self.column = {name: names.get(name, names.get("email")) for name in (*PROFILE, "roles")}
+        # Never kept in row errors (nor so in the downloadable report).
+        self.secret_columns = {i for i, name in columns.fields.items() if name == "password"}
 
     async def apply(self, batch: list[ImportRow], counters: Counters) -> Record:
+        # Hashing takes seconds for a chunk with passwords: done before the transaction opens,
+        # and done once whatever the retries.
+        hashes = await self._hash_passwords(batch) if not self.dry_run else {}
         for attempt in range(3):
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
-                    job, after = await self._apply(conn, batch, counters)
+                    job, after = await self._apply(conn, batch, counters, hashes)
             except asyncpg.UniqueViolationError:
                 # A user created or renamed meanwhile through the API: plan the chunk again.
                 if attempt == 2:
@@ -268,10 +278,18 @@ class _Chunk:
             return job
         raise AssertionError("unreachable")
 
+    async def _hash_passwords(self, batch: list[ImportRow]) -> dict[int, str]:
+        """argon2id hashes of the valid rows' passwords, by row number, on all cores."""
+        rows = [r for r in batch if not r.problems and "password" in r.values]
+        hashes = await asyncio.gather(
+            *(hash_password(self.executor, str(r.values["password"])) for r in rows)
+        )
+        return {r.number: h for r, h in zip(rows, hashes, strict=True)}
+
     async def _apply(
-        self, conn: Conn, batch: list[ImportRow], before: Counters
+        self, conn: Conn, batch: list[ImportRow], before: Counters, hashes: dict[int, str]
     ) -> tuple[Record, Counters]:
-        problems = _Problems()
+        problems = _Problems(self.secret_columns)
         valid = []
         for row in batch:
             for p in row.problems:
@@ -287,7 +305,7 @@ class _Chunk:
             await jobs.add_plans(conn, self.job_id, [self._plan_row(p) for p in plans])
             done = {a: sum(p.action == a for p in plans) for a in ("CREATE", "UPDATE", "DELETE")}
         else:
-            done = await self._write(conn, plans, problems)
+            done = await self._write(conn, plans, problems, hashes)
         after.created += done["CREATE"]
         after.updated += done["UPDATE"]
         after.deleted += done["DELETE"]
@@ -305,7 +323,7 @@ class _Chunk:
         firsts: dict[tuple[str, str], int] = {}
         kept = []
         for row in rows:
-            keys = [("e", str(row.values["email"]).lower()), ("u", _username(row).lower())]
+            keys = _keys(row)
             first = next((firsts[k] for k in keys if k in firsts), None)
             if first is not None:
                 problems.duplicate(row, first, self.column)
@@ -317,7 +335,7 @@ class _Chunk:
         )
         result = []
         for row in kept:
-            keys = [("e", str(row.values["email"]).lower()), ("u", _username(row).lower())]
+            keys = _keys(row)
             first = next((earlier[k] for k in keys if k in earlier), None)
             if first is not None and first != row.number:
                 problems.duplicate(row, first, self.column)
@@ -483,14 +501,11 @@ class _Chunk:
         return plan.row.number, plan.action, user_id, changes
 
     async def _write(
-        self, conn: Conn, plans: list[Planned], problems: "_Problems"
+        self, conn: Conn, plans: list[Planned], problems: "_Problems", hashes: dict[int, str]
     ) -> dict[str, int]:
-        with_password = [p for p in plans if "password" in p.values]
-        hashes = await asyncio.gather(
-            *(hash_password(self.executor, str(p.values["password"])) for p in with_password)
-        )
-        for plan, password_hash in zip(with_password, hashes, strict=True):
-            plan.values["password_hash"] = password_hash
+        for plan in plans:
+            if plan.row.number in hashes and plan.action in ("CREATE", "UPDATE"):
+                plan.values["password_hash"] = hashes[plan.row.number]
         creates = [p for p in plans if p.action == "CREATE"]
         updates = [p for p in plans if p.action == "UPDATE"]
         deletes = [p for p in plans if p.action == "DELETE"]
@@ -622,16 +637,18 @@ class _Problems:
     """Row errors of a chunk: (row, seq, column, code, message, cells), the cells with the
     first problem of each row."""
 
-    def __init__(self) -> None:
+    def __init__(self, secret_columns: set[int]) -> None:
         self.errors: list[tuple[int, int, str | None, str, str, list[str] | None]] = []
         self.rows: dict[int, int] = {}
+        self.secret_columns = secret_columns
 
     def add(self, row: ImportRow, column: str | None, code: str, message: str) -> None:
         seq = self.rows.get(row.number, 0)
         self.rows[row.number] = seq + 1
-        self.errors.append(
-            (row.number, seq, column, code, message, row.cells if seq == 0 else None)
-        )
+        cells = None
+        if seq == 0:
+            cells = ["" if i in self.secret_columns else c for i, c in enumerate(row.cells)]
+        self.errors.append((row.number, seq, column, code, message, cells))
 
     def taken(self, row: ImportRow, field: str, column: dict[str, str | None]) -> None:
         self.add(
@@ -646,8 +663,17 @@ class _Problems:
             row,
             column["email"],
             "DUPLICATE_IN_FILE",
-            f"Row {first} has the same username or e-mail; only the first one is imported.",
+            f"Row {first} has the same username, e-mail or external id; only the first one is "
+            "imported.",
         )
+
+
+def _keys(row: ImportRow) -> list[tuple[str, str]]:
+    """What makes a row's user unique: e-mail and username (lower case), external id."""
+    keys = [("e", str(row.values["email"]).lower()), ("u", _username(row).lower())]
+    if row.values.get("external_id"):
+        keys.append(("x", str(row.values["external_id"])))
+    return keys
 
 
 def _username(row: ImportRow) -> str:

@@ -4,6 +4,7 @@ to its subscribers."""
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
@@ -12,6 +13,9 @@ from uuid import UUID
 
 from asyncpg import Record
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 # At most ~10 messages a second per job; the last state of a job is always sent.
 MIN_INTERVAL = 0.1
@@ -85,9 +89,9 @@ class JobRelay:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=64)
         listeners = self.queues.setdefault(name, set())
         listeners.add(queue)
-        if len(listeners) == 1:
-            await self.pubsub.subscribe(name)
         try:
+            if len(listeners) == 1:
+                await self.pubsub.subscribe(name)
             yield queue
         finally:
             listeners.discard(queue)
@@ -102,14 +106,20 @@ class JobRelay:
                 continue
             try:
                 message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
-            except (ConnectionError, OSError):
-                await asyncio.sleep(0.5)  # redis-py reconnects and resubscribes
+                if message is None or message.get("type") != "message":
+                    continue
+                name = message["channel"]
+                name = name.decode() if isinstance(name, bytes) else name
+                job = decode_job(message["data"])
+            except RedisError:
+                # redis-py reconnects and resubscribes; subscribers re-read the database
+                # meanwhile.
+                log.warning("job progress relay: Redis unavailable, retrying")
+                await asyncio.sleep(0.5)
                 continue
-            if message is None or message.get("type") != "message":
+            except ValueError:
+                log.warning("job progress relay: unreadable message skipped")
                 continue
-            name = message["channel"]
-            name = name.decode() if isinstance(name, bytes) else name
-            job = decode_job(message["data"])
             for queue in list(self.queues.get(name, ())):
                 if queue.full():
                     # A slow subscriber only needs the latest states.

@@ -69,7 +69,8 @@ def _format_problem(name: str, text: str) -> tuple[str, str] | None:
     if name == "time_zone":
         try:
             zoneinfo.ZoneInfo(text)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        # IsADirectoryError (an OSError) for the name of a folder of zones, such as "Europe".
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
             return (
                 f"{text!r} is not an IANA time zone such as 'Europe/Madrid'.",
                 "INVALID_TIME_ZONE",

@@ -8,7 +8,7 @@ from uuid import UUID
 from arq import Retry, cron, func
 from arq.connections import ArqRedis
 
-from db import jobs
+from db import files, jobs
 from db.pool import create_pool
 from jobs import imports
 
@@ -20,6 +20,7 @@ QUEUE = "arq:queue"
 IN_PROGRESS = "arq:in-progress:"
 FUNCTIONS = {"IMPORT": "import_users"}
 MAX_TRIES = 5
+ABANDONED_UPLOAD_SECONDS = 24 * 3600
 RETRY_SECONDS = 5
 
 
@@ -45,6 +46,8 @@ async def recover_jobs(ctx: dict[str, Any]) -> None:
     worker: after a worker was killed, or Redis restarted and lost its queue."""
     redis: ArqRedis = ctx["redis"]
     async with ctx["pool"].acquire() as conn:
+        # Uploads that never became a job (their API instance died midway).
+        await files.delete_abandoned_files(conn, ABANDONED_UPLOAD_SECONDS)
         for job in await jobs.unfinished_jobs(conn):
             queued = job["queue_id"] and await redis.zscore(QUEUE, job["queue_id"]) is not None
             # A delivery taken by a worker that was killed stays in the queue, marked in
@@ -64,7 +67,10 @@ async def recover_jobs(ctx: dict[str, Any]) -> None:
 
 async def startup(ctx: dict[str, Any]) -> None:
     # The command that starts the worker puts the database URL into ctx.
-    ctx["pool"] = await create_pool(ctx["database_url"], min_size=1, max_size=4)
+    # Each running job holds one connection for its lock and uses one more at a time.
+    ctx["pool"] = await create_pool(
+        ctx["database_url"], min_size=1, max_size=2 * WorkerSettings.max_jobs + 2
+    )
     ctx["executor"] = ProcessPoolExecutor(max_workers=ctx.get("hash_workers") or os.cpu_count())
     await worker_heartbeat(ctx)
     await recover_jobs(ctx)
@@ -83,6 +89,9 @@ class WorkerSettings:
     # Jobs resume from their checkpoint, so a retry after a crash or a timeout costs only the
     # chunk in flight.
     functions = [func(import_users, max_tries=MAX_TRIES, timeout=6 * 3600)]
+    # Imports are heavy (a chunk's transaction, a hashing pool on every core): a few at a time
+    # per worker; more workers for more.
+    max_jobs = 4
     cron_jobs = [
         cron(
             worker_heartbeat,

@@ -1,5 +1,6 @@
 """Jobs: startImport, cancelJob, the job and jobs queries, and the job subscription."""
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
@@ -7,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import strawberry
+from redis.exceptions import RedisError
 from strawberry import relay
 from strawberry.file_uploads import Upload
 
@@ -39,10 +41,8 @@ Info = strawberry.Info[Context, None]
 
 ENCODINGS = {"utf-8", "utf-8-sig", "cp1252", "windows-1252", "latin-1", "iso-8859-1"}
 DELIMITERS = {",", ";", "\t"}
-
-
-class UploadTooLarge(Exception):
-    pass
+# How long a subscription waits for news before it looks at the database itself.
+RECHECK_SECONDS = 5.0
 
 
 def job_of(row: Any) -> Job:
@@ -97,20 +97,24 @@ async def start_import(
     values, errors = _options(options)
     if errors:
         return JobPayload(job=None, user_errors=errors)
-    async with ctx.pool.acquire() as conn:
-        try:
+    file_id = None
+    try:
+        if content is not None:
+            # Stored chunk by chunk, each committed on a connection of its own: a slow upload
+            # holds no connection and no transaction open.
+            file_id = await _store(ctx.pool, ctx.tenant_id, name, content, max_bytes)
+        async with ctx.pool.acquire() as conn:
             async with conn.transaction():
                 row = await _record_import(
-                    ctx, conn, content, name, options, values, dry_run_job_id, max_bytes, inherit
+                    ctx, conn, file_id, options, values, dry_run_job_id, inherit
                 )
-        except _Refused as refused:
-            # Rolled back: a refused upload leaves no file (nor any of its chunks) behind.
-            return JobPayload(job=None, user_errors=[refused.error])
-        try:
-            await enqueue_job(ctx.arq, conn, row["id"], "IMPORT")
-        except (ConnectionError, OSError):
-            # The job is recorded: the workers' recovery queues it once Redis is back.
-            log.warning("could not queue job %s now; recovery will", row["id"])
+            try:
+                await enqueue_job(ctx.arq, conn, row["id"], "IMPORT")
+            except RedisError:
+                # The job is recorded: the workers' recovery queues it once Redis is back.
+                log.warning("could not queue job %s now; recovery will", row["id"])
+    except _Refused as refused:
+        return JobPayload(job=None, user_errors=[refused.error])
     return JobPayload(job=job_of(row))
 
 
@@ -122,30 +126,15 @@ class _Refused(Exception):
 async def _record_import(
     ctx: Context,
     conn: Any,
-    content: AsyncIterator[bytes] | None,
-    name: str,
+    file_id: UUID | None,
     options: ImportOptions,
     values: dict[str, Any],
     dry_run_job_id: str | None,
-    max_bytes: int,
     inherit: bool,
 ) -> Any:
-    """Stores the file (or takes the dry run's) and records the job; raises _Refused."""
-    if content is not None:
-        try:
-            file_id = await _store(conn, ctx.tenant_id, name, content, max_bytes)
-        except UploadTooLarge:
-            raise _Refused(
-                UserError(
-                    field=["file"],
-                    code="FILE_TOO_LARGE",
-                    message=f"The file is larger than {max_bytes:,} bytes.",
-                )
-            ) from None
-        if file_id is None:
-            raise _Refused(
-                UserError(field=["file"], code="EMPTY_FILE", message="The file is empty.")
-            )
+    """Records the job for an uploaded file (or the dry run's); raises _Refused."""
+    if file_id is not None:
+        await files.complete_file(conn, file_id)
     else:
         source = await _dry_run(conn, ctx.tenant_id, dry_run_job_id)
         if isinstance(source, UserError):
@@ -174,24 +163,43 @@ async def _record_import(
 
 
 async def _store(
-    conn: Any, tenant_id: UUID, name: str, content: AsyncIterator[bytes], max_bytes: int
-) -> UUID | None:
-    file_id = await files.create_file(conn, tenant_id, name)
-    size, seq, buffer = 0, 0, bytearray()
-    async for data in content:
-        size += len(data)
-        if size > max_bytes:
-            raise UploadTooLarge
-        buffer += data
-        while len(buffer) >= files.CHUNK_SIZE:
-            await files.add_chunk(conn, file_id, seq, bytes(buffer[: files.CHUNK_SIZE]))
-            del buffer[: files.CHUNK_SIZE]
-            seq += 1
-    if buffer:
-        await files.add_chunk(conn, file_id, seq, bytes(buffer))
-    if size == 0:
-        return None
-    await files.complete_file(conn, file_id, size)
+    pool: Any, tenant_id: UUID, name: str, content: AsyncIterator[bytes], max_bytes: int
+) -> UUID:
+    """Stores an upload; a refused or broken one (too large, empty, the client gone) is
+    deleted again."""
+    async with pool.acquire() as conn:
+        file_id: UUID = await files.create_file(conn, tenant_id, name)
+    try:
+        size, seq, buffer = 0, 0, bytearray()
+        async for data in content:
+            size += len(data)
+            if size > max_bytes:
+                raise _Refused(
+                    UserError(
+                        field=["file"],
+                        code="FILE_TOO_LARGE",
+                        message=f"The file is larger than {max_bytes:,} bytes.",
+                    )
+                )
+            buffer += data
+            while len(buffer) >= files.CHUNK_SIZE:
+                async with pool.acquire() as conn:
+                    await files.add_chunk(conn, file_id, seq, bytes(buffer[: files.CHUNK_SIZE]))
+                del buffer[: files.CHUNK_SIZE]
+                seq += 1
+        if size == 0:
+            raise _Refused(
+                UserError(field=["file"], code="EMPTY_FILE", message="The file is empty.")
+            )
+        if buffer:
+            async with pool.acquire() as conn:
+                await files.add_chunk(conn, file_id, seq, bytes(buffer))
+        async with pool.acquire() as conn:
+            await files.set_size(conn, file_id, size)
+    except BaseException:
+        async with pool.acquire() as conn:
+            await files.delete_file(conn, file_id)
+        raise
     return file_id
 
 
@@ -361,7 +369,16 @@ class JobSubscription:
             state: Any = found[0]
             yield job_of(state)
             while JobStatus(state["status"]) not in TERMINAL_STATUSES:
-                latest = await queue.get()
+                try:
+                    latest = await asyncio.wait_for(queue.get(), timeout=RECHECK_SECONDS)
+                except TimeoutError:
+                    # A state can be lost (a worker killed between commit and publish, Redis
+                    # restarting): the database has the truth.
+                    async with ctx.pool.acquire() as conn:
+                        found = await jobs.get_jobs(conn, ctx.tenant_id, [job_id])
+                    latest = found[0] if found else state
+                    if latest["updated_at"] <= state["updated_at"]:
+                        continue
                 if latest["updated_at"] < state["updated_at"]:
                     continue  # published before the state already sent
                 state = latest

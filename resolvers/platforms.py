@@ -6,10 +6,12 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import strawberry
 
 from db import events, platforms
+from jobs.csvfile import header_name, names_a_field
 from jobs.userfields import camel
 from resolvers.audit import actor_of
 from resolvers.ids import decode_id
@@ -103,13 +105,34 @@ def _check(
     }, errors
 
 
-def _clash(taken: Sequence[Any], wanted: Sequence[str]) -> UserError:
-    names = sorted({n for p in taken for n in (p["key"], *p["aliases"])} & set(wanted))
-    return UserError(
-        field=["input"],
-        message=f"Another platform already answers to {', '.join(map(repr, names))}.",
-        code="PLATFORM_NAME_TAKEN",
-    )
+async def _name_clash(
+    conn: Any, tenant_id: UUID, wanted: Sequence[str], platform_id: UUID | None
+) -> UserError | None:
+    """A key or alias must name one column of a CSV file only: not a user field (`status`,
+    `e-mail`), and not another platform, also as a CSV header reads it (`my-app` is `myapp`)."""
+    fields = [n for n in wanted if names_a_field(n)]
+    if fields:
+        return UserError(
+            field=["input"],
+            message=f"{', '.join(map(repr, fields))} would read as a user field in CSV files.",
+            code="PLATFORM_NAME_TAKEN",
+        )
+    normal = {header_name(n): n for n in wanted}
+    for other in await platforms.list_platforms(conn, tenant_id):
+        if other["id"] == platform_id:
+            continue
+        same = sorted(
+            normal[header_name(n)]
+            for n in (other["key"], *other["aliases"])
+            if header_name(n) in normal
+        )
+        if same:
+            return UserError(
+                field=["input"],
+                message=f"{other['name']} already answers to {', '.join(map(repr, same))}.",
+                code="PLATFORM_NAME_TAKEN",
+            )
+    return None
 
 
 @strawberry.type
@@ -143,9 +166,9 @@ class PlatformMutation:
         async with ctx.pool.acquire() as conn, conn.transaction():
             await platforms.lock_tenant_platforms(conn, ctx.tenant_id)
             wanted = [values["key"], *values["aliases"]]
-            taken = await platforms.find_platforms_by_names(conn, ctx.tenant_id, wanted)
-            if taken:
-                return PlatformPayload(platform=None, user_errors=[_clash(taken, wanted)])
+            clash = await _name_clash(conn, ctx.tenant_id, wanted, None)
+            if clash:
+                return PlatformPayload(platform=None, user_errors=[clash])
             row = await platforms.insert_platform(
                 conn,
                 ctx.tenant_id,
@@ -196,11 +219,9 @@ class PlatformMutation:
             if errors:
                 return PlatformPayload(platform=None, user_errors=errors)
             wanted = [values["key"], *values["aliases"]]
-            taken = await platforms.find_platforms_by_names(
-                conn, ctx.tenant_id, wanted, excluding=platform_id
-            )
-            if taken:
-                return PlatformPayload(platform=None, user_errors=[_clash(taken, wanted)])
+            clash = await _name_clash(conn, ctx.tenant_id, wanted, platform_id)
+            if clash:
+                return PlatformPayload(platform=None, user_errors=[clash])
             dropped = sorted(set(current["roles"]) - set(values["roles"]))
             in_use = await platforms.roles_in_use(conn, platform_id, dropped)
             if in_use:

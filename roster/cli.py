@@ -192,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_worker(
             WorkerSettings,  # type: ignore[arg-type]
             redis_settings=RedisSettings.from_dsn(settings.redis_url),
-            ctx={"database_url": settings.database_url},
+            ctx={"database_url": settings.database_url, "hash_workers": settings.hash_workers},
         )
         return 0
     if args.command == "schema":

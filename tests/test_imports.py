@@ -1058,3 +1058,77 @@ async def test_a_failed_try_is_retried_from_its_checkpoint(
     body = b"email\nann@example.com\nbob@example.com\n"
     job = await import_csv(client, admin, token, db_url, body)
     assert (job["status"], job["created"], job["failed"], calls) == ("SUCCEEDED", 2, 0, 2)
+
+
+async def test_a_repeated_external_id_is_a_row_error(
+    client: httpx.AsyncClient, admin: Api, token: str, db_url: str
+) -> None:
+    body = b"email,external_id\nann@example.com,HR-1\nbob@example.com,HR-1\ncy@example.com,HR-2\n"
+    job = await import_csv(client, admin, token, db_url, body)
+    assert (job["status"], job["created"], job["failed"]) == ("SUCCEEDED", 2, 1), job
+    [error] = [e["node"] for e in job["rowErrors"]["edges"]]
+    assert (error["row"], error["code"]) == (3, "DUPLICATE_IN_FILE")
+    assert "Row 2" in error["message"]
+
+
+async def test_a_folder_of_time_zones_is_a_row_error_not_a_crash(
+    client: httpx.AsyncClient, admin: Api, token: str, db_url: str
+) -> None:
+    body = b"email,time_zone\nann@example.com,Europe\nbob@example.com,Europe/Madrid\n"
+    job = await import_csv(client, admin, token, db_url, body)
+    assert (job["status"], job["created"], job["failed"]) == ("SUCCEEDED", 1, 1), job
+    assert job["rowErrors"]["edges"][0]["node"]["code"] == "INVALID_TIME_ZONE"
+
+
+async def test_passwords_are_kept_neither_in_errors_nor_in_the_stored_file(
+    client: httpx.AsyncClient, admin: Api, token: str, db_url: str
+) -> None:
+    body = (
+        b"email,password\n"
+        b"ann@example.com,a perfectly fine passphrase\n"
+        b"not-an-email,another secret passphrase\n"
+    )
+    job = await import_csv(client, admin, token, db_url, body)
+    assert (job["created"], job["failed"]) == (1, 1), job
+    report = await client.get(
+        f"/jobs/{job['id']}/errors.csv", headers={"authorization": f"Bearer {token}"}
+    )
+    assert report.status_code == 200
+    assert "secret" not in report.text and "not-an-email" in report.text
+    conn = await connect(db_url)
+    try:
+        # An applied import's upload is gone with it; nothing else holds the passwords.
+        assert await conn.fetchval("SELECT count(*) FROM file_chunks") == 0
+        assert await conn.fetchval("SELECT count(*) FROM files") == 0
+        assert not await conn.fetchval(
+            "SELECT count(*) FROM job_row_errors WHERE cells::text LIKE '%secret%'"
+        )
+    finally:
+        await conn.close()
+
+
+async def test_a_dry_run_keeps_its_file_for_the_real_run(
+    client: httpx.AsyncClient, admin: Api, token: str, db_url: str
+) -> None:
+    job = await import_csv(client, admin, token, db_url, b"email\nann@example.com\n", dryRun="true")
+    assert (job["status"], job["dryRun"]) == ("SUCCEEDED", True)
+    conn = await connect(db_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM files WHERE complete") == 1
+    finally:
+        await conn.close()
+
+
+async def test_several_imports_at_once_all_finish(
+    client: httpx.AsyncClient, admin: Api, token: str, db_url: str
+) -> None:
+    """More jobs than a worker runs at a time, each holding a lock connection while it runs."""
+    ids = []
+    for n in range(6):
+        response = await post_csv(client, token, f"email\nu{n}@example.com\n".encode())
+        assert response.status_code == 202
+        ids.append(response.json()["id"])
+    await asyncio.wait_for(run_worker(db_url), timeout=60)
+    for job_id in ids:
+        job = (await admin.data(JOB, id=job_id))["job"]
+        assert (job["status"], job["created"]) == ("SUCCEEDED", 1)

@@ -506,3 +506,18 @@ async def test_audit_is_per_tenant(admin: Api, other_admin: Api) -> None:
     await created(admin, key="crm")
     theirs = [e for e in await audit_actions(other_admin) if e["targetType"] == "Platform"]
     assert theirs == []
+
+
+async def test_platform_names_that_a_csv_header_would_confuse_are_refused(admin: Api) -> None:
+    create = """mutation($input: CreatePlatformInput!) { createPlatform(input: $input) {
+        platform { key } userErrors { code message } } }"""
+    made = await admin.data(create, input={"key": "my-app", "name": "Mine", "roles": ["user"]})
+    assert made["createPlatform"]["userErrors"] == []
+    for key, aliases in (("myapp", []), ("other", ["My_App"]), ("status", []), ("x", ["e-mail"])):
+        data = await admin.data(
+            create, input={"key": key, "name": "X", "roles": ["user"], "aliases": aliases}
+        )
+        assert data["createPlatform"]["platform"] is None, key
+        assert [e["code"] for e in data["createPlatform"]["userErrors"]] == [
+            "PLATFORM_NAME_TAKEN"
+        ], key

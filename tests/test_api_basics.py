@@ -20,3 +20,19 @@ async def test_malformed_audit_cursor_is_a_clear_error(admin: Api) -> None:
             c=encode_cursor(payload),
         )
         assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR", body
+
+
+async def test_a_folder_of_time_zones_is_a_user_error(admin: Api) -> None:
+    from tests.conftest import CREATE_USER
+
+    data = await admin.data(
+        CREATE_USER,
+        input={
+            "username": "ann",
+            "email": "ann@example.com",
+            "firstName": "Ann",
+            "lastName": "Lee",
+            "timeZone": "Europe",
+        },
+    )
+    assert [e["code"] for e in data["createUser"]["userErrors"]] == ["INVALID_TIME_ZONE"]
