@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import csv
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.processes import log_file, start, start_app, stop, wait_up
 from bench.seed import FIRST_NAMES, ascii_fold  # noqa: E402
 from db import migrate, tenants, tokens  # noqa: E402
 from db.pool import connect  # noqa: E402
@@ -126,39 +126,17 @@ async def roster_import(path: Path, rows: int) -> tuple[float, float, float]:
     token = new_token()
     await tokens.insert_token(conn, tenant_id, "bench", "admin", token_hash(token))
     await conn.close()
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS}
-    log = open(Path(tempfile.gettempdir()) / "roster-bench-import.log", "w")  # noqa: SIM115
-    api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "roster.app:create_app",
-            "--factory",
-            "--port",
-            str(PORT),
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "roster.cli", "worker"], env=env, cwd=ROOT, stdout=log, stderr=log
-    )
+    env = {"DATABASE_URL": url, "REDIS_URL": REDIS}
+    log = log_file("import")
+    api = start_app("roster.app:create_app()", PORT, env, log)
+    worker = start(["roster.cli", "worker"], env, log)
     try:
+        await wait_up(f"http://127.0.0.1:{PORT}/healthz")
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{PORT}",
             timeout=600,
             headers={"authorization": f"Bearer {token}"},
         ) as client:
-            for _ in range(100):
-                try:
-                    await client.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.2)
 
             async def body() -> Any:
                 with path.open("rb") as f:
@@ -187,9 +165,7 @@ async def roster_import(path: Path, rows: int) -> tuple[float, float, float]:
                 raise SystemExit(f"import did not succeed: {job}")
             return rows / elapsed, peak_rss_mb(api.pid), peak_rss_mb(worker.pid)
     finally:
-        for process in (api, worker):
-            process.terminate()
-            process.wait()
+        stop(api, worker)
         await migrate.drop_database(url)
 
 

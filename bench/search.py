@@ -12,9 +12,7 @@ import asyncio
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.processes import log_file, start_app, stop, wait_up
 from bench.seed import COMMON_LAST_NAMES, ascii_fold, seed_users  # noqa: E402
 from db import migrate, tenants, tokens  # noqa: E402
 from db.pool import connect  # noqa: E402
@@ -178,36 +177,16 @@ def report(name: str, times: list[float]) -> None:
 
 
 async def run(token: str) -> None:
-    env = {**os.environ, "DATABASE_URL": DB_URL}
-    log = Path(tempfile.gettempdir()) / "roster-bench-search-server.log"
-    print(f"server log: {log}")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "roster.app:create_app",
-            "--factory",
-            "--port",
-            str(PORT),
-            "--no-access-log",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
+    server = start_app(
+        "roster.app:create_app()", PORT, {"DATABASE_URL": DB_URL}, log_file("search-server")
     )
     try:
+        await wait_up(f"http://127.0.0.1:{PORT}/healthz")
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{PORT}",
             headers={"authorization": f"Bearer {token}"},
             timeout=30,
         ) as client:
-            for _ in range(100):
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.2)
             all_times: list[float] = []
             values = await sample_values()
             # Warm the server (connections, plans) and PostgreSQL's cache on neutral queries.
@@ -232,8 +211,7 @@ async def run(token: str) -> None:
             all_times += times
             report("overall", all_times)
     finally:
-        server.terminate()
-        server.wait()
+        stop(server)
 
 
 async def main() -> None:

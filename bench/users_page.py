@@ -10,8 +10,6 @@ is missing. Each server is one uvicorn process; the load comes from one client p
 
 import argparse
 import asyncio
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.processes import log_file, start_app, stop, wait_up
 from bench.search import DB_URL, admin_token, build  # noqa: E402
 
 QUERY = (
@@ -52,36 +51,6 @@ async def load(url: str, seconds: float, concurrency: int, **request: object) ->
     return done / (time.perf_counter() - started)
 
 
-def serve(app: str, port: int, *factory: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            app,
-            *factory,
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env={**os.environ, "DATABASE_URL": DB_URL},
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-
-
-async def wait_up(url: str) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(100):
-            try:
-                await http.get(url)
-                return
-            except httpx.TransportError:
-                await asyncio.sleep(0.2)
-    raise SystemExit(f"{url} did not start")
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10)
@@ -92,8 +61,9 @@ async def main() -> None:
     except (asyncpg.InvalidCatalogNameError, AssertionError):
         token = await build(10_000)
 
-    baseline = serve("bench.baseline_app:app", 8771)
-    roster = serve("roster.app:create_app", 8772, "--factory")
+    log = log_file("users-page")
+    baseline = start_app("bench.baseline_app:app", 8771, {"DATABASE_URL": DB_URL}, log)
+    roster = start_app("roster.app:create_app()", 8772, {"DATABASE_URL": DB_URL}, log)
     try:
         await wait_up("http://127.0.0.1:8771/users")
         await wait_up("http://127.0.0.1:8772/healthz")
@@ -124,9 +94,7 @@ async def main() -> None:
             **graphql,
         )
     finally:
-        for server in (baseline, roster):
-            server.terminate()
-            server.wait()
+        stop(baseline, roster)
     print(f"baseline (Starlette + asyncpg, same rows as JSON): {raw:8.0f} req/s")
     print(
         f"roster users(first: 50):                         {page:8.0f} req/s"
