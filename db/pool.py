@@ -18,7 +18,13 @@ async def _init_connection(conn: Connection) -> None:
         )
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
+async def create_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, custom_plans: bool = False
+) -> Pool:
+    """`custom_plans` for the API, whose searches need them; not for bulk writes: PostgreSQL's
+    foreign key checks run through the plan cache too, and planning each row's check again made
+    inserting 5,000 roles take 130 ms instead of 40."""
+    settings = {"plan_cache_mode": "force_custom_plan"} if custom_plans else {}
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
@@ -27,7 +33,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Poo
         # asyncpg prepares every statement, and after five runs PostgreSQL may switch to a
         # generic plan that ignores the values: for `search_text LIKE '%' || $2 || '%'` that
         # plan cannot use the trigram index and reads the whole table (6 ms -> 100 ms).
-        server_settings={"plan_cache_mode": "force_custom_plan"},
+        server_settings=settings,
     )
     assert pool is not None
     return pool

@@ -199,15 +199,21 @@ async def _import(ctx: dict[str, Any], job: Record, path: str, publisher: Publis
     counters = Counters.of(job)
     platform_ids = {p["key"]: p["id"] for p in tenant_platforms}
     chunk = _Chunk(ctx, job, options, platform_ids, columns)
-    while True:
-        batch = await asyncio.to_thread(_take, rows, CHUNK_ROWS)
-        if not batch:
-            break
-        async with pool.acquire() as conn:
-            if await jobs.cancel_requested(conn, job["id"]):
-                raise Cancelled
-        job = await chunk.apply(batch, counters)
-        await publisher.publish(job)
+    # The next chunk is read (in a thread) while this one is written.
+    reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, CHUNK_ROWS))
+    try:
+        while batch := await reading:
+            reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, CHUNK_ROWS))
+            async with pool.acquire() as conn:
+                if await jobs.cancel_requested(conn, job["id"]):
+                    raise Cancelled
+            job = await chunk.apply(batch, counters)
+            await publisher.publish(job)
+    finally:
+        # A thread cannot be cancelled: it finishes its chunk before the file goes away.
+        await asyncio.wait([reading])
+        if not reading.cancelled():
+            reading.exception()  # retrieved, so that asyncio does not log it as lost
     # Blank records at the end of the file are read but never yielded: skipped.
     tail = shape.total - counters.processed
     if tail > 0:

@@ -63,7 +63,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
+        pool = await create_pool(
+            settings.database_url, max_size=settings.db_pool_size, custom_plans=True
+        )
         try:
             arq = await create_arq_pool(RedisSettings.from_dsn(settings.redis_url))
             executor = ProcessPoolExecutor(max_workers=settings.hash_workers or os.cpu_count())
