@@ -33,7 +33,6 @@ SELECT $1, {_names},
        CASE WHEN password_hash IS NOT NULL THEN now() END,
        CASE WHEN status = 'DISABLED' THEN now() END
 FROM unnest({_unnest}) AS s({_names})
-ON CONFLICT DO NOTHING
 RETURNING id, lower(email) AS email_key
 """
 # Blank cells arrive as NULL and leave the stored value as it is; attributes merge key by key.
@@ -99,7 +98,8 @@ async def insert_users(
     conn: Conn, tenant_id: UUID, rows: Sequence[Mapping[str, Any]]
 ) -> dict[str, UUID]:
     """Creates users from IMPORT_COLUMNS values; returns the new ids by lower-case e-mail.
-    A row that collides with a user created meanwhile is left out of the result."""
+    A user created meanwhile with the same username or e-mail fails the statement
+    (UniqueViolationError): no ON CONFLICT, which costs a seventh of the insert."""
     if not rows:
         return {}
     created = await conn.fetch(INSERT_USERS, tenant_id, *_arrays(rows))

@@ -2,6 +2,7 @@
 a dry run), resumes from its checkpoint after a crash, and publishes its progress."""
 
 import asyncio
+import functools
 import itertools
 import logging
 import os
@@ -102,30 +103,29 @@ async def import_users(ctx: dict[str, Any], job_id: str, *, last_try: bool = Tru
     error raises TryAgain, unless this is the last try: then the job fails, saying so."""
     pool: Pool = ctx["pool"]
     job_uuid = UUID(job_id)
-    async with pool.acquire() as lock_conn:
-        if not await jobs.try_lock_job(lock_conn, job_uuid):
+    # The connection that holds the job's lock does its work too.
+    async with pool.acquire() as conn:
+        if not await jobs.try_lock_job(conn, job_uuid):
             return
         try:
-            await _run(ctx, job_uuid, last_try)
+            await _run(ctx, conn, job_uuid, last_try)
         finally:
-            await jobs.unlock_job(lock_conn, job_uuid)
+            await jobs.unlock_job(conn, job_uuid)
 
 
-async def _run(ctx: dict[str, Any], job_id: UUID, last_try: bool) -> None:
+async def _run(ctx: dict[str, Any], conn: Conn, job_id: UUID, last_try: bool) -> None:
     pool: Pool = ctx["pool"]
     publisher = Publisher(ctx["redis"])
-    async with pool.acquire() as conn:
-        job = await jobs.start_job(conn, job_id)
+    job = await jobs.start_job(conn, job_id)
     if job is None:
         return  # ended already (finished, failed or cancelled)
     await publisher.publish(job, final=True)
     handle, path = tempfile.mkstemp(prefix="roster-import-", suffix=".csv")
     try:
         with os.fdopen(handle, "wb") as spool:
-            async with pool.acquire() as conn:
-                async for chunk in files.read_chunks(conn, job["file_id"]):
-                    await asyncio.to_thread(spool.write, chunk)
-        job = await _import(ctx, job, path, publisher)
+            async for chunk in files.read_chunks(conn, job["file_id"]):
+                await asyncio.to_thread(spool.write, chunk)
+        job = await _import(ctx, conn, job, path, publisher)
     except FileError as e:
         job = await _finish(pool, job_id, "FAILED", str(e))
     except Cancelled:
@@ -143,6 +143,7 @@ async def _run(ctx: dict[str, Any], job_id: UUID, last_try: bool) -> None:
 
 
 async def _finish(pool: Pool, job_id: UUID, status: str, error: str | None) -> Record | None:
+    # On a connection of its own: the job's may be the reason it failed.
     async with pool.acquire() as conn, conn.transaction():
         return await _close(conn, job_id, status, error)
 
@@ -154,7 +155,9 @@ async def _close(conn: Conn, job_id: UUID, status: str, error: str | None) -> Re
     return await jobs.finish_job(conn, job_id, status, error)
 
 
-async def _import(ctx: dict[str, Any], job: Record, path: str, publisher: Publisher) -> Record:
+async def _import(
+    ctx: dict[str, Any], conn: Conn, job: Record, path: str, publisher: Publisher
+) -> Record:
     pool: Pool = ctx["pool"]
     options = Options.from_json(job["options"])
     checkpoint = dict(job["checkpoint"])
@@ -163,17 +166,15 @@ async def _import(ctx: dict[str, Any], job: Record, path: str, publisher: Publis
             inspect_file, path, encoding=options.encoding, delimiter=options.delimiter
         )
         checkpoint.update(encoding=shape.encoding, delimiter=shape.delimiter, total=shape.total)
-        async with pool.acquire() as conn:
-            job = await jobs.set_shape(conn, job["id"], shape.total, checkpoint)
+        job = await jobs.set_shape(conn, job["id"], shape.total, checkpoint)
         await publisher.publish(job, final=True)
     shape = FileShape(
         encoding=checkpoint["encoding"],
         delimiter=checkpoint["delimiter"],
         total=checkpoint["total"],
     )
-    async with pool.acquire() as conn:
-        tenant_platforms = await platforms.list_platforms(conn, job["tenant_id"])
-        tenant = await tenants.get_tenant(conn, job["tenant_id"])
+    tenant_platforms = await platforms.list_platforms(conn, job["tenant_id"])
+    tenant = await tenants.get_tenant(conn, job["tenant_id"])
     assert tenant is not None
     infos = [
         PlatformInfo(key=p["key"], aliases=tuple(p["aliases"]), roles=tuple(p["roles"]))
@@ -186,8 +187,7 @@ async def _import(ctx: dict[str, Any], job: Record, path: str, publisher: Publis
     if "header" not in checkpoint:
         # Kept for the error report, which gives failed rows back under their own header.
         checkpoint["header"] = list(columns.header)
-        async with pool.acquire() as conn:
-            job = await jobs.set_shape(conn, job["id"], shape.total, checkpoint)
+        job = await jobs.set_shape(conn, job["id"], shape.total, checkpoint)
     rows = read_rows(
         path,
         shape,
@@ -199,21 +199,27 @@ async def _import(ctx: dict[str, Any], job: Record, path: str, publisher: Publis
     counters = Counters.of(job)
     platform_ids = {p["key"]: p["id"] for p in tenant_platforms}
     chunk = _Chunk(ctx, job, options, platform_ids, columns)
-    # The next chunk is read (in a thread) while this one is written.
-    reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, CHUNK_ROWS))
-    try:
-        while batch := await reading:
-            reading = asyncio.ensure_future(asyncio.to_thread(_take, rows, CHUNK_ROWS))
-            async with pool.acquire() as conn:
-                if await jobs.cancel_requested(conn, job["id"]):
-                    raise Cancelled
-            job = await chunk.apply(batch, counters)
-            await publisher.publish(job)
-    finally:
-        # A thread cannot be cancelled: it finishes its chunk before the file goes away.
-        await asyncio.wait([reading])
-        if not reading.cancelled():
-            reading.exception()  # retrieved, so that asyncio does not log it as lost
+    # The next chunk is read (in a thread) and checked for duplicates (on a connection of its
+    # own) while this one is written.
+    async with pool.acquire() as keys_conn:
+
+        async def read_ahead() -> tuple[list[ImportRow], dict[int, int]]:
+            batch = await asyncio.to_thread(_take, rows, CHUNK_ROWS)
+            return batch, await chunk.find_duplicates(keys_conn, batch)
+
+        ahead = asyncio.ensure_future(read_ahead())
+        try:
+            while True:
+                batch, duplicates = await ahead
+                if not batch:
+                    break
+                ahead = asyncio.ensure_future(read_ahead())
+                job = await chunk.apply(conn, batch, duplicates, counters)
+                await publisher.publish(job)
+        finally:
+            # A reading thread cannot be stopped: it finishes its chunk, and its result goes.
+            ahead.cancel()
+            await asyncio.gather(ahead, return_exceptions=True)
     # Blank records at the end of the file are read but never yielded: skipped.
     tail = shape.total - counters.processed
     if tail > 0:
@@ -229,7 +235,7 @@ async def _import(ctx: dict[str, Any], job: Record, path: str, publisher: Publis
             f"Reconciliation failed: {shape.total} records in the file, {counters.processed} "
             f"read, {accounted} accounted for; nothing is reported as done that was not."
         )
-    async with pool.acquire() as conn, conn.transaction():
+    async with conn.transaction():
         await jobs.save_progress(conn, job["id"], {"row": counters.processed}, counters.as_dict())
         finished = await _close(conn, job["id"], status, message)
     assert finished is not None
@@ -252,7 +258,6 @@ class _Chunk:
         platform_ids: dict[str, UUID],
         columns: ColumnMap,
     ) -> None:
-        self.pool: Pool = ctx["pool"]
         self.executor = ctx["executor"]
         self.job_id: UUID = job["id"]
         self.tenant_id: UUID = job["tenant_id"]
@@ -266,14 +271,18 @@ class _Chunk:
         # Never kept in row errors (nor so in the downloadable report).
         self.secret_columns = {i for i, name in columns.fields.items() if name == "password"}
 
-    async def apply(self, batch: list[ImportRow], counters: Counters) -> Record:
+    async def apply(
+        self, conn: Conn, batch: list[ImportRow], duplicates: dict[int, int], counters: Counters
+    ) -> Record:
+        """Writes the chunk (or its plan); `duplicates` are its rows that repeat an earlier
+        row's username, e-mail or external id, with that row."""
         # Hashing takes seconds for a chunk with passwords: done before the transaction opens,
         # and done once whatever the retries.
         hashes = await self._hash_passwords(batch) if not self.dry_run else {}
         for attempt in range(3):
             try:
-                async with self.pool.acquire() as conn, conn.transaction():
-                    job, after = await self._apply(conn, batch, counters, hashes)
+                async with conn.transaction():
+                    job, after = await self._apply(conn, batch, duplicates, counters, hashes)
             except asyncpg.UniqueViolationError:
                 # A user created or renamed meanwhile through the API: plan the chunk again.
                 if attempt == 2:
@@ -293,16 +302,24 @@ class _Chunk:
         return {r.number: h for r, h in zip(rows, hashes, strict=True)}
 
     async def _apply(
-        self, conn: Conn, batch: list[ImportRow], before: Counters, hashes: dict[int, str]
+        self,
+        conn: Conn,
+        batch: list[ImportRow],
+        duplicates: dict[int, int],
+        before: Counters,
+        hashes: dict[int, str],
     ) -> tuple[Record, Counters]:
+        if await jobs.cancel_requested(conn, self.job_id):
+            raise Cancelled
         problems = _Problems(self.secret_columns)
         valid = []
         for row in batch:
             for p in row.problems:
                 problems.add(row, p.column, p.code, p.message)
-            if not row.problems:
+            if row.number in duplicates:
+                problems.duplicate(row, duplicates[row.number], self.column)
+            elif not row.problems:
                 valid.append(row)
-        valid = await self._without_duplicates(conn, valid, problems)
         plans = await self._plan(conn, valid, problems)
         after = Counters(**before.as_dict())
         after.processed = batch[-1].number - 1
@@ -321,33 +338,32 @@ class _Chunk:
         job = await jobs.save_progress(conn, self.job_id, {"row": after.processed}, after.as_dict())
         return job, after
 
-    async def _without_duplicates(
-        self, conn: Conn, rows: list[ImportRow], problems: "_Problems"
-    ) -> list[ImportRow]:
-        """Every occurrence after the first of a username or e-mail in the file is an error
-        naming the first row; rows of earlier chunks are remembered in job_keys."""
+    async def find_duplicates(self, conn: Conn, rows: list[ImportRow]) -> dict[int, int]:
+        """The rows (without problems of their own) whose username, e-mail or external id an
+        earlier row had, each with that earlier row. Earlier chunks' rows are remembered in
+        job_keys, committed at once: a chunk read again after a crash meets its own rows
+        there, which are no duplicates."""
         firsts: dict[tuple[str, str], int] = {}
+        duplicates: dict[int, int] = {}
         kept = []
         for row in rows:
+            if row.problems:
+                continue
             keys = _keys(row)
             first = next((firsts[k] for k in keys if k in firsts), None)
             if first is not None:
-                problems.duplicate(row, first, self.column)
+                duplicates[row.number] = first
                 continue
             firsts.update({k: row.number for k in keys})
             kept.append(row)
         earlier = await jobs.claim_keys(
             conn, self.job_id, [(kind, key, n) for (kind, key), n in firsts.items()]
         )
-        result = []
         for row in kept:
-            keys = _keys(row)
-            first = next((earlier[k] for k in keys if k in earlier), None)
+            first = next((earlier[k] for k in _keys(row) if k in earlier), None)
             if first is not None and first != row.number:
-                problems.duplicate(row, first, self.column)
-            else:
-                result.append(row)
-        return result
+                duplicates[row.number] = first
+        return duplicates
 
     async def _plan(
         self, conn: Conn, rows: list[ImportRow], problems: "_Problems"
@@ -517,18 +533,7 @@ class _Chunk:
         deletes = [p for p in plans if p.action == "DELETE"]
 
         created_ids = await imports.insert_users(conn, self.tenant_id, [p.values for p in creates])
-        made = []
-        for plan in creates:
-            user_id = created_ids.get(str(plan.values["email"]).lower())
-            if user_id is None:
-                problems.add(
-                    plan.row,
-                    None,
-                    "CONFLICT",
-                    "Another user with this username or e-mail was created meanwhile.",
-                )
-            else:
-                made.append((plan, user_id))
+        made = [(plan, created_ids[str(plan.values["email"]).lower()]) for plan in creates]
         await imports.add_roles(
             conn, [(uid, p, r) for plan, uid in made for p, r in plan.roles or []]
         )
@@ -582,7 +587,7 @@ class _Chunk:
                 (
                     uid,
                     {
-                        "fields": sorted(camel(k) for k in p.values if k != "password"),
+                        "fields": _field_names(tuple(p.values)),
                         "roles": role_data(p.roles or []),
                         "job": job,
                     },
@@ -672,6 +677,13 @@ class _Problems:
             f"Row {first} has the same username, e-mail or external id; only the first one is "
             "imported.",
         )
+
+
+@functools.cache
+def _field_names(names: tuple[str, ...]) -> list[str]:
+    """The API's names of the fields a row set, sorted; rows of one file set the same few
+    sets of fields, so each set is worked out once."""
+    return sorted(camel(name) for name in names if name != "password")
 
 
 def _keys(row: ImportRow) -> list[tuple[str, str]]:

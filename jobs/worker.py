@@ -67,7 +67,8 @@ async def recover_jobs(ctx: dict[str, Any]) -> None:
 
 async def startup(ctx: dict[str, Any]) -> None:
     # The command that starts the worker puts the database URL into ctx.
-    # Each running job holds one connection for its lock and uses one more at a time.
+    # Each running job holds two connections: one for its lock and its writes, one to read
+    # ahead.
     ctx["pool"] = await create_pool(
         ctx["database_url"], min_size=1, max_size=2 * WorkerSettings.max_jobs + 2
     )

@@ -697,10 +697,12 @@ async def test_cancel_a_running_job_stops_at_the_next_chunk(
     apply = imports._Chunk.apply
     calls = 0
 
-    async def apply_then_cancel(self: Any, batch: Any, counters: Any) -> Any:
+    async def apply_then_cancel(
+        self: Any, conn: Any, batch: Any, duplicates: Any, counters: Any
+    ) -> Any:
         nonlocal calls
         calls += 1
-        result = await apply(self, batch, counters)
+        result = await apply(self, conn, batch, duplicates, counters)
         if calls == 2:
             cancelled = (await admin.data(CANCEL_JOB, id=job_id))["cancelJob"]
             assert cancelled["userErrors"] == []
@@ -717,7 +719,7 @@ async def test_cancel_a_running_job_stops_at_the_next_chunk(
         4,
         7,
     )
-    assert calls == 2
+    assert calls == 3  # the third chunk met the request and wrote nothing
     assert (await admin.data(USERS))["users"]["totalCount"] == 4
     again = (await admin.data(CANCEL_JOB, id=job_id))["cancelJob"]
     assert [e["code"] for e in again["userErrors"]] == ["JOB_FINISHED"]
