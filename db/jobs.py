@@ -40,12 +40,15 @@ UPDATE jobs SET total = $2, checkpoint = checkpoint || $3::jsonb, updated_at = n
 WHERE id = $1
 RETURNING *
 """
-SAVE_PROGRESS = """
-UPDATE jobs SET checkpoint = checkpoint || $2::jsonb, processed = $3, created = $4, updated = $5,
-    deleted = $6, skipped = $7, failed = $8, updated_at = now()
+# Added to, not set: chunks written at once each add their own counts.
+ADD_PROGRESS = """
+UPDATE jobs SET processed = processed + $2, created = created + $3, updated = updated + $4,
+    deleted = deleted + $5, skipped = skipped + $6, failed = failed + $7, updated_at = now()
 WHERE id = $1
 RETURNING *
 """
+RECORD_CHUNK = "INSERT INTO job_chunks (job_id, after_record, last_record) VALUES ($1, $2, $3)"
+WRITTEN_CHUNKS = "SELECT after_record, last_record FROM job_chunks WHERE job_id = $1"
 FINISH_JOB = """
 UPDATE jobs SET status = $2, error = $3, finished_at = now(), updated_at = now()
 WHERE id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')
@@ -113,6 +116,7 @@ SELECT k.kind, k.key, k.row FROM job_keys k JOIN wanted w USING (kind, key)
 WHERE k.job_id = $1
 """
 FORGET_KEYS = "DELETE FROM job_keys WHERE job_id = $1"
+FORGET_CHUNKS = "DELETE FROM job_chunks WHERE job_id = $1"
 # A dry run's file stays, to be applied later; an applied one goes (it may hold passwords).
 RELEASE_FILE = """
 DELETE FROM files WHERE id = (SELECT file_id FROM jobs WHERE id = $1 AND NOT dry_run)
@@ -178,14 +182,21 @@ async def set_shape(conn: Conn, job_id: UUID, total: int, checkpoint: Mapping[st
     return row
 
 
-async def save_progress(
-    conn: Conn, job_id: UUID, checkpoint: Mapping[str, Any], counters: Mapping[str, int]
-) -> Record:
-    row = await conn.fetchrow(
-        SAVE_PROGRESS, job_id, dict(checkpoint), *(counters[c] for c in COUNTERS)
-    )
+async def add_progress(conn: Conn, job_id: UUID, counts: Mapping[str, int]) -> Record:
+    """Adds `counts` (one for each of COUNTERS) to the job's; returns the job."""
+    row = await conn.fetchrow(ADD_PROGRESS, job_id, *(counts[c] for c in COUNTERS))
     assert row is not None
     return row
+
+
+async def record_chunk(conn: Conn, job_id: UUID, after_record: int, last_record: int) -> None:
+    """Records a chunk as written, in the transaction that writes it."""
+    await conn.execute(RECORD_CHUNK, job_id, after_record, last_record)
+
+
+async def written_chunks(conn: Conn, job_id: UUID) -> dict[int, int]:
+    """The last record of every chunk written, by the record before its first."""
+    return {r["after_record"]: r["last_record"] for r in await conn.fetch(WRITTEN_CHUNKS, job_id)}
 
 
 async def finish_job(conn: Conn, job_id: UUID, status: str, error: str | None) -> Record | None:
@@ -282,8 +293,10 @@ async def claim_keys(
     return {(r["kind"], r["key"]): r["row"] for r in found}
 
 
-async def forget_keys(conn: Conn, job_id: UUID) -> None:
+async def forget_scratch(conn: Conn, job_id: UUID) -> None:
+    """Forgets what only a running import needs: the keys it has met, the chunks it wrote."""
     await conn.execute(FORGET_KEYS, job_id)
+    await conn.execute(FORGET_CHUNKS, job_id)
 
 
 async def release_file(conn: Conn, job_id: UUID) -> None:

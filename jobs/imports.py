@@ -36,6 +36,9 @@ from jobs.userfields import camel
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5000
+# Chunks written at once, each in its own transaction on its own connection: PostgreSQL writes
+# one on each core while the worker reads and plans.
+WRITERS = 2
 MODES = ("CREATE", "UPSERT", "UPDATE")
 MATCH_BY = ("EMAIL", "USERNAME", "EXTERNAL_ID")
 ROLES_MODES = ("MERGE", "REPLACE")
@@ -87,6 +90,18 @@ class Planned:
     roles_added: list[tuple[UUID, str]] = field(default_factory=list)
     roles_removed: list[tuple[UUID, str]] = field(default_factory=list)
     roles: list[tuple[UUID, str]] | None = None
+
+
+@dataclass(eq=False)
+class _Turn:
+    """A chunk being written, as the chunks after it in the file see it: they plan after it
+    has planned, and the ones whose rows need a username, e-mail or external id it takes from
+    a user (by renaming or deleting the user) wait until it has committed. So chunks written at
+    once end as they would one after another."""
+
+    planned: asyncio.Event = field(default_factory=asyncio.Event)
+    written: asyncio.Event = field(default_factory=asyncio.Event)
+    freed: set[tuple[str, str]] = field(default_factory=set)
 
 
 class Cancelled(Exception):
@@ -149,8 +164,8 @@ async def _finish(pool: Pool, job_id: UUID, status: str, error: str | None) -> R
 
 
 async def _close(conn: Conn, job_id: UUID, status: str, error: str | None) -> Record | None:
-    """Ends the job: its scratch keys and (unless a dry run) its stored file go with it."""
-    await jobs.forget_keys(conn, job_id)
+    """Ends the job: its scratch rows and (unless a dry run) its stored file go with it."""
+    await jobs.forget_scratch(conn, job_id)
     await jobs.release_file(conn, job_id)
     return await jobs.finish_job(conn, job_id, status, error)
 
@@ -165,7 +180,13 @@ async def _import(
         shape = await asyncio.to_thread(
             inspect_file, path, encoding=options.encoding, delimiter=options.delimiter
         )
-        checkpoint.update(encoding=shape.encoding, delimiter=shape.delimiter, total=shape.total)
+        checkpoint.update(
+            encoding=shape.encoding,
+            delimiter=shape.delimiter,
+            total=shape.total,
+            # Where chunks end must not change when a resumed job runs on a newer worker.
+            chunk_rows=CHUNK_ROWS,
+        )
         job = await jobs.set_shape(conn, job["id"], shape.total, checkpoint)
         await publisher.publish(job, final=True)
     shape = FileShape(
@@ -188,43 +209,89 @@ async def _import(
         # Kept for the error report, which gives failed rows back under their own header.
         checkpoint["header"] = list(columns.header)
         job = await jobs.set_shape(conn, job["id"], shape.total, checkpoint)
+    written = await jobs.written_chunks(conn, job["id"])
+    start = 0
+    while start in written:
+        start = written[start]
     rows = read_rows(
         path,
         shape,
         columns,
         infos,
         min_password_length=tenant["min_password_length"],
-        start_after=checkpoint.get("row", 0),
+        start_after=start,
     )
-    counters = Counters.of(job)
+    chunk_rows = checkpoint.get("chunk_rows", CHUNK_ROWS)
     platform_ids = {p["key"]: p["id"] for p in tenant_platforms}
     chunk = _Chunk(ctx, job, options, platform_ids, columns)
-    # The next chunk is read (in a thread) and checked for duplicates (on a connection of its
-    # own) while this one is written.
-    async with pool.acquire() as keys_conn:
+    async with pool.acquire() as keys_conn, pool.acquire() as second_conn:
+        free: asyncio.Queue[Conn] = asyncio.Queue()
+        for writer_conn in (conn, second_conn)[:WRITERS]:
+            free.put_nowait(writer_conn)
+        position = start
 
-        async def read_ahead() -> tuple[list[ImportRow], dict[int, int]]:
-            batch = await asyncio.to_thread(_take, rows, CHUNK_ROWS)
-            return batch, await chunk.find_duplicates(keys_conn, batch)
+        async def read_ahead() -> tuple[int, list[ImportRow], dict[int, int]]:
+            """The next chunk: the record before it, its rows, their duplicates."""
+            nonlocal position
+            after = position
+            batch = await asyncio.to_thread(_take, rows, chunk_rows)
+            if batch:
+                position = batch[-1].number - 1
+            return after, batch, await chunk.find_duplicates(keys_conn, batch)
 
+        async def write(
+            after: int,
+            batch: list[ImportRow],
+            duplicates: dict[int, int],
+            turn: _Turn,
+            earlier: list[_Turn],
+        ) -> None:
+            writer_conn = await free.get()
+            try:
+                written_job = await chunk.apply(
+                    writer_conn, after, batch, duplicates, turn, earlier
+                )
+            finally:
+                turn.planned.set()  # also when it failed: the chunks after it go on
+                turn.written.set()
+                free.put_nowait(writer_conn)
+            await publisher.publish(written_job)
+
+        # The next chunk is read (in a thread) and checked for duplicates (on a connection of
+        # its own) while chunks are written.
         ahead = asyncio.ensure_future(read_ahead())
+        writing: list[tuple[_Turn, asyncio.Future[None]]] = []
         try:
             while True:
-                batch, duplicates = await ahead
+                after, batch, duplicates = await ahead
                 if not batch:
                     break
                 ahead = asyncio.ensure_future(read_ahead())
-                job = await chunk.apply(conn, batch, duplicates, counters)
-                await publisher.publish(job)
+                if after in written:
+                    continue  # written before the job was interrupted
+                while len(writing) == WRITERS:
+                    await asyncio.wait([w for _, w in writing], return_when="FIRST_COMPLETED")
+                    for _, w in writing:
+                        if w.done():
+                            w.result()  # a chunk's error ends the job
+                    writing = [(t, w) for t, w in writing if not w.done()]
+                turn = _Turn()
+                task = write(after, batch, duplicates, turn, [t for t, _ in writing])
+                writing.append((turn, asyncio.ensure_future(task)))
+            await asyncio.gather(*(w for _, w in writing))
         finally:
             # A reading thread cannot be stopped: it finishes its chunk, and its result goes.
+            # Chunks being written finish (or fail) before the job ends either way.
             ahead.cancel()
-            await asyncio.gather(ahead, return_exceptions=True)
+            await asyncio.gather(ahead, *(w for _, w in writing), return_exceptions=True)
+    written_job = await jobs.get_job(conn, job["id"])
+    assert written_job is not None
+    counters = Counters.of(written_job)
     # Blank records at the end of the file are read but never yielded: skipped.
-    tail = shape.total - counters.processed
-    if tail > 0:
-        counters.skipped += tail
-        counters.processed += tail
+    tail = Counters(processed=max(shape.total - counters.processed, 0))
+    tail.skipped = tail.processed
+    counters.processed += tail.processed
+    counters.skipped += tail.skipped
     # Reconcile before reporting success: every record read is accounted for exactly once.
     accounted = counters.created + counters.updated + counters.deleted + counters.skipped
     accounted += counters.failed
@@ -236,7 +303,7 @@ async def _import(
             f"read, {accounted} accounted for; nothing is reported as done that was not."
         )
     async with conn.transaction():
-        await jobs.save_progress(conn, job["id"], {"row": counters.processed}, counters.as_dict())
+        await jobs.add_progress(conn, job["id"], tail.as_dict())
         finished = await _close(conn, job["id"], status, message)
     assert finished is not None
     return finished
@@ -272,25 +339,29 @@ class _Chunk:
         self.secret_columns = {i for i, name in columns.fields.items() if name == "password"}
 
     async def apply(
-        self, conn: Conn, batch: list[ImportRow], duplicates: dict[int, int], counters: Counters
+        self,
+        conn: Conn,
+        after: int,
+        batch: list[ImportRow],
+        duplicates: dict[int, int],
+        turn: _Turn,
+        earlier: list[_Turn],
     ) -> Record:
-        """Writes the chunk (or its plan); `duplicates` are its rows that repeat an earlier
-        row's username, e-mail or external id, with that row."""
+        """Writes the chunk (or its plan) with the job's progress, in one transaction; returns
+        the job. `duplicates` are its rows that repeat an earlier row's username, e-mail or
+        external id, with that row; `earlier` the chunks before it being written at once."""
         # Hashing takes seconds for a chunk with passwords: done before the transaction opens,
         # and done once whatever the retries.
         hashes = await self._hash_passwords(batch) if not self.dry_run else {}
         for attempt in range(3):
             try:
                 async with conn.transaction():
-                    job, after = await self._apply(conn, batch, duplicates, counters, hashes)
-            except asyncpg.UniqueViolationError:
-                # A user created or renamed meanwhile through the API: plan the chunk again.
+                    return await self._apply(conn, after, batch, duplicates, turn, earlier, hashes)
+            except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+                # A user created or renamed meanwhile through the API (or, rarely, by the chunk
+                # written beside this one): plan the chunk again.
                 if attempt == 2:
                     raise
-                continue
-            for name in jobs.COUNTERS:
-                setattr(counters, name, getattr(after, name))
-            return job
         raise AssertionError("unreachable")
 
     async def _hash_passwords(self, batch: list[ImportRow]) -> dict[int, str]:
@@ -304,11 +375,13 @@ class _Chunk:
     async def _apply(
         self,
         conn: Conn,
+        after: int,
         batch: list[ImportRow],
         duplicates: dict[int, int],
-        before: Counters,
+        turn: _Turn,
+        earlier: list[_Turn],
         hashes: dict[int, str],
-    ) -> tuple[Record, Counters]:
+    ) -> Record:
         if await jobs.cancel_requested(conn, self.job_id):
             raise Cancelled
         problems = _Problems(self.secret_columns)
@@ -320,23 +393,31 @@ class _Chunk:
                 problems.duplicate(row, duplicates[row.number], self.column)
             elif not row.problems:
                 valid.append(row)
+        if earlier:
+            await earlier[-1].planned.wait()
+        keys = {key for row in valid for key in _keys(row)}
+        for other in earlier:
+            if other.freed & keys:
+                await other.written.wait()
         plans = await self._plan(conn, valid, problems)
-        after = Counters(**before.as_dict())
-        after.processed = batch[-1].number - 1
-        blank = after.processed - before.processed - len(batch)
+        turn.freed = _freed(plans)
+        turn.planned.set()
+        last = batch[-1].number - 1
+        counts = Counters(processed=last - after)
+        blank = counts.processed - len(batch)
         if self.dry_run:
             await jobs.add_plans(conn, self.job_id, [self._plan_row(p) for p in plans])
             done = {a: sum(p.action == a for p in plans) for a in ("CREATE", "UPDATE", "DELETE")}
         else:
             done = await self._write(conn, plans, problems, hashes)
-        after.created += done["CREATE"]
-        after.updated += done["UPDATE"]
-        after.deleted += done["DELETE"]
-        after.skipped += blank + sum(p.action == "NOOP" for p in plans)
-        after.failed += len(problems.rows)
+        counts.created = done["CREATE"]
+        counts.updated = done["UPDATE"]
+        counts.deleted = done["DELETE"]
+        counts.skipped = blank + sum(p.action == "NOOP" for p in plans)
+        counts.failed = len(problems.rows)
         await jobs.add_row_errors(conn, self.job_id, problems.errors)
-        job = await jobs.save_progress(conn, self.job_id, {"row": after.processed}, after.as_dict())
-        return job, after
+        await jobs.record_chunk(conn, self.job_id, after, last)
+        return await jobs.add_progress(conn, self.job_id, counts.as_dict())
 
     async def find_duplicates(self, conn: Conn, rows: list[ImportRow]) -> dict[int, int]:
         """The rows (without problems of their own) whose username, e-mail or external id an
@@ -692,6 +773,20 @@ def _keys(row: ImportRow) -> list[tuple[str, str]]:
     if row.values.get("external_id"):
         keys.append(("x", str(row.values["external_id"])))
     return keys
+
+
+def _freed(plans: list[Planned]) -> set[tuple[str, str]]:
+    """The usernames, e-mails and external ids (as _keys gives them) that these plans take
+    from their users: changed by an update, or all of a deleted user's."""
+    freed = set()
+    for plan in plans:
+        if plan.user is None or plan.action not in ("UPDATE", "DELETE"):
+            continue
+        user = plan.user
+        for kind, name in (("u", "username"), ("e", "email"), ("x", "external_id")):
+            if user[name] and (plan.action == "DELETE" or name in plan.changed):
+                freed.add((kind, user[name] if kind == "x" else user[name].lower()))
+    return freed
 
 
 def _username(row: ImportRow) -> str:

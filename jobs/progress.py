@@ -54,12 +54,17 @@ class Publisher:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self.last = 0.0
+        self.processed = 0
 
     async def publish(self, job: Mapping[str, Any] | Record, *, final: bool = False) -> None:
         now = time.monotonic()
         if not final and now - self.last < MIN_INTERVAL:
             return
+        # Chunks written at once may report in another order than they committed in.
+        if not final and job["processed"] < self.processed:
+            return
         self.last = now
+        self.processed = job["processed"]
         await self.redis.publish(channel(job["id"]), encode_job(job))
 
 
