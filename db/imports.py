@@ -27,9 +27,12 @@ WHERE tenant_id = $1
 
 _unnest = ", ".join(f"${i + 2}::{t}[]" for i, t in enumerate(_TYPES))
 _names = ", ".join(IMPORT_COLUMNS)
+_values = ", ".join(
+    "coalesce(attributes, '{}')" if c == "attributes" else c for c in IMPORT_COLUMNS
+)
 INSERT_USERS = f"""
 INSERT INTO users (tenant_id, {_names}, password_changed_at, disabled_at)
-SELECT $1, {_names},
+SELECT $1, {_values},
        CASE WHEN password_hash IS NOT NULL THEN now() END,
        CASE WHEN status = 'DISABLED' THEN now() END
 FROM unnest({_unnest}) AS s({_names})
@@ -90,8 +93,11 @@ async def find_existing(
     return await conn.fetch(FIND_EXISTING, tenant_id, usernames, emails, external_ids)
 
 
-def _arrays(rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
-    return [[row.get(c) for row in rows] for c in IMPORT_COLUMNS]
+def _arrays(rows: Sequence[Mapping[str, Any]]) -> list[list[Any] | None]:
+    """One array per column; NULL for a column no row sets, which unnest pads with NULLs (and
+    which costs no encoding: most files set a few of the columns)."""
+    arrays = ([row.get(c) for row in rows] for c in IMPORT_COLUMNS)
+    return [a if any(v is not None for v in a) else None for a in arrays]
 
 
 async def insert_users(

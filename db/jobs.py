@@ -102,18 +102,21 @@ LIST_PLANS = """
 SELECT row, action, user_id, changes FROM job_row_plans
 WHERE job_id = $1 AND row > $2 ORDER BY row LIMIT $3
 """
-# The final SELECT sees job_keys as it was before this statement's INSERT: exactly the keys
-# earlier rows claimed.
+# One job claims its keys one chunk at a time (it holds the job's lock), and a chunk's keys are
+# distinct: a plain INSERT of the keys not claimed yet, without ON CONFLICT, which cost half as
+# much again.
 CLAIM_KEYS = """
 WITH wanted AS (
     SELECT * FROM unnest($2::text[], $3::text[], $4::int[]) AS w(kind, key, row)
+), earlier AS (
+    SELECT k.kind, k.key, k.row FROM job_keys k JOIN wanted w USING (kind, key)
+    WHERE k.job_id = $1
 ), claimed AS (
     INSERT INTO job_keys (job_id, kind, key, row)
     SELECT $1, kind, key, row FROM wanted
-    ON CONFLICT DO NOTHING
+    WHERE (kind, key) NOT IN (SELECT kind, key FROM earlier)
 )
-SELECT k.kind, k.key, k.row FROM job_keys k JOIN wanted w USING (kind, key)
-WHERE k.job_id = $1
+SELECT * FROM earlier
 """
 FORGET_KEYS = "DELETE FROM job_keys WHERE job_id = $1"
 FORGET_CHUNKS = "DELETE FROM job_chunks WHERE job_id = $1"

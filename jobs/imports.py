@@ -395,10 +395,11 @@ class _Chunk:
                 valid.append(row)
         if earlier:
             await earlier[-1].planned.wait()
-        keys = {key for row in valid for key in _keys(row)}
-        for other in earlier:
-            if other.freed & keys:
-                await other.written.wait()
+        if any(other.freed for other in earlier):
+            keys = {key for row in valid for key in _keys(row)}
+            for other in earlier:
+                if other.freed & keys:
+                    await other.written.wait()
         plans = await self._plan(conn, valid, problems)
         turn.freed = _freed(plans)
         turn.planned.set()
@@ -436,14 +437,15 @@ class _Chunk:
                 duplicates[row.number] = first
                 continue
             firsts.update({k: row.number for k in keys})
-            kept.append(row)
+            kept.append((row.number, keys))
         earlier = await jobs.claim_keys(
             conn, self.job_id, [(kind, key, n) for (kind, key), n in firsts.items()]
         )
-        for row in kept:
-            first = next((earlier[k] for k in _keys(row) if k in earlier), None)
-            if first is not None and first != row.number:
-                duplicates[row.number] = first
+        if earlier:
+            for number, keys in kept:
+                first = next((earlier[k] for k in keys if k in earlier), None)
+                if first is not None and first != number:
+                    duplicates[number] = first
         return duplicates
 
     async def _plan(
@@ -517,7 +519,6 @@ class _Chunk:
                     "first_name": "",
                     "last_name": "",
                     "status": "ACTIVE",
-                    "attributes": {},
                     **{k: v for k, v in row.values.items() if k != "welcome_email"},
                     "username": _username(row),
                 }

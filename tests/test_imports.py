@@ -693,6 +693,7 @@ async def test_cancel_a_running_job_stops_at_the_next_chunk(
     client: httpx.AsyncClient, admin: Api, token: str, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(imports, "WRITERS", 1)  # so that "the second chunk" is one chunk
     body = b"email\n" + b"".join(b"u%d@example.com\n" % i for i in range(7))
     job_id = (await post_csv(client, token, body)).json()["id"]
     apply = imports._Chunk.apply
@@ -1062,6 +1063,30 @@ async def test_a_failed_try_is_retried_from_its_checkpoint(
     body = b"email\nann@example.com\nbob@example.com\n"
     job = await import_csv(client, admin, token, db_url, body)
     assert (job["status"], job["created"], job["failed"], calls) == ("SUCCEEDED", 2, 0, 2)
+
+
+async def test_chunks_written_at_once_end_as_the_file_reads_top_to_bottom(
+    client: httpx.AsyncClient, admin: Api, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row that renames (or deletes) a user frees a username for a later row in another
+    chunk: the later chunk, written at the same time, waits for it."""
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 1)
+    await create_user(admin, "olga")
+    gone = await create_user(admin, "gone")
+    assert (await admin.data(DISABLE, ids=[gone["id"]]))["disableUsers"]["userErrors"] == []
+    body = (
+        b"operation,username,email\n"
+        b",olga.new,olga@example.com\n"  # olga's username becomes olga.new
+        b",olga,new.olga@example.com\n"  # a new user takes "olga"
+        b"D,,gone@example.com\n"  # gone is deleted
+        b",gone,gone@example.org\n"  # a new user takes "gone"
+    )
+    job = await finished(client, admin, db_url, body)
+    assert errors_of(job) == []
+    assert (job["created"], job["updated"], job["deleted"]) == (2, 1, 1)
+    assert (await user(admin, "olga@example.com") or {}).get("username") == "olga.new"
+    assert (await user(admin, "new.olga@example.com") or {}).get("username") == "olga"
+    assert (await user(admin, "gone@example.org") or {}).get("username") == "gone"
 
 
 async def test_a_repeated_external_id_is_a_row_error(
