@@ -93,15 +93,43 @@ class Planned:
 
 
 @dataclass(eq=False)
-class _Turn:
-    """A chunk being written, as the chunks after it in the file see it: they plan after it
-    has planned, and the ones whose rows need a username, e-mail or external id it takes from
-    a user (by renaming or deleting the user) wait until it has committed. So chunks written at
-    once end as they would one after another."""
+class _Part:
+    """A chunk of the file to write: the record before it, its rows, those of them that repeat
+    an earlier row (with that row), and the chunks before it being written at the same time.
 
+    Chunks written at once end as they would one after another: they plan in file order; a
+    chunk whose rows need a username, e-mail or external id that an earlier one takes from a
+    user (renaming or deleting the user) waits for that one to commit before planning, and a
+    chunk that takes one that an earlier chunk's rows looked up waits for it before writing;
+    when an earlier chunk fails, the later ones do not commit."""
+
+    after: int
+    rows: list[ImportRow]
+    duplicates: dict[int, int]
+    earlier: list["_Part"] = field(default_factory=list)
     planned: asyncio.Event = field(default_factory=asyncio.Event)
     written: asyncio.Event = field(default_factory=asyncio.Event)
+    failed: bool = False
     freed: set[tuple[str, str]] = field(default_factory=set)
+
+    def keys(self) -> set[tuple[str, str]]:
+        """The usernames, e-mails and external ids its rows look up."""
+        return {
+            key
+            for row in self.rows
+            if not row.problems and row.number not in self.duplicates
+            for key in _keys(row)
+        }
+
+    async def committed(self) -> None:
+        """Waits until it has committed; raises when it failed instead."""
+        await self.written.wait()
+        if self.failed:
+            raise _EarlierChunkFailed
+
+
+class _EarlierChunkFailed(Exception):
+    """A chunk before this one failed: this one must not commit what may depend on it."""
 
 
 class Cancelled(Exception):
@@ -118,29 +146,32 @@ async def import_users(ctx: dict[str, Any], job_id: str, *, last_try: bool = Tru
     error raises TryAgain, unless this is the last try: then the job fails, saying so."""
     pool: Pool = ctx["pool"]
     job_uuid = UUID(job_id)
-    # The connection that holds the job's lock does its work too.
-    async with pool.acquire() as conn:
-        if not await jobs.try_lock_job(conn, job_uuid):
+    # The lock's connection does nothing else: a failure of the job's work leaves it held.
+    async with pool.acquire() as lock_conn:
+        if not await jobs.try_lock_job(lock_conn, job_uuid):
             return
         try:
-            await _run(ctx, conn, job_uuid, last_try)
+            await _run(ctx, job_uuid, last_try)
         finally:
-            await jobs.unlock_job(conn, job_uuid)
+            await jobs.unlock_job(lock_conn, job_uuid)
 
 
-async def _run(ctx: dict[str, Any], conn: Conn, job_id: UUID, last_try: bool) -> None:
+async def _run(ctx: dict[str, Any], job_id: UUID, last_try: bool) -> None:
     pool: Pool = ctx["pool"]
     publisher = Publisher(ctx["redis"])
-    job = await jobs.start_job(conn, job_id)
+    async with pool.acquire() as conn:
+        job = await jobs.start_job(conn, job_id)
     if job is None:
         return  # ended already (finished, failed or cancelled)
     await publisher.publish(job, final=True)
     handle, path = tempfile.mkstemp(prefix="roster-import-", suffix=".csv")
     try:
         with os.fdopen(handle, "wb") as spool:
-            async for chunk in files.read_chunks(conn, job["file_id"]):
-                await asyncio.to_thread(spool.write, chunk)
-        job = await _import(ctx, conn, job, path, publisher)
+            async with pool.acquire() as conn:
+                async for chunk in files.read_chunks(conn, job["file_id"]):
+                    await asyncio.to_thread(spool.write, chunk)
+        async with pool.acquire() as conn:
+            job = await _import(ctx, conn, job, path, publisher)
     except FileError as e:
         job = await _finish(pool, job_id, "FAILED", str(e))
     except Cancelled:
@@ -210,6 +241,9 @@ async def _import(
         checkpoint["header"] = list(columns.header)
         job = await jobs.set_shape(conn, job["id"], shape.total, checkpoint)
     written = await jobs.written_chunks(conn, job["id"])
+    if not written and checkpoint.get("row"):
+        # Started by a worker that wrote chunks one at a time and kept where it was.
+        written = {0: checkpoint["row"]}
     start = 0
     while start in written:
         start = written[start]
@@ -230,54 +264,54 @@ async def _import(
             free.put_nowait(writer_conn)
         position = start
 
-        async def read_ahead() -> tuple[int, list[ImportRow], dict[int, int]]:
-            """The next chunk: the record before it, its rows, their duplicates."""
+        async def read_ahead() -> _Part:
             nonlocal position
             after = position
             batch = await asyncio.to_thread(_take, rows, chunk_rows)
             if batch:
                 position = batch[-1].number - 1
-            return after, batch, await chunk.find_duplicates(keys_conn, batch)
+            return _Part(after, batch, await chunk.find_duplicates(keys_conn, batch))
 
-        async def write(
-            after: int,
-            batch: list[ImportRow],
-            duplicates: dict[int, int],
-            turn: _Turn,
-            earlier: list[_Turn],
-        ) -> None:
+        async def write(part: _Part) -> None:
             writer_conn = await free.get()
             try:
-                written_job = await chunk.apply(
-                    writer_conn, after, batch, duplicates, turn, earlier
-                )
+                written_job = await chunk.apply(writer_conn, part)
+            except BaseException:
+                part.failed = True
+                raise
             finally:
-                turn.planned.set()  # also when it failed: the chunks after it go on
-                turn.written.set()
+                # Also when it failed: the chunks after it learn so. What they need of it is
+                # kept on it; the chunks before it go, or every chunk would keep them all.
+                part.planned.set()
+                part.written.set()
+                part.earlier = []
                 free.put_nowait(writer_conn)
             await publisher.publish(written_job)
+
+        def check(writing: list[tuple[_Part, asyncio.Future[None]]]) -> None:
+            for _, w in writing:
+                if w.done():
+                    w.result()  # a chunk's error ends the job
 
         # The next chunk is read (in a thread) and checked for duplicates (on a connection of
         # its own) while chunks are written.
         ahead = asyncio.ensure_future(read_ahead())
-        writing: list[tuple[_Turn, asyncio.Future[None]]] = []
+        writing: list[tuple[_Part, asyncio.Future[None]]] = []
         try:
             while True:
-                after, batch, duplicates = await ahead
-                if not batch:
+                part = await ahead
+                if not part.rows:
                     break
                 ahead = asyncio.ensure_future(read_ahead())
-                if after in written:
+                if part.after in written:
                     continue  # written before the job was interrupted
+                check(writing)
                 while len(writing) == WRITERS:
                     await asyncio.wait([w for _, w in writing], return_when="FIRST_COMPLETED")
-                    for _, w in writing:
-                        if w.done():
-                            w.result()  # a chunk's error ends the job
-                    writing = [(t, w) for t, w in writing if not w.done()]
-                turn = _Turn()
-                task = write(after, batch, duplicates, turn, [t for t, _ in writing])
-                writing.append((turn, asyncio.ensure_future(task)))
+                    check(writing)
+                    writing = [(p, w) for p, w in writing if not w.done()]
+                part.earlier = [p for p, _ in writing]
+                writing.append((part, asyncio.ensure_future(write(part))))
             await asyncio.gather(*(w for _, w in writing))
         finally:
             # A reading thread cannot be stopped: it finishes its chunk, and its result goes.
@@ -338,25 +372,24 @@ class _Chunk:
         # Never kept in row errors (nor so in the downloadable report).
         self.secret_columns = {i for i, name in columns.fields.items() if name == "password"}
 
-    async def apply(
-        self,
-        conn: Conn,
-        after: int,
-        batch: list[ImportRow],
-        duplicates: dict[int, int],
-        turn: _Turn,
-        earlier: list[_Turn],
-    ) -> Record:
+    async def apply(self, conn: Conn, part: _Part) -> Record:
         """Writes the chunk (or its plan) with the job's progress, in one transaction; returns
-        the job. `duplicates` are its rows that repeat an earlier row's username, e-mail or
-        external id, with that row; `earlier` the chunks before it being written at once."""
+        the job."""
         # Hashing takes seconds for a chunk with passwords: done before the transaction opens,
         # and done once whatever the retries.
-        hashes = await self._hash_passwords(batch) if not self.dry_run else {}
+        hashes = await self._hash_passwords(part.rows) if not self.dry_run else {}
+        if part.earlier:
+            await part.earlier[-1].planned.wait()
+        # After the chunk before it has looked: when it saw the request, this one sees it too,
+        # so the chunks written stay the first ones of the file.
+        if await jobs.cancel_requested(conn, self.job_id):
+            raise Cancelled
+        if any(p.failed for p in part.earlier):
+            raise _EarlierChunkFailed
         for attempt in range(3):
             try:
                 async with conn.transaction():
-                    return await self._apply(conn, after, batch, duplicates, turn, earlier, hashes)
+                    return await self._apply(conn, part, hashes)
             except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
                 # A user created or renamed meanwhile through the API (or, rarely, by the chunk
                 # written beside this one): plan the chunk again.
@@ -372,18 +405,8 @@ class _Chunk:
         )
         return {r.number: h for r, h in zip(rows, hashes, strict=True)}
 
-    async def _apply(
-        self,
-        conn: Conn,
-        after: int,
-        batch: list[ImportRow],
-        duplicates: dict[int, int],
-        turn: _Turn,
-        earlier: list[_Turn],
-        hashes: dict[int, str],
-    ) -> Record:
-        if await jobs.cancel_requested(conn, self.job_id):
-            raise Cancelled
+    async def _apply(self, conn: Conn, part: _Part, hashes: dict[int, str]) -> Record:
+        batch, duplicates = part.rows, part.duplicates
         problems = _Problems(self.secret_columns)
         valid = []
         for row in batch:
@@ -393,18 +416,20 @@ class _Chunk:
                 problems.duplicate(row, duplicates[row.number], self.column)
             elif not row.problems:
                 valid.append(row)
-        if earlier:
-            await earlier[-1].planned.wait()
-        if any(other.freed for other in earlier):
+        if any(p.freed for p in part.earlier):
             keys = {key for row in valid for key in _keys(row)}
-            for other in earlier:
-                if other.freed & keys:
-                    await other.written.wait()
+            for earlier in part.earlier:
+                if earlier.freed & keys:
+                    await earlier.committed()
         plans = await self._plan(conn, valid, problems)
-        turn.freed = _freed(plans)
-        turn.planned.set()
+        # A union over tries: a chunk after this one may have seen what an earlier try freed.
+        part.freed |= _freed(plans)
+        part.planned.set()
+        for earlier in part.earlier:
+            if not earlier.written.is_set() and part.freed & earlier.keys():
+                await earlier.committed()  # it planned with what this chunk frees
         last = batch[-1].number - 1
-        counts = Counters(processed=last - after)
+        counts = Counters(processed=last - part.after)
         blank = counts.processed - len(batch)
         if self.dry_run:
             await jobs.add_plans(conn, self.job_id, [self._plan_row(p) for p in plans])
@@ -417,7 +442,7 @@ class _Chunk:
         counts.skipped = blank + sum(p.action == "NOOP" for p in plans)
         counts.failed = len(problems.rows)
         await jobs.add_row_errors(conn, self.job_id, problems.errors)
-        await jobs.record_chunk(conn, self.job_id, after, last)
+        await jobs.record_chunk(conn, self.job_id, part.after, last)
         return await jobs.add_progress(conn, self.job_id, counts.as_dict())
 
     async def find_duplicates(self, conn: Conn, rows: list[ImportRow]) -> dict[int, int]:

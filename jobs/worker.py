@@ -67,10 +67,10 @@ async def recover_jobs(ctx: dict[str, Any]) -> None:
 
 async def startup(ctx: dict[str, Any]) -> None:
     # The command that starts the worker puts the database URL into ctx.
-    # Each running job holds two connections: one for its lock and its writes, one to read
+    # Each running import holds four connections: its lock, two writing chunks, one reading
     # ahead.
     ctx["pool"] = await create_pool(
-        ctx["database_url"], min_size=1, max_size=2 * WorkerSettings.max_jobs + 2
+        ctx["database_url"], min_size=1, max_size=4 * WorkerSettings.max_jobs + 2
     )
     ctx["executor"] = ProcessPoolExecutor(max_workers=ctx.get("hash_workers") or os.cpu_count())
     await worker_heartbeat(ctx)

@@ -185,16 +185,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     if args.command == "worker":
-        # An import holds a few chunks of rows (some 400,000 objects) for seconds at a time:
-        # with the default thresholds the cycle collector scanned them again and again, a
-        # fifth of the worker's time. Nothing in an import makes cycles that need collecting
-        # soon; startup objects are frozen out of the scans altogether.
-        gc.freeze()
-        gc.set_threshold(50_000, 10, 10)
         from arq.connections import RedisSettings
         from arq.worker import run_worker
 
         from jobs.worker import WorkerSettings
+
+        # An import holds a few chunks of rows (some 400,000 objects) for seconds at a time:
+        # with the default thresholds the cycle collector scanned them again and again, a
+        # fifth of the worker's time. Nothing in an import makes cycles that need collecting
+        # soon; what the modules loaded is frozen out of the scans altogether.
+        gc.freeze()
+        gc.set_threshold(50_000, 10, 10)
 
         run_worker(
             WorkerSettings,  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from arq.connections import RedisSettings
@@ -1087,6 +1088,36 @@ async def test_chunks_written_at_once_end_as_the_file_reads_top_to_bottom(
     assert (await user(admin, "olga@example.com") or {}).get("username") == "olga.new"
     assert (await user(admin, "new.olga@example.com") or {}).get("username") == "olga"
     assert (await user(admin, "gone@example.org") or {}).get("username") == "gone"
+
+
+async def test_a_chunk_commits_after_an_earlier_one_that_looked_up_what_it_frees(
+    client: httpx.AsyncClient, admin: Api, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row 2 wants the username "olga", taken; row 3, in the next chunk, renames olga. Row 2's
+    chunk fails once after planning (as when a user is created meanwhile) and is planned again:
+    row 3's chunk must not have committed the rename meanwhile, or the second plan would give
+    "olga" to row 2, which a run one chunk after another never does."""
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 1)
+    await create_user(admin, "olga")
+    write = imports._Chunk._write
+    tries = 0
+
+    async def first_try_fails(self: Any, conn: Any, plans: Any, *args: Any) -> Any:
+        nonlocal tries
+        if any(p.row.number == 2 for p in plans) or not plans:
+            tries += 1
+            if tries == 1:
+                await asyncio.sleep(0.5)  # time for the next chunk to commit, were it let
+                raise asyncpg.UniqueViolationError("a user created meanwhile")
+        return await write(self, conn, plans, *args)
+
+    monkeypatch.setattr(imports._Chunk, "_write", first_try_fails)
+    body = b"username,email\nolga,new.olga@example.com\nolga.new,olga@example.com\n"
+    job = await finished(client, admin, db_url, body)
+    assert tries == 2
+    assert [(row, code) for row, _, code in errors_of(job)] == [(2, "USERNAME_TAKEN")]
+    assert (await user(admin, "olga@example.com") or {}).get("username") == "olga.new"
+    assert await user(admin, "new.olga@example.com") is None
 
 
 async def test_a_repeated_external_id_is_a_row_error(
