@@ -15,22 +15,13 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from jobs.passwords import check_password
-from jobs.userfields import EMAIL_RE, MAX_ATTRIBUTES, check_field
+from jobs.userfields import EMAIL_RE, MAX_ATTRIBUTES, TEXT_FIELDS, check_field
 
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1252", "latin-1")
 DELIMITERS = (",", ";", "\t")
 FIELDS = (
     "operation",
-    "username",
-    "email",
-    "first_name",
-    "last_name",
-    "language",
-    "time_zone",
-    "office_phone",
-    "mobile_phone",
-    "location",
-    "external_id",
+    *TEXT_FIELDS,
     "status",
     "roles",
     "password",

@@ -2,6 +2,7 @@
 a dry run), resumes from its checkpoint after a crash, and publishes its progress."""
 
 import asyncio
+import contextlib
 import functools
 import itertools
 import logging
@@ -258,10 +259,12 @@ async def _import(
     chunk_rows = checkpoint.get("chunk_rows", CHUNK_ROWS)
     platform_ids = {p["key"]: p["id"] for p in tenant_platforms}
     chunk = _Chunk(ctx, job, options, platform_ids, columns)
-    async with pool.acquire() as keys_conn, pool.acquire() as second_conn:
+    async with contextlib.AsyncExitStack() as connections:
+        keys_conn = await connections.enter_async_context(pool.acquire())
         free: asyncio.Queue[Conn] = asyncio.Queue()
-        for writer_conn in (conn, second_conn)[:WRITERS]:
-            free.put_nowait(writer_conn)
+        free.put_nowait(conn)
+        for _ in range(WRITERS - 1):
+            free.put_nowait(await connections.enter_async_context(pool.acquire()))
         position = start
 
         async def read_ahead() -> _Part:
@@ -322,10 +325,10 @@ async def _import(
     assert written_job is not None
     counters = Counters.of(written_job)
     # Blank records at the end of the file are read but never yielded: skipped.
-    tail = Counters(processed=max(shape.total - counters.processed, 0))
-    tail.skipped = tail.processed
-    counters.processed += tail.processed
-    counters.skipped += tail.skipped
+    blank = max(shape.total - counters.processed, 0)
+    tail = Counters(processed=blank, skipped=blank)
+    counters.processed += blank
+    counters.skipped += blank
     # Reconcile before reporting success: every record read is accounted for exactly once.
     accounted = counters.created + counters.updated + counters.deleted + counters.skipped
     accounted += counters.failed
@@ -417,7 +420,7 @@ class _Chunk:
             elif not row.problems:
                 valid.append(row)
         if any(p.freed for p in part.earlier):
-            keys = {key for row in valid for key in _keys(row)}
+            keys = part.keys()
             for earlier in part.earlier:
                 if earlier.freed & keys:
                     await earlier.committed()

@@ -67,10 +67,11 @@ async def recover_jobs(ctx: dict[str, Any]) -> None:
 
 async def startup(ctx: dict[str, Any]) -> None:
     # The command that starts the worker puts the database URL into ctx.
-    # Each running import holds four connections: its lock, two writing chunks, one reading
-    # ahead.
+    # Each running import holds a connection for its lock, one for each chunk it writes and
+    # one to read ahead.
+    per_import = 1 + imports.WRITERS + 1
     ctx["pool"] = await create_pool(
-        ctx["database_url"], min_size=1, max_size=4 * WorkerSettings.max_jobs + 2
+        ctx["database_url"], min_size=1, max_size=per_import * WorkerSettings.max_jobs + 2
     )
     ctx["executor"] = ProcessPoolExecutor(max_workers=ctx.get("hash_workers") or os.cpu_count())
     await worker_heartbeat(ctx)
