@@ -8,13 +8,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# The project and its package data (db/migrations/*.sql, jobs/data/*).
+# The project and its package data (db/migrations/*.sql, rules/data/*).
 COPY pyproject.toml README.md ./
 COPY roster ./roster
 COPY resolvers ./resolvers
 COPY schema ./schema
 COPY jobs ./jobs
 COPY db ./db
+COPY rules ./rules
 RUN pip install . && rm -rf /app/build
 
 RUN useradd --create-home --uid 10001 --user-group roster

@@ -31,8 +31,8 @@ from bench.processes import log_file, start, start_app, stop, wait_up
 from bench.seed import FIRST_NAMES, ascii_fold  # noqa: E402
 from db import migrate, tenants, tokens  # noqa: E402
 from db.pool import connect  # noqa: E402
-from jobs.passwords import hash_password_sync  # noqa: E402
 from roster.auth import new_token, token_hash  # noqa: E402
+from rules.passwords import hash_password_sync  # noqa: E402
 
 SERVER = os.environ.get("DATABASE_URL", "postgresql://postgres@localhost:5432/roster")
 REDIS = "redis://localhost:6379/14"

@@ -1,2 +1,1 @@
-"""Background work run by arq workers, and the CPU-bound helpers (password hashing) it shares
-with the API."""
+"""Background work run by arq workers: import, export, e-mail and webhook delivery."""

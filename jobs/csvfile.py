@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
-from jobs.passwords import check_password
-from jobs.userfields import EMAIL_RE, MAX_ATTRIBUTES, TEXT_FIELDS, check_field
+from rules.passwords import check_password
+from rules.userfields import EMAIL_RE, MAX_ATTRIBUTES, TEXT_FIELDS, check_field
 
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1252", "latin-1")
 DELIMITERS = (",", ";", "\t")

@@ -30,9 +30,9 @@ from jobs.csvfile import (
     read_header,
     read_rows,
 )
-from jobs.passwords import hash_password
 from jobs.progress import Publisher
-from jobs.userfields import camel
+from rules.passwords import hash_password
+from rules.userfields import camel
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ import strawberry
 
 from db import events, platforms
 from jobs.csvfile import header_name, names_a_field
-from jobs.userfields import camel
 from resolvers.audit import actor_of
 from resolvers.ids import decode_id
 from resolvers.permissions import CanMutate, IsAuthenticated
+from rules.userfields import camel
 from schema.context import Context
 from schema.errors import UserError
 from schema.platform import (

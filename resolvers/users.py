@@ -11,8 +11,6 @@ from strawberry import relay
 
 from db import events, platforms, tenants, users
 from db.users import UniqueConflict
-from jobs.passwords import check_password, hash_password
-from jobs.userfields import camel
 from resolvers.audit import actor_of
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
@@ -21,6 +19,8 @@ from resolvers.permissions import CanMutate, IsAuthenticated
 from resolvers.search import search_fingerprint, user_search
 from resolvers.selection import selects
 from resolvers.validation import check_user_fields, resolve_roles
+from rules.passwords import check_password, hash_password
+from rules.userfields import camel
 from schema.context import Context
 from schema.errors import UserError
 from schema.pagination import OrderDirection

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from asyncpg import Record
 
-from jobs.userfields import camel, check_field
+from rules.userfields import camel, check_field
 from schema.errors import UserError
 from schema.user import PlatformRoleInput
 

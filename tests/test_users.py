@@ -61,7 +61,7 @@ query($first: Int, $after: String, $userId: ID) {
 }
 """
 
-COMMON_PASSWORDS = Path(__file__).parents[1] / "jobs" / "data" / "common-passwords.txt.gz"
+COMMON_PASSWORDS = Path(__file__).parents[1] / "rules" / "data" / "common-passwords.txt.gz"
 GOOD_PASSWORD = "violet staple orbit canyon"  # 26 characters, no identifier, not common
 
 

@@ -26,7 +26,7 @@ class PolicyViolation:
 
 @cache
 def common_passwords() -> frozenset[str]:
-    data = (resources.files("jobs") / "data" / "common-passwords.txt.gz").read_bytes()
+    data = (resources.files("rules") / "data" / "common-passwords.txt.gz").read_bytes()
     # One password a line: some entries contain spaces ("friend of emily").
     return frozenset(line for line in gzip.decompress(data).decode("utf-8").splitlines() if line)
 
