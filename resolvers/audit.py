@@ -10,7 +10,7 @@ from resolvers.ids import decode_id, encode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request
 from resolvers.permissions import IsAuthenticated
 from schema.audit import AuditEvent, AuditEventConnection, AuditEventEdge
-from schema.context import Context
+from schema.context import Context, Info
 from schema.node import NO_SUCH_ID
 
 
@@ -27,7 +27,7 @@ class AuditQuery:
     )
     async def audit_events(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         first: int | None = None,
         after: str | None = None,
         user_id: strawberry.ID | None = None,

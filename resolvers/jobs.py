@@ -22,7 +22,7 @@ from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request
 from resolvers.permissions import CanMutate, IsAuthenticated
-from schema.context import Context
+from schema.context import Context, Info
 from schema.errors import UserError
 from schema.job import (
     TERMINAL_STATUSES,
@@ -37,7 +37,6 @@ from schema.job import (
 )
 
 log = logging.getLogger(__name__)
-Info = strawberry.Info[Context, None]
 
 ENCODINGS = {"utf-8", "utf-8-sig", "cp1252", "windows-1252", "latin-1", "iso-8859-1"}
 DELIMITERS = {",", ";", "\t"}

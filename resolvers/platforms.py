@@ -16,7 +16,7 @@ from resolvers.audit import actor_of
 from resolvers.ids import decode_id
 from resolvers.permissions import CanMutate, IsAuthenticated
 from rules.userfields import camel
-from schema.context import Context
+from schema.context import Info
 from schema.errors import UserError
 from schema.platform import (
     CreatePlatformInput,
@@ -26,8 +26,6 @@ from schema.platform import (
     PlatformPayload,
     UpdatePlatformInput,
 )
-
-Info = strawberry.Info[Context, None]
 
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 ROLE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")

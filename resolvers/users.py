@@ -21,7 +21,7 @@ from resolvers.selection import selects
 from resolvers.validation import check_user_fields, resolve_roles
 from rules.passwords import check_password, hash_password
 from rules.userfields import camel
-from schema.context import Context
+from schema.context import Context, Info
 from schema.errors import UserError
 from schema.pagination import OrderDirection
 from schema.user import (
@@ -36,8 +36,6 @@ from schema.user import (
     UserPayload,
     UsersPayload,
 )
-
-Info = strawberry.Info[Context, None]
 
 PROFILE_FIELDS = users.PROFILE_COLUMNS
 _TIME_ORDERS = {UserOrderField.CREATED_AT, UserOrderField.UPDATED_AT}

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from uuid import UUID
 
+import strawberry
 from arq.connections import ArqRedis
 from asyncpg import Pool, Record
 from starlette.requests import Request
@@ -90,3 +91,7 @@ class Context:
         if self._loaders is None:
             raise NotAuthenticated("No valid token.")
         return self._loaders
+
+
+# What resolvers and permissions receive as `info`.
+Info = strawberry.Info[Context, None]
