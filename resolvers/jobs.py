@@ -9,7 +9,6 @@ from uuid import UUID
 
 import strawberry
 from redis.exceptions import RedisError
-from strawberry import relay
 from strawberry.file_uploads import Upload
 
 from db import events, files, jobs
@@ -20,7 +19,7 @@ from jobs.worker import enqueue_job
 from resolvers.audit import actor_of
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
-from resolvers.pagination import decode_cursor, encode_cursor, page_request
+from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
 from resolvers.permissions import CanMutate, IsAuthenticated
 from schema.context import Context, Info
 from schema.errors import UserError
@@ -255,22 +254,15 @@ class JobQuery:
                 before=before,
                 limit=page.size + 1,
             )
-        edges = [
-            JobEdge(
+        edges, page_info = paginate(
+            page,
+            rows,
+            lambda r: JobEdge(
                 cursor=encode_cursor({"k": "jobs", "t": r["created_at"], "i": r["id"]}),
                 node=job_of(r),
-            )
-            for r in rows[: page.size]
-        ]
-        return JobConnection(
-            edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=len(rows) > page.size,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
             ),
         )
+        return JobConnection(edges=edges, page_info=page_info)
 
 
 @strawberry.type

@@ -14,7 +14,7 @@ from db.users import UniqueConflict
 from resolvers.audit import actor_of
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
-from resolvers.pagination import decode_cursor, encode_cursor, page_request
+from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
 from resolvers.permissions import CanMutate, IsAuthenticated
 from resolvers.search import search_fingerprint, user_search
 from resolvers.selection import selects
@@ -160,35 +160,18 @@ class UserQuery:
             if counting is not None:
                 counting.cancel()
             raise
-        more = len(rows) > page.size
-        rows = rows[: page.size]
-        if page.backward:
-            rows.reverse()
-        edges = [
-            relay.Edge(
-                cursor=encode_cursor(
-                    {
-                        "k": "users",
-                        "o": order.value,
-                        "d": descending,
-                        "f": fingerprint,
-                        "v": r["sort_key"],
-                        "i": r["id"],
-                    }
-                ),
+        cursor = {"k": "users", "o": order.value, "d": descending, "f": fingerprint}
+        edges, page_info = paginate(
+            page,
+            rows,
+            lambda r: relay.Edge(
+                cursor=encode_cursor({**cursor, "v": r["sort_key"], "i": r["id"]}),
                 node=User.from_row(r),
-            )
-            for r in rows
-        ]
-
+            ),
+        )
         return UserConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=page.cursor is not None if page.backward else more,
-                has_previous_page=more if page.backward else page.cursor is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info,
             count=(lambda: counting) if counting is not None else count,
         )
 
