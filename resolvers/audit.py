@@ -1,22 +1,16 @@
-"""The audit log: `auditEvents`, and who counts as the actor of a change."""
+"""The audit log: `auditEvents`."""
 
 import strawberry
 from asyncpg import Record
 
 from db import events
-from db.events import Actor
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id, encode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
 from resolvers.permissions import IsAuthenticated
 from schema.audit import AuditEvent, AuditEventConnection, AuditEventEdge
-from schema.context import Context, Info
+from schema.context import Info
 from schema.node import NO_SUCH_ID
-
-
-def actor_of(context: Context) -> Actor:
-    caller = context.caller
-    return Actor(token_id=caller.token_id, name=caller.token_name)
 
 
 @strawberry.type

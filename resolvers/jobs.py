@@ -16,11 +16,10 @@ from jobs.csvfile import neutralise_cell
 from jobs.progress import channel as progress_channel
 from jobs.progress import encode_job
 from jobs.worker import enqueue_job
-from resolvers.audit import actor_of
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
-from resolvers.permissions import CanMutate, IsAuthenticated
+from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from schema.context import Context, Info
 from schema.errors import UserError
 from schema.job import (

@@ -1,8 +1,12 @@
+"""Who the caller is, as the resolvers need it: what it may do, and the actor it is in the
+audit log."""
+
 from typing import Any
 
 from strawberry.permission import BasePermission
 
-from schema.context import Info
+from db.events import Actor
+from schema.context import Context, Info
 
 
 class IsAuthenticated(BasePermission):
@@ -20,3 +24,9 @@ class CanMutate(BasePermission):
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
         return principal is not None and principal.scope == "admin"
+
+
+def actor_of(context: Context) -> Actor:
+    """The caller as the actor of a change, for its events and jobs."""
+    caller = context.caller
+    return Actor(token_id=caller.token_id, name=caller.token_name)

@@ -12,9 +12,8 @@ import strawberry
 
 from db import events, platforms
 from jobs.csvfile import header_name, names_a_field
-from resolvers.audit import actor_of
 from resolvers.ids import decode_id
-from resolvers.permissions import CanMutate, IsAuthenticated
+from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from rules.userfields import camel
 from schema.context import Info
 from schema.errors import UserError

@@ -11,11 +11,10 @@ from strawberry import relay
 
 from db import events, platforms, tenants, users
 from db.users import UniqueConflict
-from resolvers.audit import actor_of
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
-from resolvers.permissions import CanMutate, IsAuthenticated
+from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from resolvers.search import search_fingerprint, user_search
 from resolvers.selection import selects
 from resolvers.validation import check_user_fields, resolve_roles
