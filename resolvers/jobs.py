@@ -106,7 +106,7 @@ async def start_import(
                     ctx, conn, file_id, options, values, dry_run_job_id, inherit
                 )
             try:
-                await enqueue_job(ctx.arq, conn, row["id"], "IMPORT")
+                await enqueue_job(ctx.redis, conn, row["id"], "IMPORT")
             except RedisError:
                 # The job is recorded: the workers' recovery queues it once Redis is back.
                 log.warning("could not queue job %s now; recovery will", row["id"])
@@ -335,7 +335,7 @@ class JobMutation:
             )
         if row["status"] == "CANCELLED":
             # Never started: no worker will report its end, so tell the subscribers here.
-            await ctx.arq.publish(progress_channel(row["id"]), encode_job(row))
+            await ctx.redis.publish(progress_channel(row["id"]), encode_job(row))
         return JobPayload(job=job_of(row))
 
 

@@ -2,7 +2,6 @@
 
 import argparse
 import asyncio
-import gc
 import getpass
 import sys
 from collections.abc import Sequence
@@ -185,22 +184,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     if args.command == "worker":
-        from arq.connections import RedisSettings
-        from arq.worker import run_worker
-
-        from jobs.worker import WorkerSettings
-
-        # An import holds a few chunks of rows (some 400,000 objects) for seconds at a time:
-        # with the default thresholds the cycle collector scanned them again and again, a
-        # fifth of the worker's time. Nothing in an import makes cycles that need collecting
-        # soon; what the modules loaded is frozen out of the scans altogether.
-        gc.freeze()
-        gc.set_threshold(50_000, 10, 10)
+        from jobs.worker import run_worker
 
         run_worker(
-            WorkerSettings,  # type: ignore[arg-type]
-            redis_settings=RedisSettings.from_dsn(settings.redis_url),
-            ctx={"database_url": settings.database_url, "hash_workers": settings.hash_workers},
+            redis_url=settings.redis_url,
+            database_url=settings.database_url,
+            hash_workers=settings.hash_workers,
         )
         return 0
     if args.command == "schema":

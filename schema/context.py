@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from uuid import UUID
 
 import strawberry
-from arq.connections import ArqRedis
 from asyncpg import Pool, Record
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,6 +13,8 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 if TYPE_CHECKING:
+    # For annotations only: schema/ depends on no other layer when it runs.
+    from jobs.worker import Queue
     from schema.job import PlannedRowConnection, RowErrorConnection
 
 Scope = Literal["admin", "read"]
@@ -61,7 +62,8 @@ class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
     pool: Pool
-    arq: ArqRedis
+    # The job queue's client, a Redis client too (it publishes job progress).
+    redis: "Queue"
     executor: Executor
     public_url: str
     max_upload_bytes: int
