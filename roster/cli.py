@@ -13,6 +13,7 @@ from db.events import Actor
 from db.pool import connect
 from roster.auth import new_token, token_hash
 from roster.settings import Settings
+from rules import tenants as tenant_rules
 
 
 def _cli_actor() -> Actor:
@@ -29,37 +30,36 @@ async def _migrate(settings: Settings) -> None:
 async def _tenant_create(
     settings: Settings, slug: str, name: str | None, exist_ok: bool, min_password_length: int | None
 ) -> int:
+    problems = [tenant_rules.slug_problem(slug)]
+    if min_password_length is not None:
+        problems.append(tenant_rules.min_password_length_problem(min_password_length))
+    if _refused(problems):
+        return 1
     conn = await connect(settings.database_url)
     try:
-        tenant = await tenants.create_tenant(conn, slug, name or slug)
-        if tenant is None:
-            if exist_ok:
-                print(f"tenant {slug} exists")
-                return 0
-            print(f"error: tenant {slug!r} exists already", file=sys.stderr)
-            return 1
-        if min_password_length is not None:
-            await tenants.set_min_password_length(conn, slug, min_password_length)
-        print(f"created tenant {slug} ({tenant['id']}) with platforms learningcloud, contentcloud")
-        return 0
-    except asyncpg.CheckViolationError:
-        print(
-            "error: the slug is lower-case letters, digits and '-'; the minimum password length "
-            "is 8 to 64",
-            file=sys.stderr,
-        )
-        return 1
+        # One transaction: a tenant is created with its settings, or not at all.
+        async with conn.transaction():
+            tenant = await tenants.create_tenant(conn, slug, name or slug)
+            if tenant is not None and min_password_length is not None:
+                await tenants.set_min_password_length(conn, slug, min_password_length)
     finally:
         await conn.close()
+    if tenant is None:
+        if exist_ok:
+            print(f"tenant {slug} exists")
+            return 0
+        print(f"error: tenant {slug!r} exists already", file=sys.stderr)
+        return 1
+    print(f"created tenant {slug} ({tenant['id']}) with platforms learningcloud, contentcloud")
+    return 0
 
 
 async def _tenant_update(settings: Settings, slug: str, min_password_length: int) -> int:
+    if _refused([tenant_rules.min_password_length_problem(min_password_length)]):
+        return 1
     conn = await connect(settings.database_url)
     try:
         tenant = await tenants.set_min_password_length(conn, slug, min_password_length)
-    except asyncpg.CheckViolationError:
-        print("error: the minimum password length is 8 to 64", file=sys.stderr)
-        return 1
     finally:
         await conn.close()
     if tenant is None:
@@ -67,6 +67,14 @@ async def _tenant_update(settings: Settings, slug: str, min_password_length: int
         return 1
     print(f"tenant {slug}: minimum password length {min_password_length}")
     return 0
+
+
+def _refused(problems: Sequence[str | None]) -> bool:
+    """Prints each problem found; whether there was any."""
+    found = [p for p in problems if p is not None]
+    for problem in found:
+        print(f"error: {problem}", file=sys.stderr)
+    return bool(found)
 
 
 async def _token_create(settings: Settings, slug: str, scope: str, name: str) -> int:
