@@ -3,8 +3,6 @@
 from collections.abc import AsyncIterator
 from uuid import UUID
 
-from asyncpg import Record
-
 from db.pool import Conn
 
 CHUNK_SIZE = 1024 * 1024
@@ -18,7 +16,6 @@ COMPLETE_FILE = "UPDATE files SET complete = true WHERE id = $1"
 DELETE_ABANDONED = """
 DELETE FROM files WHERE NOT complete AND created_at < now() - make_interval(secs => $1)
 """
-GET_FILE = "SELECT * FROM files WHERE tenant_id = $1 AND id = $2"
 CHUNK_SEQS = "SELECT seq FROM file_chunks WHERE file_id = $1 ORDER BY seq"
 READ_CHUNK = "SELECT data FROM file_chunks WHERE file_id = $1 AND seq = $2"
 DELETE_FILE = "DELETE FROM files WHERE id = $1"
@@ -49,10 +46,6 @@ async def delete_abandoned_files(conn: Conn, older_than_seconds: float) -> int:
 
 async def delete_file(conn: Conn, file_id: UUID) -> None:
     await conn.execute(DELETE_FILE, file_id)
-
-
-async def get_file(conn: Conn, tenant_id: UUID, file_id: UUID) -> Record | None:
-    return await conn.fetchrow(GET_FILE, tenant_id, file_id)
 
 
 async def read_chunks(conn: Conn, file_id: UUID) -> AsyncIterator[bytes]:

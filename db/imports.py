@@ -39,25 +39,20 @@ FROM unnest({_unnest}) AS s({_names})
 RETURNING id, lower(email) AS email_key
 """
 # Blank cells arrive as NULL and leave the stored value as it is; attributes merge key by key.
+# Every column of IMPORT_COLUMNS is written, so a new one cannot be read and then ignored.
+_sets = ",\n    ".join(
+    f"{c} = u.attributes || coalesce(s.attributes, '{{}}')"
+    if c == "attributes"
+    else f"{c} = coalesce(s.{c}, u.{c})"
+    for c in IMPORT_COLUMNS
+)
 UPDATE_USERS = f"""
 UPDATE users u SET
-    username = coalesce(s.username, u.username),
-    email = coalesce(s.email, u.email),
-    first_name = coalesce(s.first_name, u.first_name),
-    last_name = coalesce(s.last_name, u.last_name),
-    language = coalesce(s.language, u.language),
-    time_zone = coalesce(s.time_zone, u.time_zone),
-    office_phone = coalesce(s.office_phone, u.office_phone),
-    mobile_phone = coalesce(s.mobile_phone, u.mobile_phone),
-    location = coalesce(s.location, u.location),
-    external_id = coalesce(s.external_id, u.external_id),
-    status = coalesce(s.status, u.status),
+    {_sets},
     disabled_at = CASE
         WHEN s.status = 'DISABLED' AND u.status = 'ACTIVE' THEN now()
         WHEN s.status = 'ACTIVE' THEN NULL
         ELSE u.disabled_at END,
-    attributes = u.attributes || coalesce(s.attributes, '{{}}'),
-    password_hash = coalesce(s.password_hash, u.password_hash),
     password_changed_at = CASE WHEN s.password_hash IS NOT NULL THEN now()
         ELSE u.password_changed_at END,
     updated_at = now()

@@ -1,12 +1,18 @@
-"""arq's WorkerSettings and the enqueueing of Roster's jobs: the arq-specific code stays here."""
+"""arq's WorkerSettings, the queue connection and the enqueueing of Roster's jobs: the
+arq-specific code stays here, and the rest of Roster reaches arq only through this module."""
 
+import gc
 import os
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
+import arq.worker
 from arq import Retry, cron, func
-from arq.connections import ArqRedis
+from arq.connections import ArqRedis, RedisSettings
+from arq.connections import create_pool as create_arq_pool
+from arq.constants import default_queue_name as QUEUE
+from arq.constants import in_progress_key_prefix as IN_PROGRESS
 
 from db import files, jobs
 from db.pool import create_pool
@@ -16,12 +22,22 @@ HEARTBEAT_SECONDS = 10
 # Set by whichever worker takes the heartbeat job off the queue: while it exists, jobs are being
 # consumed (a worker that is up but stuck would not refresh it).
 HEARTBEAT_KEY = "roster:worker:heartbeat"
-QUEUE = "arq:queue"
-IN_PROGRESS = "arq:in-progress:"
 FUNCTIONS = {"IMPORT": "import_users"}
 MAX_TRIES = 5
 ABANDONED_UPLOAD_SECONDS = 24 * 3600
 RETRY_SECONDS = 5
+
+# The job queue's client. It is a redis.asyncio client too: one client serves the queue,
+# pub/sub and health checks.
+Queue: TypeAlias = ArqRedis
+
+
+async def connect_queue(redis_url: str) -> Queue:
+    return await create_arq_pool(RedisSettings.from_dsn(redis_url))
+
+
+async def close_queue(queue: Queue) -> None:
+    await queue.aclose()
 
 
 async def import_users(ctx: dict[str, Any], job_id: str) -> None:
@@ -32,19 +48,19 @@ async def import_users(ctx: dict[str, Any], job_id: str) -> None:
         raise Retry(defer=RETRY_SECONDS * ctx["job_try"]) from e
 
 
-async def enqueue_job(arq: ArqRedis, pool_conn: Any, job_id: UUID, kind: str) -> None:
+async def enqueue_job(queue: Queue, pool_conn: Any, job_id: UUID, kind: str) -> None:
     """Queues a job under a new arq id (job id and attempt), recorded on the job: a recovered
     job must not collide with the arq id of a delivery that died with its worker."""
     attempt = await jobs.next_attempt(pool_conn, job_id)
     queue_id = f"{job_id}:{attempt}"
-    await arq.enqueue_job(FUNCTIONS[kind], str(job_id), _job_id=queue_id)
+    await queue.enqueue_job(FUNCTIONS[kind], str(job_id), _job_id=queue_id)
     await jobs.set_queue_id(pool_conn, job_id, queue_id)
 
 
 async def recover_jobs(ctx: dict[str, Any]) -> None:
     """Queues again every unfinished job that is neither queued in Redis nor held by a live
     worker: after a worker was killed, or Redis restarted and lost its queue."""
-    redis: ArqRedis = ctx["redis"]
+    redis: Queue = ctx["redis"]
     async with ctx["pool"].acquire() as conn:
         # Uploads that never became a job (their API instance died midway).
         await files.delete_abandoned_files(conn, ABANDONED_UPLOAD_SECONDS)
@@ -105,3 +121,18 @@ class WorkerSettings:
     ]
     on_startup = startup
     on_shutdown = shutdown
+
+
+def run_worker(*, redis_url: str, database_url: str, hash_workers: int) -> None:
+    """Runs a worker in this process until it is stopped (SIGINT, SIGTERM)."""
+    # An import holds a few chunks of rows (some 400,000 objects) for seconds at a time:
+    # with the default thresholds the cycle collector scanned them again and again, a
+    # fifth of the worker's time. Nothing in an import makes cycles that need collecting
+    # soon; what the modules loaded is frozen out of the scans altogether.
+    gc.freeze()
+    gc.set_threshold(50_000, 10, 10)
+    arq.worker.run_worker(
+        WorkerSettings,  # type: ignore[arg-type]
+        redis_settings=RedisSettings.from_dsn(redis_url),
+        ctx={"database_url": database_url, "hash_workers": hash_workers},
+    )

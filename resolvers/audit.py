@@ -1,22 +1,16 @@
-"""The audit log: `auditEvents`, and who counts as the actor of a change."""
+"""The audit log: `auditEvents`."""
 
 import strawberry
-from strawberry import relay
+from asyncpg import Record
 
 from db import events
-from db.events import Actor
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id, encode_id
-from resolvers.pagination import decode_cursor, encode_cursor, page_request
+from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
 from resolvers.permissions import IsAuthenticated
 from schema.audit import AuditEvent, AuditEventConnection, AuditEventEdge
-from schema.context import Context
+from schema.context import Info
 from schema.node import NO_SUCH_ID
-
-
-def actor_of(context: Context) -> Actor:
-    caller = context.caller
-    return Actor(token_id=caller.token_id, name=caller.token_name)
 
 
 @strawberry.type
@@ -27,7 +21,7 @@ class AuditQuery:
     )
     async def audit_events(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         first: int | None = None,
         after: str | None = None,
         user_id: strawberry.ID | None = None,
@@ -50,30 +44,22 @@ class AuditQuery:
                 limit=page.size + 1,
                 target_type="User" if target is not None else None,
             )
-        has_next = len(rows) > page.size
-        edges = [
-            AuditEventEdge(
-                cursor=encode_cursor({"k": "events", "i": r["id"]}),
-                node=AuditEvent(
-                    id=strawberry.ID(str(r["id"])),
-                    action=r["action"],
-                    actor=r["actor"],
-                    target_type=r["target_type"],
-                    target_id=strawberry.ID(encode_id(r["target_type"], r["target_id"]))
-                    if r["target_id"]
-                    else None,
-                    data=r["data"],
-                    created_at=r["created_at"],
-                ),
-            )
-            for r in rows[: page.size]
-        ]
-        return AuditEventConnection(
-            edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        edges, page_info = paginate(page, rows, _event_edge)
+        return AuditEventConnection(edges=edges, page_info=page_info)
+
+
+def _event_edge(row: Record) -> AuditEventEdge:
+    return AuditEventEdge(
+        cursor=encode_cursor({"k": "events", "i": row["id"]}),
+        node=AuditEvent(
+            id=strawberry.ID(str(row["id"])),
+            action=row["action"],
+            actor=row["actor"],
+            target_type=row["target_type"],
+            target_id=strawberry.ID(encode_id(row["target_type"], row["target_id"]))
+            if row["target_id"]
+            else None,
+            data=row["data"],
+            created_at=row["created_at"],
+        ),
+    )

@@ -9,7 +9,6 @@ from uuid import UUID
 
 import strawberry
 from redis.exceptions import RedisError
-from strawberry import relay
 from strawberry.file_uploads import Upload
 
 from db import events, files, jobs
@@ -17,12 +16,11 @@ from jobs.csvfile import neutralise_cell
 from jobs.progress import channel as progress_channel
 from jobs.progress import encode_job
 from jobs.worker import enqueue_job
-from resolvers.audit import actor_of
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
-from resolvers.pagination import decode_cursor, encode_cursor, page_request
-from resolvers.permissions import CanMutate, IsAuthenticated
-from schema.context import Context
+from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
+from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
+from schema.context import Context, Info
 from schema.errors import UserError
 from schema.job import (
     TERMINAL_STATUSES,
@@ -37,7 +35,6 @@ from schema.job import (
 )
 
 log = logging.getLogger(__name__)
-Info = strawberry.Info[Context, None]
 
 ENCODINGS = {"utf-8", "utf-8-sig", "cp1252", "windows-1252", "latin-1", "iso-8859-1"}
 DELIMITERS = {",", ";", "\t"}
@@ -109,7 +106,7 @@ async def start_import(
                     ctx, conn, file_id, options, values, dry_run_job_id, inherit
                 )
             try:
-                await enqueue_job(ctx.arq, conn, row["id"], "IMPORT")
+                await enqueue_job(ctx.redis, conn, row["id"], "IMPORT")
             except RedisError:
                 # The job is recorded: the workers' recovery queues it once Redis is back.
                 log.warning("could not queue job %s now; recovery will", row["id"])
@@ -256,22 +253,15 @@ class JobQuery:
                 before=before,
                 limit=page.size + 1,
             )
-        edges = [
-            JobEdge(
+        edges, page_info = paginate(
+            page,
+            rows,
+            lambda r: JobEdge(
                 cursor=encode_cursor({"k": "jobs", "t": r["created_at"], "i": r["id"]}),
                 node=job_of(r),
-            )
-            for r in rows[: page.size]
-        ]
-        return JobConnection(
-            edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=len(rows) > page.size,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
             ),
         )
+        return JobConnection(edges=edges, page_info=page_info)
 
 
 @strawberry.type
@@ -345,7 +335,7 @@ class JobMutation:
             )
         if row["status"] == "CANCELLED":
             # Never started: no worker will report its end, so tell the subscribers here.
-            await ctx.arq.publish(progress_channel(row["id"]), encode_job(row))
+            await ctx.redis.publish(progress_channel(row["id"]), encode_job(row))
         return JobPayload(job=job_of(row))
 
 

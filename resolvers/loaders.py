@@ -2,16 +2,14 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
 from asyncpg import Pool, Record
 from strawberry.dataloader import DataLoader
-from strawberry.relay import PageInfo
 
 from db import jobs, platforms, users
 from resolvers.errors import BadRequest
-from resolvers.pagination import decode_cursor, encode_cursor, page_request
+from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
 from schema.context import Loaders
 from schema.job import (
     PlanAction,
@@ -80,16 +78,8 @@ class JobRowPages:
             rows = await jobs.list_row_errors(
                 conn, UUID(job_id), after=position, limit=page.size + 1
             )
-        edges = [
-            RowErrorEdge(
-                cursor=encode_cursor({"k": "rowerrors", "r": r["row"], "s": r["seq"]}),
-                node=RowError(
-                    row=r["row"], column=r["column_name"], code=r["code"], message=r["message"]
-                ),
-            )
-            for r in rows[: page.size]
-        ]
-        return RowErrorConnection(edges=edges, page_info=_page_info(edges, rows, page.size, after))
+        edges, page_info = paginate(page, rows, _row_error_edge)
+        return RowErrorConnection(edges=edges, page_info=page_info)
 
     async def plan(self, job_id: str, first: int | None, after: str | None) -> PlannedRowConnection:
         page = page_request(first, after, None, None)
@@ -98,35 +88,35 @@ class JobRowPages:
             rows = await jobs.list_plans(
                 conn, UUID(job_id), after_row=after_row, limit=page.size + 1
             )
-        edges = [
-            PlannedRowEdge(
-                cursor=encode_cursor({"k": "plan", "r": r["row"]}),
-                node=PlannedRow(
-                    row=r["row"],
-                    action=PlanAction(r["action"]),
-                    user_id=r["user_id"],
-                    fields=r["changes"].get("fields", []),
-                    roles_added=r["changes"].get("rolesAdded", r["changes"].get("roles", [])),
-                    roles_removed=r["changes"].get("rolesRemoved", []),
-                ),
-            )
-            for r in rows[: page.size]
-        ]
-        return PlannedRowConnection(
-            edges=edges, page_info=_page_info(edges, rows, page.size, after)
-        )
+        edges, page_info = paginate(page, rows, _planned_row_edge)
+        return PlannedRowConnection(edges=edges, page_info=page_info)
+
+
+def _row_error_edge(row: Record) -> RowErrorEdge:
+    return RowErrorEdge(
+        cursor=encode_cursor({"k": "rowerrors", "r": row["row"], "s": row["seq"]}),
+        node=RowError(
+            row=row["row"], column=row["column_name"], code=row["code"], message=row["message"]
+        ),
+    )
+
+
+def _planned_row_edge(row: Record) -> PlannedRowEdge:
+    changes = row["changes"]
+    return PlannedRowEdge(
+        cursor=encode_cursor({"k": "plan", "r": row["row"]}),
+        node=PlannedRow(
+            row=row["row"],
+            action=PlanAction(row["action"]),
+            user_id=row["user_id"],
+            fields=changes.get("fields", []),
+            roles_added=changes.get("rolesAdded", changes.get("roles", [])),
+            roles_removed=changes.get("rolesRemoved", []),
+        ),
+    )
 
 
 def _int(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR")
     return value
-
-
-def _page_info(edges: Sequence[Any], rows: Sequence[Any], size: int, after: str | None) -> PageInfo:
-    return PageInfo(
-        has_next_page=len(rows) > size,
-        has_previous_page=after is not None,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-    )

@@ -1,9 +1,12 @@
-"""Relay paging arguments and opaque keyset cursors."""
+"""Relay paging: the arguments, opaque keyset cursors, and the edges and page info of a page."""
 
 import base64
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
+
+from strawberry.relay import PageInfo
 
 from resolvers.errors import BadRequest
 
@@ -39,6 +42,36 @@ def page_request(
         )
     backward = last is not None or before is not None
     return PageRequest(size=size, backward=backward, cursor=before if backward else after)
+
+
+class Edge(Protocol):
+    @property
+    def cursor(self) -> str: ...
+
+
+R = TypeVar("R")
+E = TypeVar("E", bound=Edge)
+
+
+def paginate(
+    page: PageRequest, rows: Sequence[R], edge: Callable[[R], E]
+) -> tuple[list[E], PageInfo]:
+    """The edges of `rows`, fetched with a limit of page.size + 1 in the direction of travel,
+    in the connection's order, and their page info. The extra row says there is more ahead;
+    a cursor given says there is more behind."""
+    more = len(rows) > page.size
+    shown = list(rows[: page.size])
+    if page.backward:
+        # Paging backward reads the connection's order reversed: turn the page round.
+        shown.reverse()
+    edges = [edge(r) for r in shown]
+    behind = page.cursor is not None
+    return edges, PageInfo(
+        has_next_page=behind if page.backward else more,
+        has_previous_page=more if page.backward else behind,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
 
 
 def encode_cursor(payload: dict[str, Any]) -> str:

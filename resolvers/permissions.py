@@ -1,18 +1,19 @@
+"""Who the caller is, as the resolvers need it: what it may do, and the actor it is in the
+audit log."""
+
 from typing import Any
 
-import strawberry
 from strawberry.permission import BasePermission
 
-from schema.context import Context
+from db.events import Actor
+from schema.context import Context, Info
 
 
 class IsAuthenticated(BasePermission):
     message = "A valid token is required."
     error_extensions = {"code": "UNAUTHENTICATED"}
 
-    def has_permission(
-        self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any
-    ) -> bool:
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.principal is not None
 
 
@@ -20,8 +21,12 @@ class CanMutate(BasePermission):
     message = "This token is read-only: it cannot change anything."
     error_extensions = {"code": "FORBIDDEN"}
 
-    def has_permission(
-        self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any
-    ) -> bool:
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
         return principal is not None and principal.scope == "admin"
+
+
+def actor_of(context: Context) -> Actor:
+    """The caller as the actor of a change, for its events and jobs."""
+    caller = context.caller
+    return Actor(token_id=caller.token_id, name=caller.token_name)

@@ -12,11 +12,10 @@ import strawberry
 
 from db import events, platforms
 from jobs.csvfile import header_name, names_a_field
-from resolvers.audit import actor_of
 from resolvers.ids import decode_id
-from resolvers.permissions import CanMutate, IsAuthenticated
+from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from rules.userfields import camel
-from schema.context import Context
+from schema.context import Info
 from schema.errors import UserError
 from schema.platform import (
     CreatePlatformInput,
@@ -26,8 +25,6 @@ from schema.platform import (
     PlatformPayload,
     UpdatePlatformInput,
 )
-
-Info = strawberry.Info[Context, None]
 
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 ROLE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")

@@ -11,17 +11,16 @@ from strawberry import relay
 
 from db import events, platforms, tenants, users
 from db.users import UniqueConflict
-from resolvers.audit import actor_of
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
-from resolvers.pagination import decode_cursor, encode_cursor, page_request
-from resolvers.permissions import CanMutate, IsAuthenticated
+from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
+from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from resolvers.search import search_fingerprint, user_search
 from resolvers.selection import selects
 from resolvers.validation import check_user_fields, resolve_roles
 from rules.passwords import check_password, hash_password
 from rules.userfields import camel
-from schema.context import Context
+from schema.context import Context, Info
 from schema.errors import UserError
 from schema.pagination import OrderDirection
 from schema.user import (
@@ -36,8 +35,6 @@ from schema.user import (
     UserPayload,
     UsersPayload,
 )
-
-Info = strawberry.Info[Context, None]
 
 PROFILE_FIELDS = users.PROFILE_COLUMNS
 _TIME_ORDERS = {UserOrderField.CREATED_AT, UserOrderField.UPDATED_AT}
@@ -162,35 +159,18 @@ class UserQuery:
             if counting is not None:
                 counting.cancel()
             raise
-        more = len(rows) > page.size
-        rows = rows[: page.size]
-        if page.backward:
-            rows.reverse()
-        edges = [
-            relay.Edge(
-                cursor=encode_cursor(
-                    {
-                        "k": "users",
-                        "o": order.value,
-                        "d": descending,
-                        "f": fingerprint,
-                        "v": r["sort_key"],
-                        "i": r["id"],
-                    }
-                ),
+        cursor = {"k": "users", "o": order.value, "d": descending, "f": fingerprint}
+        edges, page_info = paginate(
+            page,
+            rows,
+            lambda r: relay.Edge(
+                cursor=encode_cursor({**cursor, "v": r["sort_key"], "i": r["id"]}),
                 node=User.from_row(r),
-            )
-            for r in rows
-        ]
-
+            ),
+        )
         return UserConnection(
             edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=page.cursor is not None if page.backward else more,
-                has_previous_page=more if page.backward else page.cursor is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=page_info,
             count=(lambda: counting) if counting is not None else count,
         )
 

@@ -6,8 +6,6 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
-from arq import create_pool as create_arq_pool
-from arq.connections import ArqRedis, RedisSettings
 from asyncpg import Pool
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,7 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from db.pool import create_pool
 from jobs.progress import JobRelay
-from jobs.worker import HEARTBEAT_KEY
+from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
 from roster.graphql_schema import build_schema
 from roster.graphql_view import RosterGraphQL
 from roster.settings import Settings
@@ -26,8 +24,8 @@ from roster.uploads import error_report, post_import
 class State(TypedDict):
     settings: Settings
     pool: Pool
-    # arq's pool is a redis.asyncio client too: one client serves jobs, pub/sub and health.
-    arq: ArqRedis
+    # The job queue's client, a Redis client too: it serves jobs, pub/sub and health.
+    redis: Queue
     executor: Executor
     relay: JobRelay
 
@@ -45,10 +43,10 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception as e:  # a readiness probe reports every failure, whatever its kind
         checks["postgres"] = f"error: {type(e).__name__}"
     try:
-        await request.state.arq.ping()
+        await request.state.redis.ping()
         checks["redis"] = "ok"
         # Informative only: the API serves without workers, jobs then wait in the queue.
-        checks["worker"] = "ok" if await request.state.arq.exists(HEARTBEAT_KEY) else "none seen"
+        checks["worker"] = "ok" if await request.state.redis.exists(HEARTBEAT_KEY) else "none seen"
     except Exception as e:
         checks["redis"] = f"error: {type(e).__name__}"
     ready = checks["postgres"] == "ok" and checks["redis"] == "ok"
@@ -67,22 +65,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.database_url, max_size=settings.db_pool_size, custom_plans=True
         )
         try:
-            arq = await create_arq_pool(RedisSettings.from_dsn(settings.redis_url))
+            redis = await connect_queue(settings.redis_url)
             executor = ProcessPoolExecutor(max_workers=settings.hash_workers or os.cpu_count())
-            relay = JobRelay(arq)
+            relay = JobRelay(redis)
             await relay.start()
             try:
                 yield {
                     "settings": settings,
                     "pool": pool,
-                    "arq": arq,
+                    "redis": redis,
                     "executor": executor,
                     "relay": relay,
                 }
             finally:
                 await relay.stop()
                 executor.shutdown(cancel_futures=True)
-                await arq.aclose()
+                await close_queue(redis)
         finally:
             await pool.close()
 

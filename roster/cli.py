@@ -2,7 +2,6 @@
 
 import argparse
 import asyncio
-import gc
 import getpass
 import sys
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ from db.events import Actor
 from db.pool import connect
 from roster.auth import new_token, token_hash
 from roster.settings import Settings
+from rules import tenants as tenant_rules
 
 
 def _cli_actor() -> Actor:
@@ -30,37 +30,36 @@ async def _migrate(settings: Settings) -> None:
 async def _tenant_create(
     settings: Settings, slug: str, name: str | None, exist_ok: bool, min_password_length: int | None
 ) -> int:
+    problems = [tenant_rules.slug_problem(slug)]
+    if min_password_length is not None:
+        problems.append(tenant_rules.min_password_length_problem(min_password_length))
+    if _refused(problems):
+        return 1
     conn = await connect(settings.database_url)
     try:
-        tenant = await tenants.create_tenant(conn, slug, name or slug)
-        if tenant is None:
-            if exist_ok:
-                print(f"tenant {slug} exists")
-                return 0
-            print(f"error: tenant {slug!r} exists already", file=sys.stderr)
-            return 1
-        if min_password_length is not None:
-            await tenants.set_min_password_length(conn, slug, min_password_length)
-        print(f"created tenant {slug} ({tenant['id']}) with platforms learningcloud, contentcloud")
-        return 0
-    except asyncpg.CheckViolationError:
-        print(
-            "error: the slug is lower-case letters, digits and '-'; the minimum password length "
-            "is 8 to 64",
-            file=sys.stderr,
-        )
-        return 1
+        # One transaction: a tenant is created with its settings, or not at all.
+        async with conn.transaction():
+            tenant = await tenants.create_tenant(conn, slug, name or slug)
+            if tenant is not None and min_password_length is not None:
+                await tenants.set_min_password_length(conn, slug, min_password_length)
     finally:
         await conn.close()
+    if tenant is None:
+        if exist_ok:
+            print(f"tenant {slug} exists")
+            return 0
+        print(f"error: tenant {slug!r} exists already", file=sys.stderr)
+        return 1
+    print(f"created tenant {slug} ({tenant['id']}) with platforms learningcloud, contentcloud")
+    return 0
 
 
 async def _tenant_update(settings: Settings, slug: str, min_password_length: int) -> int:
+    if _refused([tenant_rules.min_password_length_problem(min_password_length)]):
+        return 1
     conn = await connect(settings.database_url)
     try:
         tenant = await tenants.set_min_password_length(conn, slug, min_password_length)
-    except asyncpg.CheckViolationError:
-        print("error: the minimum password length is 8 to 64", file=sys.stderr)
-        return 1
     finally:
         await conn.close()
     if tenant is None:
@@ -68,6 +67,14 @@ async def _tenant_update(settings: Settings, slug: str, min_password_length: int
         return 1
     print(f"tenant {slug}: minimum password length {min_password_length}")
     return 0
+
+
+def _refused(problems: Sequence[str | None]) -> bool:
+    """Prints each problem found; whether there was any."""
+    found = [p for p in problems if p is not None]
+    for problem in found:
+        print(f"error: {problem}", file=sys.stderr)
+    return bool(found)
 
 
 async def _token_create(settings: Settings, slug: str, scope: str, name: str) -> int:
@@ -185,22 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     if args.command == "worker":
-        from arq.connections import RedisSettings
-        from arq.worker import run_worker
-
-        from jobs.worker import WorkerSettings
-
-        # An import holds a few chunks of rows (some 400,000 objects) for seconds at a time:
-        # with the default thresholds the cycle collector scanned them again and again, a
-        # fifth of the worker's time. Nothing in an import makes cycles that need collecting
-        # soon; what the modules loaded is frozen out of the scans altogether.
-        gc.freeze()
-        gc.set_threshold(50_000, 10, 10)
+        from jobs.worker import run_worker
 
         run_worker(
-            WorkerSettings,  # type: ignore[arg-type]
-            redis_settings=RedisSettings.from_dsn(settings.redis_url),
-            ctx={"database_url": settings.database_url, "hash_workers": settings.hash_workers},
+            redis_url=settings.redis_url,
+            database_url=settings.database_url,
+            hash_workers=settings.hash_workers,
         )
         return 0
     if args.command == "schema":

@@ -40,7 +40,7 @@ def new_context(request: Request | WebSocket, response: Any) -> Context:
         request=request,
         response=response,
         pool=state.pool,
-        arq=state.arq,
+        redis=state.redis,
         executor=state.executor,
         public_url=state.settings.public_url,
         max_upload_bytes=state.settings.max_upload_bytes,

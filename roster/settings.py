@@ -19,9 +19,6 @@ class Settings:
     redis_url: str = field(
         default_factory=lambda: os.environ.get("REDIS_URL", "redis://localhost:6379/0")
     )
-    smtp_url: str = field(
-        default_factory=lambda: os.environ.get("SMTP_URL", "smtp://localhost:1025")
-    )
     public_url: str = field(
         default_factory=lambda: os.environ.get("PUBLIC_URL", "http://localhost:8000")
     )

@@ -9,8 +9,9 @@ from importlib import resources
 
 from argon2 import PasswordHasher, Type
 
-MIN_LENGTH_DEFAULT = 15
+# A tenant may lower the minimum length from its default of 15, never below 8 (NIST).
 MIN_LENGTH_FLOOR = 8
+MIN_LENGTH_CEILING = 64
 MAX_LENGTH = 256
 
 # argon2-cffi's defaults are RFC 9106's low-memory profile (t=3, m=64 MiB, p=4), above OWASP's

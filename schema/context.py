@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from uuid import UUID
 
-from arq.connections import ArqRedis
+import strawberry
 from asyncpg import Pool, Record
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,6 +13,8 @@ from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 if TYPE_CHECKING:
+    # For annotations only: schema/ depends on no other layer when it runs.
+    from jobs.worker import Queue
     from schema.job import PlannedRowConnection, RowErrorConnection
 
 Scope = Literal["admin", "read"]
@@ -60,7 +62,8 @@ class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
     pool: Pool
-    arq: ArqRedis
+    # The job queue's client, a Redis client too (it publishes job progress).
+    redis: "Queue"
     executor: Executor
     public_url: str
     max_upload_bytes: int
@@ -90,3 +93,7 @@ class Context:
         if self._loaders is None:
             raise NotAuthenticated("No valid token.")
         return self._loaders
+
+
+# What resolvers and permissions receive as `info`.
+Info = strawberry.Info[Context, None]

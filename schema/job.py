@@ -7,7 +7,7 @@ import strawberry
 from asyncpg import Record
 from strawberry import relay
 
-from schema.context import Context
+from schema.context import Info
 from schema.errors import UserError
 from schema.node import node_uuids
 from schema.user import User
@@ -113,7 +113,7 @@ class PlannedRow:
     roles_removed: list[str]
 
     @strawberry.field(description="The user it would update or delete.")
-    async def user(self, info: strawberry.Info[Context, None]) -> User | None:
+    async def user(self, info: Info) -> User | None:
         if self.user_id is None:
             return None
         row = await info.context.loaders.users.load(self.user_id)
@@ -157,7 +157,7 @@ class ImportJob(Job):
     @strawberry.field
     async def row_errors(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         first: int | None = None,
         after: str | None = None,
     ) -> RowErrorConnection:
@@ -166,7 +166,7 @@ class ImportJob(Job):
     @strawberry.field(description="A dry run's plan, row by row.")
     async def plan(
         self,
-        info: strawberry.Info[Context, None],
+        info: Info,
         first: int | None = None,
         after: str | None = None,
     ) -> PlannedRowConnection:
@@ -176,7 +176,7 @@ class ImportJob(Job):
         description="The failed rows as CSV (their original cells plus an `error` column), to "
         "fix and import again. Needs the same Authorization header."
     )
-    def error_report_url(self, info: strawberry.Info[Context, None]) -> str | None:
+    def error_report_url(self, info: Info) -> str | None:
         if not self.failed:
             return None
         return f"{info.context.public_url}/jobs/{relay.to_base64('ImportJob', self.id)}/errors.csv"
@@ -205,7 +205,7 @@ class ImportJob(Job):
     async def resolve_nodes(  # type: ignore[override]
         cls,
         *,
-        info: strawberry.Info[Context, None],
+        info: Info,
         node_ids: Iterable[str],
         required: bool = False,
     ) -> list["ImportJob | None"]:

@@ -5,7 +5,7 @@ import strawberry
 from asyncpg import Record
 from strawberry import relay
 
-from schema.context import Context
+from schema.context import Info
 from schema.errors import UserError
 from schema.node import node_uuids
 
@@ -45,7 +45,7 @@ class Platform(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls,
         *,
-        info: strawberry.Info[Context, None],
+        info: Info,
         node_ids: Iterable[str],
         required: bool = False,
     ) -> list["Platform | None"]:

@@ -8,7 +8,7 @@ from asyncpg import Record
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from schema.context import Context
+from schema.context import Info
 from schema.errors import UserError
 from schema.node import node_uuids
 from schema.pagination import OrderDirection
@@ -28,7 +28,7 @@ class PlatformRole:
     granted_at: datetime
 
     @strawberry.field
-    async def platform(self, info: strawberry.Info[Context, None]) -> Platform:
+    async def platform(self, info: Info) -> Platform:
         row = await info.context.loaders.platforms.load(self.platform_id)
         assert row is not None  # a role's platform is deleted with the role
         return Platform.from_row(row)
@@ -57,7 +57,7 @@ class User(relay.Node):
     disabled_at: datetime | None
 
     @strawberry.field
-    async def roles(self, info: strawberry.Info[Context, None]) -> list[PlatformRole]:
+    async def roles(self, info: Info) -> list[PlatformRole]:
         rows = await info.context.loaders.roles.load(UUID(self.id))
         return [
             PlatformRole(platform_id=r["platform_id"], role=r["role"], granted_at=r["granted_at"])
@@ -92,7 +92,7 @@ class User(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls,
         *,
-        info: strawberry.Info[Context, None],
+        info: Info,
         node_ids: Iterable[str],
         required: bool = False,
     ) -> list["User | None"]:

@@ -108,11 +108,35 @@ async def test_tenant_create_twice(db_url: str) -> None:
 
 
 async def test_tenant_create_invalid_slug(db_url: str) -> None:
-    result = await roster(db_url, "tenant", "create", "Not A Slug")
-    assert result.code == 1
-    assert "error" in result.err
-    assert "Traceback" not in result.err
+    for slug in ("Not A Slug", "Bad Slug!", "acme_corp", "a" * 64):
+        result = await roster(db_url, "tenant", "create", slug)
+        assert result.code == 1, result
+        assert result.err.startswith("error: the slug"), result
+        assert "password" not in result.err  # only the rule that was broken
+        assert "Traceback" not in result.err
     assert await fetch(db_url, "SELECT * FROM tenants") == []
+
+
+async def test_tenant_create_refused_leaves_nothing_behind(db_url: str) -> None:
+    for refused in ("5", "7", "65"):
+        result = await roster(
+            db_url, "tenant", "create", "acme", "--name", "Acme", "--min-password-length", refused
+        )
+        assert result.code == 1, result
+        assert result.err.strip() == "error: the minimum password length is 8 to 64", result
+        assert "created" not in result.out
+    assert await fetch(db_url, "SELECT * FROM tenants") == []
+    assert await fetch(db_url, "SELECT * FROM platforms") == []
+    both = await roster(db_url, "tenant", "create", "Bad Slug!", "--min-password-length", "5")
+    assert both.code == 1
+    assert both.err.splitlines() == [
+        "error: the slug is 1 to 63 lower-case letters, digits and '-', not starting with '-'",
+        "error: the minimum password length is 8 to 64",
+    ]
+    # The slug is free: the refused attempts took nothing.
+    await ok(db_url, "tenant", "create", "acme", "--name", "Acme", "--min-password-length", "8")
+    rows = await fetch(db_url, "SELECT name, min_password_length FROM tenants")
+    assert [tuple(r) for r in rows] == [("Acme", 8)]
 
 
 async def test_tenant_create_with_min_password_length(db_url: str) -> None:

@@ -13,7 +13,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"postgres", "redis", "mailcatcher", "api", "worker"}
-ENV_VARS = {"DATABASE_URL", "REDIS_URL", "SMTP_URL", "PUBLIC_URL"}
+ENV_VARS = {"DATABASE_URL", "REDIS_URL", "PUBLIC_URL"}
 
 
 @pytest.fixture(scope="module")
@@ -132,9 +132,6 @@ def test_roster_services_are_configured_for_compose(
     assert database.path.lstrip("/") == pg_env.get("POSTGRES_DB", database.username)
     redis = urlsplit(env["REDIS_URL"])
     assert (redis.scheme, redis.hostname) == ("redis", "redis")
-    smtp = urlsplit(env["SMTP_URL"])
-    assert smtp.scheme == "smtp" and smtp.hostname == "mailcatcher"
-    assert smtp.port == 1025  # mailpit's (and mailcatcher's) SMTP port
     public = urlsplit(env["PUBLIC_URL"])
     assert public.scheme in ("http", "https") and public.hostname
     # The public URL is where a browser reaches the API: the published port.

@@ -1,5 +1,6 @@
-"""The `users` connection through /graphql: Relay keyset paging in every order and direction,
-with ties, limits, cursors bound to their order, and tenant isolation."""
+"""Connections through /graphql: `users` keyset-paged in every order and direction, with ties,
+limits, cursors bound to their order, and tenant isolation; the forward-only ones (jobs, audit
+events, a job's row errors and plan) paged through to the end."""
 
 import base64
 import json
@@ -363,3 +364,98 @@ async def test_a_cursor_does_not_reach_into_another_tenant(
         data = (await admin.data(USERS, **arguments))["users"]
         assert not {node_uuid(e["node"]["id"]) for e in data["edges"]} & globex_ids
         assert data["totalCount"] == 10
+
+
+# --- the forward-only connections: jobs, audit events, a job's row errors and plan ------------
+
+PAGE_FIELDS = "{ pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } }"
+FORWARD = {
+    "jobs": "query($first: Int, $after: String) { connection: jobs(first: $first, after: $after) "
+    + PAGE_FIELDS
+    + " }",
+    "auditEvents": "query($first: Int, $after: String) { connection: auditEvents(first: $first, "
+    "after: $after) " + PAGE_FIELDS + " }",
+    "rowErrors": "query($first: Int, $after: String, $job: ID!) { job(id: $job) { ... on "
+    "ImportJob { connection: rowErrors(first: $first, after: $after) " + PAGE_FIELDS + " } } }",
+    "plan": "query($first: Int, $after: String, $job: ID!) { job(id: $job) { ... on ImportJob "
+    "{ connection: plan(first: $first, after: $after) " + PAGE_FIELDS + " } } }",
+}
+
+
+async def seed_forward(db_url: str, tenant: Tenant, count: int) -> None:
+    """`count` jobs, events, row errors and planned rows (the latter two on the oldest job)."""
+    conn = await connect(db_url)
+    try:
+        job_ids = [
+            await conn.fetchval(
+                "INSERT INTO jobs (tenant_id, kind, actor, created_at) "
+                "VALUES ($1, 'IMPORT', 'test', now() + make_interval(secs => $2)) RETURNING id",
+                tenant.id,
+                i,
+            )
+            for i in range(count)
+        ]
+        await conn.executemany(
+            "INSERT INTO events (tenant_id, actor, action, target_type) "
+            "VALUES ($1, 'test', 'user.updated', 'User')",
+            [(tenant.id,)] * count,
+        )
+        await conn.executemany(
+            "INSERT INTO job_row_errors (job_id, row, seq, code, message) "
+            "VALUES ($1, $2, 0, 'INVALID_EMAIL', 'bad')",
+            [(job_ids[0], row) for row in range(2, count + 2)],
+        )
+        await conn.executemany(
+            "INSERT INTO job_row_plans (job_id, row, action) VALUES ($1, $2, 'NOOP')",
+            [(job_ids[0], row) for row in range(2, count + 2)],
+        )
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("name", list(FORWARD))
+async def test_forward_connections_page_through_everything_once(
+    admin: Api, acme: Tenant, db_url: str, name: str
+) -> None:
+    await seed_forward(db_url, acme, 5)
+    oldest = (await admin.data("{ jobs(first: 100) { edges { node { id } } } }"))["jobs"]
+    job = oldest["edges"][-1]["node"]["id"]
+    query = FORWARD[name]
+    variables: dict[str, Any] = {"job": job} if "$job" in query else {}
+
+    async def page(first: int, after: str | None) -> dict[str, Any]:
+        data = await admin.data(query, first=first, after=after, **variables)
+        connection: dict[str, Any] = (data.get("job") or data)["connection"]
+        return connection
+
+    whole = await page(100, None)
+    everything = [e["cursor"] for e in whole["edges"]]
+    assert len(everything) == 5
+    assert whole["pageInfo"] == {
+        "hasNextPage": False,
+        "hasPreviousPage": False,
+        "startCursor": everything[0],
+        "endCursor": everything[-1],
+    }
+    seen: list[str] = []
+    after = None
+    while True:
+        connection = await page(2, after)
+        cursors = [e["cursor"] for e in connection["edges"]]
+        seen += cursors
+        info = connection["pageInfo"]
+        assert info["hasPreviousPage"] is (after is not None)
+        assert info["hasNextPage"] is (len(seen) < 5)
+        assert (info["startCursor"], info["endCursor"]) == (cursors[0], cursors[-1])
+        if not info["hasNextPage"]:
+            break
+        after = info["endCursor"]
+    assert seen == everything
+    empty = await page(0, None)
+    assert empty["edges"] == []
+    assert empty["pageInfo"] == {
+        "hasNextPage": True,
+        "hasPreviousPage": False,
+        "startCursor": None,
+        "endCursor": None,
+    }

@@ -1,5 +1,5 @@
 -- Long work (imports first) as jobs: stored files, job state with its checkpoint, row errors,
--- the dry run's plan, and the keys an import has seen (to find duplicates inside one file).
+-- the dry run's plan, and the keys an import has claimed (to find duplicates inside one file).
 
 -- Uploaded and exported files live here, in chunks, so that every API instance and every
 -- worker reaches them.
@@ -38,11 +38,14 @@ CREATE TABLE jobs (
     -- Rows that change nothing (and blank records).
     skipped int NOT NULL DEFAULT 0,
     failed int NOT NULL DEFAULT 0,
-    -- Where a run resumes: records consumed, and what the first pass found out about the file.
+    -- What the first run found out about the file, so that a resumed run reads it the same
+    -- way: its encoding, delimiter and records (total), the rows per chunk (where chunks end)
+    -- and the header (for the error report). Where a run resumes is in job_chunks (0005).
     checkpoint jsonb NOT NULL DEFAULT '{}',
     error text,
     cancel_requested boolean NOT NULL DEFAULT false,
-    -- The arq job id of the latest enqueueing; a recovered job is enqueued under a new one.
+    -- The queue's id of the latest enqueueing (job id and attempt); a recovered job is
+    -- enqueued under a new one.
     queue_id text,
     attempts int NOT NULL DEFAULT 0,
     actor_token_id uuid REFERENCES api_tokens ON DELETE SET NULL,
@@ -76,9 +79,11 @@ CREATE TABLE job_row_plans (
     PRIMARY KEY (job_id, row)
 );
 
--- Usernames and e-mails (lower case) already met in the file, with the row that had them first.
--- Scratch space of a running import, emptied when it ends; no foreign key: checking one for each
--- of the 10,000 keys of a chunk cost a fifth of the time the check takes.
+-- The keys claimed by the rows an import has read so far (those without problems): username
+-- ('u') and e-mail ('e') in lower case, external id ('x'), each with the number of the first row
+-- that had it; a later row with the same key is a duplicate. Scratch space of a running import,
+-- emptied when it ends; no foreign key: checking one for each of the 10,000 keys of a chunk cost
+-- a fifth of the time the check takes.
 CREATE TABLE job_keys (
     job_id uuid NOT NULL,
     kind text NOT NULL,
