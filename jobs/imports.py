@@ -40,9 +40,6 @@ CHUNK_ROWS = 5000
 # Chunks written at once, each in its own transaction on its own connection: PostgreSQL writes
 # one on each core while the worker reads and plans.
 WRITERS = 2
-MODES = ("CREATE", "UPSERT", "UPDATE")
-MATCH_BY = ("EMAIL", "USERNAME", "EXTERNAL_ID")
-ROLES_MODES = ("MERGE", "REPLACE")
 # What a row can change of a user, besides attributes, password and roles.
 PROFILE = (*(c for c in users.PROFILE_COLUMNS if c != "attributes"), "status")
 
@@ -242,9 +239,6 @@ async def _import(
         checkpoint["header"] = list(columns.header)
         job = await jobs.set_shape(conn, job["id"], shape.total, checkpoint)
     written = await jobs.written_chunks(conn, job["id"])
-    if not written and checkpoint.get("row"):
-        # Started by a worker that wrote chunks one at a time and kept where it was.
-        written = {0: checkpoint["row"]}
     start = 0
     while start in written:
         start = written[start]
