@@ -112,12 +112,13 @@ class ChunkWriter:
         return {r.number: h for r, h in zip(rows, hashes, strict=True)}
 
     async def _write_chunk(self, conn: Conn, chunk: Chunk, hashes: dict[int, str]) -> Record:
+        """One try, in the caller's transaction: plans the chunk when its turn comes, writes it
+        and adds its progress; returns the job."""
         problems = RowProblems(self.error_columns)
         valid = valid_rows(chunk.rows, chunk.duplicates, problems)
         await chunk.wait_for_freed_keys()
-        plans = plan_rows(
-            valid, await self._existing(conn, valid), self.options, self.platform_ids, problems
-        )
+        existing = await self._existing(conn, valid)
+        plans = plan_rows(valid, existing, self.options, self.platform_ids, problems)
         chunk.has_planned(freed(plans))
         await chunk.wait_for_lookups()
         if self.dry_run:
