@@ -28,6 +28,7 @@ from redis.asyncio import Redis
 from db import migrate
 from db.pool import connect
 from jobs import imports, progress
+from jobs.import_writer import ChunkWriter
 from jobs.worker import WorkerSettings
 from resolvers.ids import decode_id
 from roster.app import create_app
@@ -697,13 +698,13 @@ async def test_cancel_a_running_job_stops_at_the_next_chunk(
     monkeypatch.setattr(imports, "WRITERS", 1)  # so that "the second chunk" is one chunk
     body = b"email\n" + b"".join(b"u%d@example.com\n" % i for i in range(7))
     job_id = (await post_csv(client, token, body)).json()["id"]
-    apply = imports._Chunk.apply
+    write = ChunkWriter.write
     calls = 0
 
-    async def apply_then_cancel(self: Any, *args: Any) -> Any:
+    async def write_then_cancel(self: Any, *args: Any) -> Any:
         nonlocal calls
         calls += 1
-        result = await apply(self, *args)
+        result = await write(self, *args)
         if calls == 2:
             cancelled = (await admin.data(CANCEL_JOB, id=job_id))["cancelJob"]
             assert cancelled["userErrors"] == []
@@ -711,7 +712,7 @@ async def test_cancel_a_running_job_stops_at_the_next_chunk(
             assert cancelled["job"]["cancelRequested"] is True
         return result
 
-    monkeypatch.setattr(imports._Chunk, "apply", apply_then_cancel)
+    monkeypatch.setattr(ChunkWriter, "write", write_then_cancel)
     await run_worker(db_url)
     job = (await admin.data(JOB, id=job_id))["job"]
     assert (job["status"], job["processed"], job["created"], job["total"]) == (
@@ -1097,21 +1098,25 @@ async def test_a_chunk_commits_after_an_earlier_one_that_looked_up_what_it_frees
     chunk fails once after planning (as when a user is created meanwhile) and is planned again:
     row 3's chunk must not have committed the rename meanwhile, or the second plan would give
     "olga" to row 2, which a run one chunk after another never does."""
+    import db.jobs
+
     monkeypatch.setattr(imports, "CHUNK_ROWS", 1)
     await create_user(admin, "olga")
-    write = imports._Chunk._write
+    record_chunk = db.jobs.record_chunk
     tries = 0
 
-    async def first_try_fails(self: Any, conn: Any, plans: Any, *args: Any) -> Any:
+    async def first_try_fails(conn: Any, job_id: Any, after: int, last: int) -> None:
+        """Records a chunk as written, in its transaction, after it planned; row 2's chunk
+        (the first) fails its first try here instead."""
         nonlocal tries
-        if any(p.row.number == 2 for p in plans) or not plans:
+        if after == 0:
             tries += 1
             if tries == 1:
                 await asyncio.sleep(0.5)  # time for the next chunk to commit, were it let
                 raise asyncpg.UniqueViolationError("a user created meanwhile")
-        return await write(self, conn, plans, *args)
+        await record_chunk(conn, job_id, after, last)
 
-    monkeypatch.setattr(imports._Chunk, "_write", first_try_fails)
+    monkeypatch.setattr(db.jobs, "record_chunk", first_try_fails)
     body = b"username,email\nolga,new.olga@example.com\nolga.new,olga@example.com\n"
     job = await finished(client, admin, db_url, body)
     assert tries == 2

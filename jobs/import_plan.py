@@ -1,0 +1,400 @@
+"""What each row of an import does: pure decisions over a chunk's rows, the import's options and
+the stored users the rows name. No database and no waiting here: the chunk writer looks the users
+up and writes what is decided, the pipeline orders chunks by the keys decided here."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from uuid import UUID
+
+from jobs.csvfile import ColumnMap, ImportRow
+from rules.userfields import TEXT_FIELDS
+
+# What a row can change of a user, besides attributes, password and roles.
+PROFILE = (*TEXT_FIELDS, "status")
+
+# What makes a user unique, tagged by kind: ("u", username), ("e", e-mail), ("x", external id).
+Key = tuple[str, str]
+Role = tuple[UUID, str]  # (platform id, role)
+
+
+class Stored(Protocol):
+    """A row read from the database (an asyncpg Record; a dict does as well), by column."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    mode: str = "UPSERT"
+    match_by: str = "EMAIL"
+    roles_mode: str = "MERGE"
+    send_welcome_email: bool = False
+    encoding: str | None = None
+    delimiter: str | None = None
+    extra_columns_as_attributes: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Options":
+        return cls(**{k: v for k, v in data.items() if k in cls.__slots__})
+
+
+@dataclass
+class Planned:
+    """What one valid row does."""
+
+    row: ImportRow
+    action: str  # CREATE, UPDATE, DELETE or NOOP
+    user: Stored | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    changed: list[str] = field(default_factory=list)
+    roles_added: list[Role] = field(default_factory=list)
+    roles_removed: list[Role] = field(default_factory=list)
+    roles: list[Role] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorColumns:
+    """Where a file's row errors point: the header of each field's column (the e-mail's when
+    the file has none for it), and the columns never kept in row errors (nor so in the
+    downloadable report)."""
+
+    of_field: dict[str, str | None]
+    secret: frozenset[int]
+
+    @classmethod
+    def of(cls, columns: ColumnMap) -> "ErrorColumns":
+        names = {canonical: columns.header[i] for i, canonical in columns.fields.items()}
+        return cls(
+            of_field={name: names.get(name, names.get("email")) for name in (*PROFILE, "roles")},
+            secret=frozenset(i for i, name in columns.fields.items() if name == "password"),
+        )
+
+
+class RowProblems:
+    """Row errors of a chunk: (row, seq, column, code, message, cells), the cells with the
+    first problem of each row."""
+
+    def __init__(self, columns: ErrorColumns) -> None:
+        self.errors: list[tuple[int, int, str | None, str, str, list[str] | None]] = []
+        self.rows: dict[int, int] = {}
+        self.column = columns.of_field
+        self.secret_columns = columns.secret
+
+    def add(self, row: ImportRow, column: str | None, code: str, message: str) -> None:
+        seq = self.rows.get(row.number, 0)
+        self.rows[row.number] = seq + 1
+        cells = None
+        if seq == 0:
+            cells = ["" if i in self.secret_columns else c for i, c in enumerate(row.cells)]
+        self.errors.append((row.number, seq, column, code, message, cells))
+
+    def taken(self, row: ImportRow, field: str) -> None:
+        self.add(
+            row,
+            self.column[field],
+            f"{field.upper()}_TAKEN",
+            f"Another user already has this {field.replace('_', ' ')}.",
+        )
+
+    def duplicate(self, row: ImportRow, first: int) -> None:
+        self.add(
+            row,
+            self.column["email"],
+            "DUPLICATE_IN_FILE",
+            f"Row {first} has the same username, e-mail or external id; only the first one is "
+            "imported.",
+        )
+
+
+def valid_rows(
+    rows: Sequence[ImportRow], duplicates: dict[int, int], problems: RowProblems
+) -> list[ImportRow]:
+    """The rows to plan. The others go to `problems`: with their own problems, or as repeating
+    the earlier row `duplicates` gives them."""
+    valid = []
+    for row in rows:
+        for p in row.problems:
+            problems.add(row, p.column, p.code, p.message)
+        if row.number in duplicates:
+            problems.duplicate(row, duplicates[row.number])
+        elif not row.problems:
+            valid.append(row)
+    return valid
+
+
+@dataclass(frozen=True, slots=True)
+class Identifiers:
+    """What rows name their users by, as the look-up of stored users takes them: usernames and
+    e-mails in lower case, external ids."""
+
+    usernames: list[str]
+    emails: list[str]
+    external_ids: list[str]
+
+    @classmethod
+    def of(cls, rows: Sequence[ImportRow]) -> "Identifiers":
+        return cls(
+            usernames=[_username(r).lower() for r in rows],
+            emails=[str(r.values["email"]).lower() for r in rows],
+            external_ids=[str(r.values["external_id"]) for r in rows if "external_id" in r.values],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Existing:
+    """The stored users that rows name, by lower-case username, lower-case e-mail and external
+    id, and the roles each of them holds."""
+
+    by_username: dict[str, Stored]
+    by_email: dict[str, Stored]
+    by_external: dict[str, Stored]
+    roles: dict[UUID, set[Role]]
+
+    @classmethod
+    def of(cls, users: Sequence[Stored], roles: Iterable[Stored]) -> "Existing":
+        """From the users found and their roles (user_id, platform_id, role)."""
+        current: dict[UUID, set[Role]] = {u["id"]: set() for u in users}
+        for r in roles:
+            current[r["user_id"]].add((r["platform_id"], r["role"]))
+        return cls(
+            by_username={u["username"].lower(): u for u in users},
+            by_email={u["email"].lower(): u for u in users},
+            by_external={u["external_id"]: u for u in users if u["external_id"]},
+            roles=current,
+        )
+
+
+def plan_rows(
+    rows: Sequence[ImportRow],
+    existing: Existing,
+    options: Options,
+    platform_ids: dict[str, UUID],
+    problems: RowProblems,
+) -> list[Planned]:
+    """What each of these valid rows does (CREATE, UPDATE, DELETE or NOOP), in their order; a
+    row that can do none of these gets its problem instead."""
+    return _Planner(existing, options, platform_ids, problems).plan(rows)
+
+
+class _Planner:
+    def __init__(
+        self,
+        existing: Existing,
+        options: Options,
+        platform_ids: dict[str, UUID],
+        problems: RowProblems,
+    ) -> None:
+        self.existing = existing
+        self.options = options
+        self.platform_ids = platform_ids
+        self.problems = problems
+
+    def plan(self, rows: Sequence[ImportRow]) -> list[Planned]:
+        existing, problems = self.existing, self.problems
+        match_by = self.options.match_by
+        mode_operation = {"CREATE": "C", "UPDATE": "U"}.get(self.options.mode)
+        plans = []
+        for row in rows:
+            name = _username(row)
+            username, email = name.lower(), str(row.values["email"]).lower()
+            external_id = row.values.get("external_id")
+            if match_by == "EMAIL":
+                user = existing.by_email.get(email)
+            elif match_by == "USERNAME":
+                user = existing.by_username.get(username)
+            elif external_id is None:
+                problems.add(
+                    row,
+                    problems.column["external_id"],
+                    "REQUIRED",
+                    "Rows are matched by external id, and this one has none.",
+                )
+                continue
+            else:
+                user = existing.by_external.get(str(external_id))
+            operation = row.operation or mode_operation
+            if operation is None:
+                operation = "U" if user is not None else "C"
+            if operation == "D":
+                plan = self._delete(row, user)
+            elif operation == "C":
+                plan = self._create(row, user, name, username, email, external_id)
+            else:
+                plan = self._update(row, user, email, external_id)
+            if plan is not None:
+                plans.append(plan)
+        return plans
+
+    def _delete(self, row: ImportRow, user: Stored | None) -> Planned | None:
+        if user is None:
+            self.problems.add(row, None, "NOT_FOUND", "No user matches this row to delete.")
+            return None
+        if user["status"] == "ACTIVE":
+            self.problems.add(
+                row,
+                self.problems.column["status"],
+                "USER_ACTIVE",
+                f"{user['username']} is active: disable the user before deleting.",
+            )
+            return None
+        return Planned(row=row, action="DELETE", user=user)
+
+    def _create(
+        self,
+        row: ImportRow,
+        user: Stored | None,
+        name: str,
+        username: str,
+        email: str,
+        external_id: Any,
+    ) -> Planned | None:
+        if user is not None:
+            self.problems.add(
+                row,
+                None,
+                "USER_EXISTS",
+                f"{user['username']} exists already; use operation U or mode UPSERT.",
+            )
+            return None
+        taken = _taken(self.existing, None, username, email, external_id)
+        if taken:
+            self.problems.taken(row, taken)
+            return None
+        values = {
+            "first_name": "",
+            "last_name": "",
+            "status": "ACTIVE",
+            **{k: v for k, v in row.values.items() if k != "welcome_email"},
+            "username": name,
+        }
+        return Planned(row=row, action="CREATE", values=values, roles=self._role_ids(row) or [])
+
+    def _update(
+        self, row: ImportRow, user: Stored | None, email: str, external_id: Any
+    ) -> Planned | None:
+        if user is None:
+            self.problems.add(row, None, "NOT_FOUND", "No user matches this row to update.")
+            return None
+        given: dict[str, Any] = dict(row.values)
+        if row.username_from_email:
+            given.pop("username", None)  # no username column: keep the stored one
+        username = str(given["username"]).lower() if "username" in given else None
+        taken = _taken(self.existing, user["id"], username, email, external_id)
+        if taken:
+            self.problems.taken(row, taken)
+            return None
+        changed = [f for f in PROFILE if f in given and given[f] != user[f]]
+        values = {f: given[f] for f in changed}
+        attributes = given.get("attributes")
+        if attributes and {**user["attributes"], **attributes} != user["attributes"]:
+            changed.append("attributes")
+            values["attributes"] = attributes
+        if "password" in given or "password_hash" in given:
+            changed.append("password")
+            values.update({k: given[k] for k in ("password", "password_hash") if k in given})
+        roles = self._role_ids(row)
+        added: list[Role] = []
+        removed: list[Role] = []
+        if roles is not None:
+            current = self.existing.roles[user["id"]]
+            added = [r for r in roles if r not in current]
+            if self.options.roles_mode == "REPLACE":
+                removed = sorted(current - set(roles), key=str)
+        action = "UPDATE" if changed or added or removed else "NOOP"
+        return Planned(
+            row=row,
+            action=action,
+            user=user,
+            values=values,
+            changed=changed,
+            roles_added=added,
+            roles_removed=removed,
+            roles=roles if action == "UPDATE" else None,
+        )
+
+    def _role_ids(self, row: ImportRow) -> list[Role] | None:
+        if row.roles is None:
+            return None
+        return [(self.platform_ids[key], role) for key, role in row.roles]
+
+
+def keys(row: ImportRow) -> list[Key]:
+    """What makes a row's user unique: e-mail and username (lower case), external id."""
+    found = [("e", str(row.values["email"]).lower()), ("u", _username(row).lower())]
+    if row.values.get("external_id"):
+        found.append(("x", str(row.values["external_id"])))
+    return found
+
+
+def freed(plans: Iterable[Planned]) -> set[Key]:
+    """The usernames, e-mails and external ids (as `keys` gives them) that these plans take
+    from their users: changed by an update, or all of a deleted user's."""
+    gone = set()
+    for plan in plans:
+        if plan.user is None or plan.action not in ("UPDATE", "DELETE"):
+            continue
+        user = plan.user
+        for kind, name in (("u", "username"), ("e", "email"), ("x", "external_id")):
+            if user[name] and (plan.action == "DELETE" or name in plan.changed):
+                gone.add((kind, user[name] if kind == "x" else user[name].lower()))
+    return gone
+
+
+class KeyClaims:
+    """The keys a chunk's rows (those without problems of their own) claim, each by the first
+    row that has it, and the rows that repeat an earlier row of the chunk. The earlier chunks'
+    claims are kept by the job (committed at once, so a chunk read again after a crash meets
+    its own rows there, which are no duplicates)."""
+
+    def __init__(self, rows: Iterable[ImportRow]) -> None:
+        self.firsts: dict[Key, int] = {}
+        self.duplicates: dict[int, int] = {}
+        self.kept: list[tuple[int, list[Key]]] = []
+        for row in rows:
+            if row.problems:
+                continue
+            row_keys = keys(row)
+            first = next((self.firsts[k] for k in row_keys if k in self.firsts), None)
+            if first is not None:
+                self.duplicates[row.number] = first
+                continue
+            self.firsts.update({k: row.number for k in row_keys})
+            self.kept.append((row.number, row_keys))
+
+    def claimed(self) -> list[tuple[str, str, int]]:
+        """(kind, key, row) for each key claimed."""
+        return [(kind, key, n) for (kind, key), n in self.firsts.items()]
+
+    def duplicates_given(self, earlier: dict[Key, int]) -> dict[int, int]:
+        """The rows repeating an earlier row, each with that row, given the keys that an
+        earlier chunk's rows claimed (with the row of each)."""
+        if earlier:
+            for number, row_keys in self.kept:
+                first = next((earlier[k] for k in row_keys if k in earlier), None)
+                if first is not None and first != number:
+                    self.duplicates[number] = first
+        return self.duplicates
+
+
+def _username(row: ImportRow) -> str:
+    return str(row.values.get("username") or row.values["email"])
+
+
+def _taken(
+    existing: Existing,
+    user_id: UUID | None,
+    username: str | None,
+    email: str,
+    external_id: Any,
+) -> str | None:
+    """Which identifier of a row another user (not `user_id`) has already."""
+    for name, index, key in (
+        ("username", existing.by_username, username),
+        ("email", existing.by_email, email),
+        ("external_id", existing.by_external, str(external_id) if external_id else None),
+    ):
+        other = index.get(key) if key is not None else None
+        if other is not None and other["id"] != user_id:
+            return name
+    return None

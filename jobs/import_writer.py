@@ -1,0 +1,304 @@
+"""The chunk writer of the import job: plans a chunk's rows and (unless a dry run) writes them,
+each chunk in one transaction with its events, row errors, progress and checkpoint."""
+
+import asyncio
+import functools
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from asyncpg import Record
+
+from db import events, imports, jobs, users
+from db.events import Actor
+from db.pool import Conn
+from jobs.csvfile import ColumnMap, ImportRow
+from jobs.import_chunk import Chunk
+from jobs.import_plan import (
+    ErrorColumns,
+    Existing,
+    Identifiers,
+    Options,
+    Planned,
+    RowProblems,
+    freed,
+    plan_rows,
+    valid_rows,
+)
+from rules.passwords import hash_password
+from rules.userfields import camel
+
+TRIES = 3
+
+
+@dataclass
+class Counters:
+    """A job's counters, or what one chunk adds to them."""
+
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    @classmethod
+    def of(cls, job: Record) -> "Counters":
+        return cls(**{name: job[name] for name in jobs.COUNTERS})
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in jobs.COUNTERS}
+
+
+class Cancelled(Exception):
+    """The job's cancel was requested before this chunk: it writes nothing, nor do those after
+    it."""
+
+
+class ChunkWriter:
+    """Plans and (unless a dry run) writes chunks of one import job, each in one transaction
+    with its events, row errors, progress and checkpoint."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        job: Record,
+        options: Options,
+        platform_ids: dict[str, UUID],
+        columns: ColumnMap,
+    ) -> None:
+        self.executor = executor
+        self.job_id: UUID = job["id"]
+        self.tenant_id: UUID = job["tenant_id"]
+        self.dry_run: bool = job["dry_run"]
+        self.options = options
+        self.platform_ids = platform_ids
+        self.platform_keys = {v: k for k, v in platform_ids.items()}
+        self.actor = Actor(token_id=job["actor_token_id"], name=job["actor"])
+        self.error_columns = ErrorColumns.of(columns)
+
+    async def write(self, conn: Conn, chunk: Chunk) -> Record:
+        """Writes the chunk (or its plan) with the job's progress, in one transaction; returns
+        the job. Raises Cancelled when the job's cancel was requested before it."""
+        # Hashing takes seconds for a chunk with passwords: done before the transaction opens,
+        # and done once whatever the retries.
+        hashes = await self._hash_passwords(chunk.rows) if not self.dry_run else {}
+        await chunk.previous_planned()
+        # After the chunk before it has looked: when it saw the request, this one sees it too,
+        # so the chunks written stay the first ones of the file.
+        if await jobs.cancel_requested(conn, self.job_id):
+            raise Cancelled
+        chunk.check_earlier()
+        for attempt in range(TRIES):
+            try:
+                async with conn.transaction():
+                    return await self._write_chunk(conn, chunk, hashes)
+            except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+                # A user created or renamed meanwhile through the API (or, rarely, by the chunk
+                # written beside this one): plan the chunk again.
+                if attempt == TRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _hash_passwords(self, batch: list[ImportRow]) -> dict[int, str]:
+        """argon2id hashes of the valid rows' passwords, by row number, on all cores."""
+        rows = [r for r in batch if not r.problems and "password" in r.values]
+        hashes = await asyncio.gather(
+            *(hash_password(self.executor, str(r.values["password"])) for r in rows)
+        )
+        return {r.number: h for r, h in zip(rows, hashes, strict=True)}
+
+    async def _write_chunk(self, conn: Conn, chunk: Chunk, hashes: dict[int, str]) -> Record:
+        """One try, in the caller's transaction: plans the chunk when its turn comes, writes it
+        and adds its progress; returns the job."""
+        problems = RowProblems(self.error_columns)
+        valid = valid_rows(chunk.rows, chunk.duplicates, problems)
+        await chunk.wait_for_freed_keys()
+        existing = await self._existing(conn, valid)
+        plans = plan_rows(valid, existing, self.options, self.platform_ids, problems)
+        chunk.has_planned(freed(plans))
+        await chunk.wait_for_lookups()
+        if self.dry_run:
+            await jobs.add_plans(conn, self.job_id, [self._plan_row(p) for p in plans])
+            done = {a: sum(p.action == a for p in plans) for a in ("CREATE", "UPDATE", "DELETE")}
+        else:
+            done = await self._write(conn, plans, problems, hashes)
+        last = chunk.rows[-1].number - 1
+        counts = Counters(
+            processed=last - chunk.after,
+            created=done["CREATE"],
+            updated=done["UPDATE"],
+            deleted=done["DELETE"],
+            failed=len(problems.rows),
+        )
+        # Blank records are read but never yielded as rows: skipped, as rows that change nothing.
+        blank = counts.processed - len(chunk.rows)
+        counts.skipped = blank + sum(p.action == "NOOP" for p in plans)
+        await jobs.add_row_errors(conn, self.job_id, problems.errors)
+        await jobs.record_chunk(conn, self.job_id, chunk.after, last)
+        return await jobs.add_progress(conn, self.job_id, counts.as_dict())
+
+    async def _existing(self, conn: Conn, rows: list[ImportRow]) -> Existing:
+        """The stored users the rows name, with their roles."""
+        wanted = Identifiers.of(rows)
+        found = await imports.find_existing(
+            conn,
+            self.tenant_id,
+            usernames=wanted.usernames,
+            emails=wanted.emails,
+            external_ids=wanted.external_ids,
+        )
+        return Existing.of(found, await users.get_roles(conn, [u["id"] for u in found]))
+
+    def _role_names(self, roles: Sequence[tuple[UUID, str]]) -> list[str]:
+        return [f"{self.platform_keys[p]}:{r}" for p, r in roles]
+
+    def _plan_row(self, plan: Planned) -> tuple[int, str, UUID | None, dict[str, Any]]:
+        """A plan as a dry run keeps it, for the API to show."""
+        changes: dict[str, Any] = {}
+        if plan.action == "CREATE":
+            changes = {
+                "fields": sorted(k for k in plan.values if k not in ("password", "password_hash")),
+                "roles": self._role_names(plan.roles or []),
+            }
+        elif plan.action == "UPDATE":
+            changes = {
+                "fields": plan.changed,
+                "rolesAdded": self._role_names(plan.roles_added),
+                "rolesRemoved": self._role_names(plan.roles_removed),
+            }
+        user_id = plan.user["id"] if plan.user is not None else None
+        return plan.row.number, plan.action, user_id, changes
+
+    async def _write(
+        self, conn: Conn, plans: list[Planned], problems: RowProblems, hashes: dict[int, str]
+    ) -> dict[str, int]:
+        """Creates, updates and deletes the planned users with their roles and events; returns
+        how many of each it did."""
+        for plan in plans:
+            if plan.row.number in hashes and plan.action in ("CREATE", "UPDATE"):
+                plan.values["password_hash"] = hashes[plan.row.number]
+        creates = [p for p in plans if p.action == "CREATE"]
+        updates = [p for p in plans if p.action == "UPDATE"]
+        deletes = [p for p in plans if p.action == "DELETE"]
+
+        created_ids = await imports.insert_users(conn, self.tenant_id, [p.values for p in creates])
+        made = [(plan, created_ids[str(plan.values["email"]).lower()]) for plan in creates]
+        await imports.add_roles(
+            conn, [(uid, p, r) for plan, uid in made for p, r in plan.roles or []]
+        )
+
+        update_ids = [p.user["id"] for p in updates if p.user is not None]
+        await imports.update_users(conn, self.tenant_id, update_ids, [p.values for p in updates])
+        if self.options.roles_mode == "REPLACE":
+            replaced = [p for p in updates if p.roles is not None and p.user is not None]
+            await imports.replace_roles(
+                conn,
+                [p.user["id"] for p in replaced if p.user is not None],
+                [(p.user["id"], pid, r) for p in replaced if p.user for pid, r in p.roles or []],
+            )
+        else:
+            await imports.add_roles(
+                conn,
+                [(p.user["id"], pid, r) for p in updates if p.user for pid, r in p.roles_added],
+            )
+
+        deleted = await users.delete_disabled_users(
+            conn, self.tenant_id, [p.user["id"] for p in deletes if p.user is not None]
+        )
+        for plan in deletes:
+            if plan.user is not None and plan.user["id"] not in deleted:
+                problems.add(plan.row, None, "USER_ACTIVE", "The user was enabled meanwhile.")
+
+        await self._record(conn, made, updates, deleted)
+        return {"CREATE": len(made), "UPDATE": len(updates), "DELETE": len(deleted)}
+
+    async def _record(
+        self,
+        conn: Conn,
+        made: list[tuple[Planned, UUID]],
+        updates: list[Planned],
+        deleted: dict[UUID, list[UUID]],
+    ) -> None:
+        job = str(self.job_id)
+
+        async def record(action: str, targets: list[tuple[UUID, dict[str, Any]]]) -> None:
+            if targets:
+                await events.record_events(
+                    conn, self.tenant_id, self.actor, action, "User", targets
+                )
+
+        def role_data(roles: Sequence[tuple[UUID, str]]) -> list[dict[str, str]]:
+            return [{"platform": str(p), "role": r} for p, r in roles]
+
+        await record(
+            "user.created",
+            [
+                (
+                    uid,
+                    {
+                        "fields": _field_names(tuple(p.values)),
+                        "roles": role_data(p.roles or []),
+                        "job": job,
+                    },
+                )
+                for p, uid in made
+            ],
+        )
+        await record(
+            "user.welcome_email_requested",
+            [
+                (uid, {"job": job})
+                for p, uid in made
+                if self.options.send_welcome_email or p.row.values.get("welcome_email")
+            ],
+        )
+        await record(
+            "user.updated",
+            [
+                (p.user["id"], {"changed": sorted(camel(c) for c in p.changed), "job": job})
+                for p in updates
+                if p.user is not None and p.changed
+            ],
+        )
+        for status, action in (("DISABLED", "user.disabled"), ("ACTIVE", "user.enabled")):
+            await record(
+                action,
+                [
+                    (p.user["id"], {"job": job})
+                    for p in updates
+                    if p.user is not None and p.values.get("status") == status
+                ],
+            )
+        await record(
+            "user.roles_changed",
+            [
+                (
+                    p.user["id"],
+                    {
+                        "added": role_data(p.roles_added),
+                        "removed": role_data(p.roles_removed),
+                        "job": job,
+                    },
+                )
+                for p in updates
+                if p.user is not None and (p.roles_added or p.roles_removed)
+            ],
+        )
+        await record(
+            "user.deleted",
+            [
+                (uid, {"platforms": [str(p) for p in platform_ids], "job": job})
+                for uid, platform_ids in deleted.items()
+            ],
+        )
+
+
+@functools.cache
+def _field_names(names: tuple[str, ...]) -> list[str]:
+    """The API's names of the fields a row set, sorted; rows of one file set the same few
+    sets of fields, so each set is worked out once."""
+    return sorted(camel(name) for name in names if name != "password")
