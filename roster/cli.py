@@ -14,6 +14,7 @@ from db.events import Actor
 from db.pool import connect
 from roster.auth import new_token, token_hash
 from roster.settings import Settings
+from rules import events as vocabulary
 
 
 def _cli_actor() -> Actor:
@@ -84,9 +85,7 @@ async def _token_create(settings: Settings, slug: str, scope: str, name: str) ->
                 conn,
                 tenant["id"],
                 _cli_actor(),
-                "token.created",
-                "ApiToken",
-                [(token_id, {"name": name, "scope": scope})],
+                [(token_id, vocabulary.token_created(name, scope))],
             )
     finally:
         await conn.close()
