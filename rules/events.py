@@ -58,7 +58,7 @@ def user_created(
     """`fields`: the new user's values by column name; those left empty are not named.
     `roles`: (platform id, role) pairs."""
     data = {
-        "fields": list(_profile_names(tuple(name for name, value in fields.items() if value))),
+        "fields": list(_profile_names(tuple([name for name, value in fields.items() if value]))),
         "roles": _grants(roles),
         "passwordSet": password_set,
     }
@@ -93,7 +93,7 @@ def user_disabled(job: str | None = None) -> Event:
 def user_deleted(platforms: Iterable[UUID], job: str | None = None) -> Event:
     """`platforms`: those the user had roles on, which the deletion must reach. Ids only: the
     user's personal data is gone with the user."""
-    ids = sorted({_global_id(PLATFORM, p) for p in platforms})
+    ids = sorted({_platform_id(p) for p in platforms})
     return _event(USER_DELETED, USER, {"platforms": ids}, job)
 
 
@@ -185,13 +185,11 @@ def _profile_names(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _global_id(type_name: str, row_id: UUID) -> str:
-    # An import names the same few platforms in thousands of events.
-    return encode_id(type_name, row_id)
+def _platform_id(platform_id: UUID) -> str:
+    # An import names the same few platforms in thousands of events: each is encoded once.
+    return encode_id(PLATFORM, platform_id)
 
 
 def _grants(roles: Iterable[tuple[UUID, str]]) -> list[dict[str, str]]:
-    return [
-        {"platform": platform, "role": role}
-        for platform, role in sorted((_global_id(PLATFORM, p), r) for p, r in roles)
-    ]
+    pairs = sorted([(_platform_id(p), r) for p, r in roles])
+    return [{"platform": platform, "role": role} for platform, role in pairs]
