@@ -1,6 +1,6 @@
 """The events table: audit log and webhook outbox, written in the transaction of each change."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -18,9 +18,11 @@ class Actor:
     name: str
 
 
+# unnest yields the arrays in order: event ids follow the order given, so one target's events
+# list in the order they happened.
 INSERT_EVENTS = """
-INSERT INTO events (tenant_id, actor_token_id, actor, action, target_type, target_id, data)
-SELECT $1, $2, $3, $4, $5, * FROM unnest($6::uuid[], $7::jsonb[])
+INSERT INTO events (tenant_id, actor_token_id, actor, target_id, action, target_type, data)
+SELECT $1, $2, $3, * FROM unnest($4::uuid[], $5::text[], $6::text[], $7::jsonb[])
 """
 LIST_EVENTS = """
 SELECT * FROM events
@@ -35,11 +37,10 @@ async def record_events(
     conn: Conn,
     tenant_id: UUID,
     actor: Actor,
-    action: str,
-    target_type: str,
-    targets: Iterable[tuple[UUID | None, Mapping[str, Any]]],
+    targets: Iterable[tuple[UUID | None, tuple[str, str, dict[str, Any]]]],
 ) -> None:
-    """One event per (target id, data) pair, all with the same action, in one statement."""
+    """One event per (target id, (action, target type, data)) — the events rules.events
+    builds — in one statement."""
     pairs = list(targets)
     if not pairs:
         return
@@ -48,10 +49,10 @@ async def record_events(
         tenant_id,
         actor.token_id,
         actor.name,
-        action,
-        target_type,
         [target_id for target_id, _ in pairs],
-        [dict(data) for _, data in pairs],
+        [action for _, (action, _, _) in pairs],
+        [target_type for _, (_, target_type, _) in pairs],
+        [data for _, (_, _, data) in pairs],
     )
 
 

@@ -2,7 +2,6 @@
 each chunk in one transaction with its events, row errors, progress and checkpoint."""
 
 import asyncio
-import functools
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -28,8 +27,9 @@ from jobs.import_plan import (
     plan_rows,
     valid_rows,
 )
+from rules import events as vocabulary
+from rules.ids import encode_id
 from rules.passwords import hash_password
-from rules.userfields import camel
 
 TRIES = 3
 
@@ -223,82 +223,28 @@ class ChunkWriter:
         updates: list[Planned],
         deleted: dict[UUID, list[UUID]],
     ) -> None:
-        job = str(self.job_id)
-
-        async def record(action: str, targets: list[tuple[UUID, dict[str, Any]]]) -> None:
-            if targets:
-                await events.record_events(
-                    conn, self.tenant_id, self.actor, action, "User", targets
-                )
-
-        def role_data(roles: Sequence[tuple[UUID, str]]) -> list[dict[str, str]]:
-            return [{"platform": str(p), "role": r} for p, r in roles]
-
-        await record(
-            "user.created",
-            [
-                (
-                    uid,
-                    {
-                        "fields": _field_names(tuple(p.values)),
-                        "roles": role_data(p.roles or []),
-                        "job": job,
-                    },
-                )
-                for p, uid in made
-            ],
-        )
-        await record(
-            "user.welcome_email_requested",
-            [
-                (uid, {"job": job})
-                for p, uid in made
-                if self.options.send_welcome_email or p.row.values.get("welcome_email")
-            ],
-        )
-        await record(
-            "user.updated",
-            [
-                (p.user["id"], {"changed": sorted(camel(c) for c in p.changed), "job": job})
-                for p in updates
-                if p.user is not None and p.changed
-            ],
-        )
-        for status, action in (("DISABLED", "user.disabled"), ("ACTIVE", "user.enabled")):
-            await record(
-                action,
-                [
-                    (p.user["id"], {"job": job})
-                    for p in updates
-                    if p.user is not None and p.values.get("status") == status
-                ],
+        job = encode_id(vocabulary.IMPORT_JOB, self.job_id)
+        welcome = self.options.send_welcome_email
+        recorded: list[tuple[UUID, vocabulary.Event]] = []
+        for p, uid in made:
+            made_events = vocabulary.user_creation(
+                p.values,
+                p.roles or [],
+                password_set="password_hash" in p.values,
+                welcome_email=welcome or bool(p.row.values.get("welcome_email")),
+                disabled=p.values["status"] == "DISABLED",
+                job=job,
             )
-        await record(
-            "user.roles_changed",
-            [
-                (
-                    p.user["id"],
-                    {
-                        "added": role_data(p.roles_added),
-                        "removed": role_data(p.roles_removed),
-                        "job": job,
-                    },
+            recorded += [(uid, e) for e in made_events]
+        for p in updates:
+            if p.user is not None:
+                changes = vocabulary.user_changes(
+                    p.changed,
+                    added=p.roles_added,
+                    removed=p.roles_removed,
+                    status=p.values.get("status"),
+                    job=job,
                 )
-                for p in updates
-                if p.user is not None and (p.roles_added or p.roles_removed)
-            ],
-        )
-        await record(
-            "user.deleted",
-            [
-                (uid, {"platforms": [str(p) for p in platform_ids], "job": job})
-                for uid, platform_ids in deleted.items()
-            ],
-        )
-
-
-@functools.cache
-def _field_names(names: tuple[str, ...]) -> list[str]:
-    """The API's names of the fields a row set, sorted; rows of one file set the same few
-    sets of fields, so each set is worked out once."""
-    return sorted(camel(name) for name in names if name != "password")
+                recorded += [(p.user["id"], e) for e in changes]
+        recorded += [(uid, vocabulary.user_deleted(ps, job)) for uid, ps in deleted.items()]
+        await events.record_events(conn, self.tenant_id, self.actor, recorded)

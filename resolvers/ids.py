@@ -1,8 +1,13 @@
-"""Relay global ids: opaque to clients, typed and tenant-checked here."""
+"""Relay global ids: opaque to clients, typed and tenant-checked here; encoded by rules.ids,
+which events use too."""
 
 from uuid import UUID
 
 from strawberry import relay
+
+from rules.ids import encode_id
+
+__all__ = ["decode_id", "encode_id"]
 
 
 def decode_id(value: str, type_name: str) -> UUID | None:
@@ -15,7 +20,3 @@ def decode_id(value: str, type_name: str) -> UUID | None:
         return UUID(global_id.node_id)
     except ValueError:  # GlobalIDValueError is a ValueError too
         return None
-
-
-def encode_id(type_name: str, row_id: UUID) -> str:
-    return str(relay.GlobalID(type_name, str(row_id)))

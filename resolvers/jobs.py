@@ -20,6 +20,7 @@ from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
 from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
+from rules import events as vocabulary
 from schema.context import Context, Info
 from schema.errors import UserError
 from schema.job import (
@@ -152,9 +153,7 @@ async def _record_import(
         conn,
         ctx.tenant_id,
         actor_of(ctx),
-        "import.started",
-        "ImportJob",
-        [(row["id"], {"dryRun": options.dry_run, "options": values})],
+        [(row["id"], vocabulary.import_started(options.dry_run, values))],
     )
     return row
 
@@ -326,12 +325,7 @@ class JobMutation:
                     ],
                 )
             await events.record_events(
-                conn,
-                ctx.tenant_id,
-                actor_of(ctx),
-                "job.cancel_requested",
-                "ImportJob",
-                [(row["id"], {})],
+                conn, ctx.tenant_id, actor_of(ctx), [(row["id"], vocabulary.job_cancel_requested())]
             )
         if row["status"] == "CANCELLED":
             # Never started: no worker will report its end, so tell the subscribers here.

@@ -14,7 +14,7 @@ from db import events, platforms
 from jobs.csvfile import header_name, names_a_field
 from resolvers.ids import decode_id
 from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
-from rules.userfields import camel
+from rules import events as vocabulary
 from schema.context import Info
 from schema.errors import UserError
 from schema.platform import (
@@ -177,9 +177,7 @@ class PlatformMutation:
                 conn,
                 ctx.tenant_id,
                 actor_of(ctx),
-                "platform.created",
-                "Platform",
-                [(row["id"], {"key": row["key"]})],
+                [(row["id"], vocabulary.platform_created(row["key"]))],
             )
         return PlatformPayload(platform=Platform.from_row(row), webhook_secret=secret)
 
@@ -241,15 +239,13 @@ class PlatformMutation:
                 conn, ctx.tenant_id, platform_id, webhook_secret=secret, **values
             )
             assert row is not None
-            changed = sorted(camel(k) for k in values if current[k] != row[k])
+            changed = [k for k in values if current[k] != row[k]]
             if changed:
                 await events.record_events(
                     conn,
                     ctx.tenant_id,
                     actor_of(ctx),
-                    "platform.updated",
-                    "Platform",
-                    [(platform_id, {"changed": changed})],
+                    [(platform_id, vocabulary.platform_updated(changed))],
                 )
         return PlatformPayload(platform=Platform.from_row(row), webhook_secret=new_secret)
 
@@ -293,8 +289,6 @@ class PlatformMutation:
                 conn,
                 ctx.tenant_id,
                 actor_of(ctx),
-                "platform.deleted",
-                "Platform",
-                [(platform_id, {"key": found[0]["key"], "usersWithRoles": holders})],
+                [(platform_id, vocabulary.platform_deleted(found[0]["key"], holders))],
             )
         return DeletePlatformPayload(deleted_id=id)

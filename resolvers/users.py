@@ -18,6 +18,7 @@ from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from resolvers.search import search_fingerprint, user_search
 from resolvers.selection import selects
 from resolvers.validation import check_user_fields, resolve_roles
+from rules import events as vocabulary
 from rules.passwords import check_password, hash_password
 from rules.userfields import camel
 from schema.context import Context, Info
@@ -51,10 +52,6 @@ def _taken(conflict: UniqueConflict) -> UserError:
         message=f"Another user already has this {name}.",
         code=f"{conflict.field.upper()}_TAKEN",
     )
-
-
-def _role_data(roles: Sequence[tuple[UUID, str]]) -> list[dict[str, str]]:
-    return [{"platform": str(p), "role": r} for p, r in roles]
 
 
 def _sort_value(order: UserOrderField, value: Any) -> Any:
@@ -226,24 +223,16 @@ class UserMutation:
             async with ctx.pool.acquire() as conn, conn.transaction():
                 row = await users.insert_user(conn, ctx.tenant_id, fields, password_hash)
                 await users.add_roles(conn, row["id"], roles)
-                data: dict[str, Any] = {
-                    "fields": sorted(camel(f) for f in fields if fields[f] is not None),
-                    "roles": _role_data(roles),
-                    "passwordSet": password_hash is not None,
-                }
-                await events.record_events(
-                    conn, ctx.tenant_id, actor_of(ctx), "user.created", "User", [(row["id"], data)]
+                # The welcome e-mail job reads the requests among these events.
+                made = vocabulary.user_creation(
+                    fields,
+                    roles,
+                    password_set=password_hash is not None,
+                    welcome_email=bool(input.send_welcome_email),
                 )
-                if input.send_welcome_email:
-                    # Recorded for the welcome e-mail job, which reads these requests.
-                    await events.record_events(
-                        conn,
-                        ctx.tenant_id,
-                        actor_of(ctx),
-                        "user.welcome_email_requested",
-                        "User",
-                        [(row["id"], {})],
-                    )
+                await events.record_events(
+                    conn, ctx.tenant_id, actor_of(ctx), [(row["id"], e) for e in made]
+                )
         except UniqueConflict as conflict:
             return UserPayload(user=None, user_errors=[_taken(conflict)])
         return UserPayload(user=User.from_row(row))
@@ -277,42 +266,22 @@ class UserMutation:
                         return UserPayload(user=None, user_errors=[_not_found(["id"])])
                     changes = {k: v for k, v in fields.items() if current[0][k] != v}
                     row = current[0]
-                    actor = actor_of(ctx)
                     if changes:
                         updated = await users.update_user(conn, ctx.tenant_id, user_id, changes)
                         assert updated is not None
                         row = updated
-                        await events.record_events(
-                            conn,
-                            ctx.tenant_id,
-                            actor,
-                            "user.updated",
-                            "User",
-                            [(user_id, {"changed": sorted(camel(c) for c in changes)})],
-                        )
+                    added: list[tuple[UUID, str]] = []
+                    removed: list[tuple[UUID, str]] = []
                     if roles is not None:
                         added, removed = await users.replace_roles(conn, user_id, roles)
-                        if added or removed:
-                            await events.record_events(
-                                conn,
-                                ctx.tenant_id,
-                                actor,
-                                "user.roles_changed",
-                                "User",
-                                [
-                                    (
-                                        user_id,
-                                        {
-                                            "added": _role_data(added),
-                                            "removed": _role_data(removed),
-                                        },
-                                    )
-                                ],
-                            )
-                            if not changes:
-                                touched = await users.update_user(conn, ctx.tenant_id, user_id, {})
-                                assert touched is not None
-                                row = touched
+                        if (added or removed) and not changes:
+                            touched = await users.update_user(conn, ctx.tenant_id, user_id, {})
+                            assert touched is not None
+                            row = touched
+                    made = vocabulary.user_changes(list(changes), added=added, removed=removed)
+                    await events.record_events(
+                        conn, ctx.tenant_id, actor_of(ctx), [(user_id, e) for e in made]
+                    )
             except UniqueConflict as conflict:
                 return UserPayload(user=None, user_errors=[_taken(conflict)])
         return UserPayload(user=User.from_row(row))
@@ -365,9 +334,7 @@ class UserMutation:
                 conn,
                 ctx.tenant_id,
                 actor_of(ctx),
-                "user.deleted",
-                "User",
-                [(uid, {"platforms": [str(p) for p in deleted[uid]]}) for uid in user_ids],
+                [(uid, vocabulary.user_deleted(deleted[uid])) for uid in user_ids],
             )
         return DeleteUsersPayload(
             deleted_ids=[strawberry.ID(g) for g in dict.fromkeys(ids)], user_errors=[]
@@ -395,7 +362,7 @@ class UserMutation:
             if row is None:  # deleted while the hash was computed
                 return UserPayload(user=None, user_errors=[_not_found(["id"])])
             await events.record_events(
-                conn, ctx.tenant_id, actor_of(ctx), "user.password_set", "User", [(user_id, {})]
+                conn, ctx.tenant_id, actor_of(ctx), [(user_id, vocabulary.user_password_set())]
             )
         return UserPayload(user=User.from_row(row))
 
@@ -415,13 +382,9 @@ async def _set_status(ctx: Context, ids: Sequence[str], *, enable: bool) -> User
             changed = await users.enable_users(conn, ctx.tenant_id, user_ids)
         else:
             changed = await users.disable_users(conn, ctx.tenant_id, user_ids)
+        event = vocabulary.user_enabled() if enable else vocabulary.user_disabled()
         await events.record_events(
-            conn,
-            ctx.tenant_id,
-            actor_of(ctx),
-            "user.enabled" if enable else "user.disabled",
-            "User",
-            [(uid, {}) for uid in changed],
+            conn, ctx.tenant_id, actor_of(ctx), [(u, event) for u in changed]
         )
         rows = {r["id"]: r for r in await users.get_users(conn, ctx.tenant_id, user_ids)}
     return UsersPayload(users=[User.from_row(rows[uid]) for uid in user_ids])

@@ -13,6 +13,7 @@ from db.events import Actor
 from db.pool import connect
 from roster.auth import new_token, token_hash
 from roster.settings import Settings
+from rules import events as vocabulary
 from rules import tenants as tenant_rules
 
 
@@ -91,9 +92,7 @@ async def _token_create(settings: Settings, slug: str, scope: str, name: str) ->
                 conn,
                 tenant["id"],
                 _cli_actor(),
-                "token.created",
-                "ApiToken",
-                [(token_id, {"name": name, "scope": scope})],
+                [(token_id, vocabulary.token_created(name, scope))],
             )
     finally:
         await conn.close()
