@@ -19,18 +19,10 @@ from asyncpg import Pool, Record
 from db import events, files, imports, jobs, platforms, tenants, users
 from db.events import Actor
 from db.pool import Conn
-from jobs.csvfile import (
-    ColumnMap,
-    FileError,
-    FileShape,
-    ImportRow,
-    PlatformInfo,
-    inspect_file,
-    map_header,
-    read_header,
-    read_rows,
-)
+from jobs.csvrows import ImportRow, read_rows
+from jobs.csvsniff import FileShape, inspect_file, read_header
 from jobs.progress import Publisher
+from rules.csvcolumns import ColumnMap, FileError, PlatformInfo, map_header
 from rules.passwords import hash_password
 from rules.userfields import camel
 

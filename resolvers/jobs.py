@@ -13,7 +13,6 @@ from strawberry import relay
 from strawberry.file_uploads import Upload
 
 from db import events, files, jobs
-from jobs.csvfile import neutralise_cell
 from jobs.progress import channel as progress_channel
 from jobs.progress import encode_job
 from jobs.worker import enqueue_job
@@ -22,6 +21,7 @@ from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request
 from resolvers.permissions import CanMutate, IsAuthenticated
+from rules.csvcolumns import neutralise_cell
 from schema.context import Context
 from schema.errors import UserError
 from schema.job import (

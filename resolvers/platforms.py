@@ -11,10 +11,10 @@ from uuid import UUID
 import strawberry
 
 from db import events, platforms
-from jobs.csvfile import header_name, names_a_field
 from resolvers.audit import actor_of
 from resolvers.ids import decode_id
 from resolvers.permissions import CanMutate, IsAuthenticated
+from rules.csvcolumns import header_name, names_a_field
 from rules.userfields import camel
 from schema.context import Context
 from schema.errors import UserError
