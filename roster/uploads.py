@@ -15,6 +15,7 @@ from resolvers.jobs import start_import
 from resolvers.loaders import make_loaders
 from roster.auth import authenticate
 from roster.graphql_view import new_context
+from rules.csvcolumns import CsvDialect
 from schema.context import Context
 from schema.job import ExtraColumns, ImportMode, ImportOptions, MatchBy, RolesMode
 
@@ -97,7 +98,7 @@ async def error_report(request: Request) -> Response:
 
 async def _csv(records: AsyncIterator[list[str]]) -> AsyncIterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, dialect=CsvDialect)
     async for record in records:
         writer.writerow(record)
         if buffer.tell() > 64 * 1024:

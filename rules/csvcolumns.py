@@ -2,6 +2,7 @@
 the column names and their aliases, how a header maps to fields, platforms and attributes, the
 words a cell may hold, and the neutralising of cells against formula injection."""
 
+import csv
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -133,6 +134,13 @@ class ColumnMap:
     attributes: dict[int, str]
 
 
+class CsvDialect(csv.excel):
+    """How Roster writes CSV (error reports, exports): every field quoted, so that a neutralised
+    cell is quoted as OWASP's CSV injection rule asks, with the CRLF line ends of spreadsheets."""
+
+    quoting = csv.QUOTE_ALL
+
+
 def header_name(name: str) -> str:
     """The form a CSV header is matched in: case, accents, spaces, '_' and '-' ignored."""
     decomposed = unicodedata.normalize("NFKD", name.replace("\ufeff", "").casefold())
@@ -173,7 +181,7 @@ def column_letter(index: int) -> str:
 
 def neutralise_cell(value: str) -> str:
     """For writing: a cell starting with = + - @ TAB CR LF NUL gets a leading ' (OWASP CSV
-    injection); `unneutralised` removes it again."""
+    injection); `unneutralised` removes it again. Write it with CsvDialect, which quotes it."""
     if value and value[0] in FORMULA_START:
         return "'" + value
     return value
@@ -210,8 +218,9 @@ def operation_word(cell: str) -> str | None:
 
 
 def header_text(cell: str) -> str:
-    """A header cell as its column is named: without a byte-order mark or surrounding spaces."""
-    return cell.replace("\ufeff", "").strip()
+    """A header cell as its column is named: without a byte-order mark, surrounding spaces or
+    the neutralising of a file Roster wrote (an error report's header keeps the file's own)."""
+    return unneutralised(cell.replace("\ufeff", "").strip())
 
 
 def platform_names(platforms: Sequence[PlatformInfo]) -> dict[str, str]:

@@ -178,3 +178,9 @@ def test_unneutralised_takes_back_only_the_neutralising_quote() -> None:
         assert unneutralised(neutralise_cell(value)) == value
     for value in ("", "'", "Ana", "'kept", "''=x", " '=x"):
         assert unneutralised(value) == value
+
+
+def test_a_neutralised_header_names_the_column_it_neutralised() -> None:
+    # Roster writes header cells neutralised too (an error report keeps the file's header).
+    columns = map_header(["email", "'@handle", "'=x"], [], extra_columns_as_attributes=True)
+    assert columns.attributes == {1: "@handle", 2: "=x"}
