@@ -13,6 +13,7 @@ from strawberry import relay
 from strawberry.file_uploads import Upload
 
 from db import events, files, jobs
+from jobs.csvsniff import DELIMITERS
 from jobs.progress import channel as progress_channel
 from jobs.progress import encode_job
 from jobs.worker import enqueue_job
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 Info = strawberry.Info[Context, None]
 
 ENCODINGS = {"utf-8", "utf-8-sig", "cp1252", "windows-1252", "latin-1", "iso-8859-1"}
-DELIMITERS = {",", ";", "\t"}
 # How long a subscription waits for news before it looks at the database itself.
 RECHECK_SECONDS = 5.0
 # Failed rows read at a time for the error report.

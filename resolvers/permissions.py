@@ -3,7 +3,7 @@ from typing import Any
 import strawberry
 from strawberry.permission import BasePermission
 
-from schema.context import Context
+from schema.context import Context, Principal
 
 
 class IsAuthenticated(BasePermission):
@@ -23,5 +23,10 @@ class CanMutate(BasePermission):
     def has_permission(
         self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any
     ) -> bool:
-        principal = info.context.principal
-        return principal is not None and principal.scope == "admin"
+        return can_mutate(info.context.principal)
+
+
+def can_mutate(principal: Principal | None) -> bool:
+    """Whether the caller may change anything: read-only tokens may not. For the plain HTTP
+    endpoints too, which have no GraphQL permission classes."""
+    return principal is not None and principal.scope == "admin"
