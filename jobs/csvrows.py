@@ -158,7 +158,7 @@ class _Operation:
             )
 
 
-class _Roles:
+class _PlatformRoles:
     """What the roles columns share: the platforms by name and the roles each accepts."""
 
     def __init__(self, platforms: Sequence[PlatformInfo]) -> None:
@@ -166,7 +166,7 @@ class _Roles:
         self.accepted = {p.key: {r.strip().casefold(): r for r in p.roles} for p in platforms}
 
     @staticmethod
-    def of(row: ImportRow) -> list[tuple[str, str]]:
+    def started(row: ImportRow) -> list[tuple[str, str]]:
         """The row's roles, started: a row with a roles cell gives roles, even none valid."""
         if row.roles is None:
             row.roles = []
@@ -193,12 +193,12 @@ class _Roles:
 class _RolesColumn:
     """The `roles` column: platform:role pairs."""
 
-    def __init__(self, column: str, roles: _Roles) -> None:
+    def __init__(self, column: str, roles: _PlatformRoles) -> None:
         self.column = column
         self.roles = roles
 
     def read(self, row: ImportRow, cell: str) -> None:
-        roles = _Roles.of(row)
+        roles = _PlatformRoles.started(row)
         for piece in _SEPARATORS.split(cell):
             if not (piece := piece.strip()):
                 continue
@@ -227,13 +227,13 @@ class _RolesColumn:
 class _PlatformColumn:
     """A platform's own column: its roles."""
 
-    def __init__(self, column: str, key: str, roles: _Roles) -> None:
+    def __init__(self, column: str, key: str, roles: _PlatformRoles) -> None:
         self.column = column
         self.key = key
         self.roles = roles
 
     def read(self, row: ImportRow, cell: str) -> None:
-        roles = _Roles.of(row)
+        roles = _PlatformRoles.started(row)
         for role in _SEPARATORS.split(cell):
             if role and not role.isspace():
                 self.roles.add(row, roles, self.column, self.key, role)
@@ -340,7 +340,7 @@ class RowReader:
         self.username = (
             (at["username"][0], _Text(at["username"][1], "username")) if "username" in at else None
         )
-        roles = _Roles(platforms)
+        roles = _PlatformRoles(platforms)
         # (index, read, whether the cell is read as typed), in column order.
         plan: list[tuple[int, Read, bool]] = []
         for index, field in columns.fields.items():
@@ -413,7 +413,7 @@ class RowReader:
             row.values["username"] = row.values["email"]
 
 
-def _reader(column: str, field: str, roles: _Roles) -> Read:
+def _reader(column: str, field: str, roles: _PlatformRoles) -> Read:
     """The reader of a field's column (password, e-mail and username aside)."""
     if field == "status":
         return _Status(column).read
