@@ -88,7 +88,9 @@ LIMIT $4
 # problems (cells NULL) would form groups of their own and drop out of the report.
 ERROR_REPORT_ROWS = """
 SELECT row, (array_agg(cells ORDER BY seq))[1] AS cells,
-    string_agg(coalesce(column_name || ': ', '') || message, '; ' ORDER BY seq) AS error
+    array_agg(column_name ORDER BY seq) AS column_names,
+    array_agg(code ORDER BY seq) AS codes,
+    array_agg(message ORDER BY seq) AS messages
 FROM job_row_errors WHERE job_id = $1 AND row > $2
 GROUP BY row HAVING (array_agg(cells ORDER BY seq))[1] IS NOT NULL
 ORDER BY row
@@ -260,7 +262,9 @@ async def list_row_errors(
 async def error_report_rows(
     conn: Conn, job_id: UUID, *, after_row: int, limit: int
 ) -> list[Record]:
-    """Failed rows with their original cells and all their problems in one text, by row."""
+    """Failed rows by row number: `cells` as uploaded (passwords blanked), and each problem's
+    column (None for the row as a whole), code and message in `column_names`, `codes` and
+    `messages`, in the order they were found."""
     return await conn.fetch(ERROR_REPORT_ROWS, job_id, after_row, limit)
 
 

@@ -4,7 +4,7 @@ end as they would one after another."""
 import asyncio
 from dataclasses import dataclass, field
 
-from jobs.csvfile import ImportRow
+from jobs.csvrows import ImportRow
 from jobs.import_plan import Key, keys
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from db import jobs
 from db.pool import Conn
-from jobs.csvfile import ImportRow
+from jobs.csvrows import ImportRow
 from jobs.import_chunk import Chunk
 from jobs.import_plan import KeyClaims
 from jobs.import_writer import ChunkWriter

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
 
-from jobs.csvfile import ColumnMap, ImportRow
+from jobs.csvrows import ImportRow
+from rules.csvcolumns import ColumnMap
 from rules.userfields import TEXT_FIELDS
 
 # What a row can change of a user, besides attributes, password and roles.

@@ -14,7 +14,7 @@ from asyncpg import Record
 from db import events, imports, jobs, users
 from db.events import Actor
 from db.pool import Conn
-from jobs.csvfile import ColumnMap, ImportRow
+from jobs.csvrows import ImportRow
 from jobs.import_chunk import Chunk
 from jobs.import_plan import (
     ErrorColumns,
@@ -28,6 +28,7 @@ from jobs.import_plan import (
     valid_rows,
 )
 from rules import events as vocabulary
+from rules.csvcolumns import ColumnMap
 from rules.ids import encode_id
 from rules.passwords import hash_password
 

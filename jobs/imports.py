@@ -17,20 +17,13 @@ from asyncpg import Pool, Record
 
 from db import files, jobs, platforms, tenants
 from db.pool import Conn
-from jobs.csvfile import (
-    ColumnMap,
-    FileError,
-    FileShape,
-    PlatformInfo,
-    inspect_file,
-    map_header,
-    read_header,
-    read_rows,
-)
+from jobs.csvrows import read_rows
+from jobs.csvsniff import FileShape, inspect_file, read_header
 from jobs.import_pipeline import ChunkPipeline
 from jobs.import_plan import Options
 from jobs.import_writer import Cancelled, ChunkWriter, Counters
 from jobs.progress import Publisher
+from rules.csvcolumns import ColumnMap, FileError, PlatformInfo, map_header
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 from strawberry.file_uploads import Upload
 
 from db import events, files, jobs
-from jobs.csvfile import neutralise_cell
+from jobs.csvsniff import DELIMITERS
 from jobs.progress import channel as progress_channel
 from jobs.progress import encode_job
 from jobs.worker import enqueue_job
@@ -21,6 +21,7 @@ from resolvers.ids import decode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
 from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from rules import events as vocabulary
+from rules.errorreport import ErrorReport
 from schema.context import Context, Info
 from schema.errors import UserError
 from schema.job import (
@@ -38,9 +39,10 @@ from schema.job import (
 log = logging.getLogger(__name__)
 
 ENCODINGS = {"utf-8", "utf-8-sig", "cp1252", "windows-1252", "latin-1", "iso-8859-1"}
-DELIMITERS = {",", ";", "\t"}
 # How long a subscription waits for news before it looks at the database itself.
 RECHECK_SECONDS = 5.0
+# Failed rows read at a time for the error report.
+REPORT_PAGE = 1000
 
 
 def job_of(row: Any) -> Job:
@@ -370,31 +372,26 @@ class JobSubscription:
 
 
 async def error_report(ctx: Context, global_id: str) -> AsyncIterator[list[str]] | None:
-    """The failed rows of an import as CSV records — the file's own header plus `error`, then
-    each failed row's original cells and its problems — or None for an unknown job."""
+    """The error report of an import as CSV records (rules/errorreport.py), streamed from the
+    database a page at a time; None for a job the caller cannot see."""
     job_id = decode_id(global_id, "ImportJob")
     row = await ctx.loaders.jobs.load(job_id) if job_id else None
     if row is None or job_id is None:
         return None
-    header = list(row["checkpoint"].get("header", []))
-    lowered = [h.strip().lower() for h in header]
-    # A corrected error report imported again carries an `error` column: reuse it.
-    error_at = lowered.index("error") if "error" in lowered else len(header)
-    if error_at == len(header):
-        header.append("error")
+    report = ErrorReport(row["checkpoint"].get("header", []))
 
     async def records() -> AsyncIterator[list[str]]:
-        yield [neutralise_cell(h) for h in header]
+        yield report.header
         after = 0
         while True:
             async with ctx.pool.acquire() as conn:
-                rows = await jobs.error_report_rows(conn, job_id, after_row=after, limit=1000)
+                rows = await jobs.error_report_rows(
+                    conn, job_id, after_row=after, limit=REPORT_PAGE
+                )
             for r in rows:
-                cells = list(r["cells"])[: len(header)]
-                cells += [""] * (len(header) - len(cells))
-                cells[error_at] = r["error"]
-                yield [neutralise_cell(c) for c in cells]
-            if len(rows) < 1000:
+                problems = zip(r["column_names"], r["codes"], r["messages"], strict=True)
+                yield report.row(r["cells"], problems)
+            if len(rows) < REPORT_PAGE:
                 return
             after = rows[-1]["row"]
 

@@ -6,7 +6,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 
 from db.events import Actor
-from schema.context import Context, Info
+from schema.context import Context, Info, Principal
 
 
 class IsAuthenticated(BasePermission):
@@ -22,8 +22,13 @@ class CanMutate(BasePermission):
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        principal = info.context.principal
-        return principal is not None and principal.scope == "admin"
+        return can_mutate(info.context.principal)
+
+
+def can_mutate(principal: Principal | None) -> bool:
+    """Whether the caller may change anything: read-only tokens may not. For the plain HTTP
+    endpoints too, which have no GraphQL permission classes."""
+    return principal is not None and principal.scope == "admin"
 
 
 def actor_of(context: Context) -> Actor:

@@ -11,10 +11,10 @@ from uuid import UUID
 import strawberry
 
 from db import events, platforms
-from jobs.csvfile import header_name, names_a_field
 from resolvers.ids import decode_id
 from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from rules import events as vocabulary
+from rules.csvcolumns import header_name, names_a_field
 from schema.context import Info
 from schema.errors import UserError
 from schema.platform import (

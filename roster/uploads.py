@@ -4,6 +4,8 @@ downloadable error report of an import."""
 import csv
 import io
 from collections.abc import AsyncIterator
+from enum import Enum
+from typing import Any, get_type_hints
 from uuid import UUID
 
 from starlette.requests import Request
@@ -13,10 +15,13 @@ from resolvers.ids import encode_id
 from resolvers.jobs import error_report as error_report_records
 from resolvers.jobs import start_import
 from resolvers.loaders import make_loaders
+from resolvers.permissions import CanMutate, can_mutate
 from roster.auth import authenticate
 from roster.graphql_view import new_context
+from rules.csvcolumns import CsvDialect
+from rules.userfields import camel
 from schema.context import Context
-from schema.job import ExtraColumns, ImportMode, ImportOptions, MatchBy, RolesMode
+from schema.job import ImportOptions
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -35,26 +40,28 @@ async def _context(request: Request) -> Context | Response:
 
 
 def _options(request: Request) -> ImportOptions:
-    """ImportOptions from query parameters named as in GraphQL (mode=UPSERT&dryRun=true…)."""
-    q = request.query_params
-    return ImportOptions(
-        mode=ImportMode(q.get("mode", "UPSERT").upper()),
-        match_by=MatchBy(q.get("matchBy", "EMAIL").upper()),
-        roles_mode=RolesMode(q.get("rolesMode", "MERGE").upper()),
-        dry_run=q.get("dryRun", "").lower() in _TRUE,
-        send_welcome_email=q.get("sendWelcomeEmail", "").lower() in _TRUE,
-        delimiter=q.get("delimiter"),
-        encoding=q.get("encoding"),
-        extra_columns=ExtraColumns(q.get("extraColumns", "REJECT").upper()),
-    )
+    """ImportOptions from query parameters named as its GraphQL fields (mode=UPSERT&dryRun=true
+    …); an option left out keeps ImportOptions' default. Raises ValueError for a bad choice."""
+    given: dict[str, Any] = {}
+    for name, kind in get_type_hints(ImportOptions).items():
+        value = request.query_params.get(camel(name))
+        if value is None:
+            continue
+        if isinstance(kind, type) and issubclass(kind, Enum):
+            given[name] = kind(value.upper())
+        elif kind is bool:
+            given[name] = value.lower() in _TRUE
+        else:
+            given[name] = value
+    return ImportOptions(**given)
 
 
 async def post_import(request: Request) -> Response:
     context = await _context(request)
     if isinstance(context, Response):
         return context
-    if context.caller.scope != "admin":
-        return JSONResponse({"error": "This token is read-only."}, status_code=403)
+    if not can_mutate(context.principal):
+        return JSONResponse({"error": CanMutate.message}, status_code=403)
     try:
         options = _options(request)
     except ValueError as e:
@@ -97,7 +104,7 @@ async def error_report(request: Request) -> Response:
 
 async def _csv(records: AsyncIterator[list[str]]) -> AsyncIterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, dialect=CsvDialect)
     async for record in records:
         writer.writerow(record)
         if buffer.tell() > 64 * 1024:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from jobs.csvfile import ImportRow, PlatformInfo, inspect_file, map_header, read_header, read_rows
+from jobs.csvrows import ImportRow, read_rows
+from jobs.csvsniff import inspect_file, read_header
 from jobs.import_plan import (
     ErrorColumns,
     Existing,
@@ -20,6 +21,7 @@ from jobs.import_plan import (
     plan_rows,
     valid_rows,
 )
+from rules.csvcolumns import PlatformInfo, map_header
 
 LEARNING, CONTENT = uuid.uuid4(), uuid.uuid4()
 PLATFORMS = [

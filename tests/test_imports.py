@@ -2,9 +2,7 @@
 
 import asyncio
 import contextlib
-import csv
 import dataclasses
-import io
 import json
 import os
 import signal
@@ -727,61 +725,6 @@ async def test_cancel_a_running_job_stops_at_the_next_chunk(
     assert [e["code"] for e in again["userErrors"]] == ["JOB_FINISHED"]
     assert not await sql(db_url, "SELECT * FROM job_keys")
     assert not await sql(db_url, "SELECT * FROM job_chunks")
-
-
-# --- Error report ------------------------------------------------------------------------------
-
-
-async def test_error_report_and_reimporting_it(
-    client: httpx.AsyncClient,
-    admin: Api,
-    other_admin: Api,
-    acme: Any,
-    globex: Any,
-    token: str,
-    db_url: str,
-) -> None:
-    body = (
-        b"email;first_name;Language;roles\r\n"
-        b"ana@example.com;Ana;es;learningcloud:student\r\n"
-        b"not-an-email;=cmd();english please;nowhere:student\r\n"
-        b"bob@example.com;Bob;en;learningcloud:wizard\r\n"
-    )
-    job = await finished(client, admin, db_url, body)
-    assert job["failed"] == 2 and job["created"] == 1
-    url = job["errorReportUrl"]
-    path = httpx.URL(url).path
-    assert path == f"/jobs/{job['id']}/errors.csv"
-    assert (await client.get(path)).status_code == 401
-    other = await client.get(path, headers={"authorization": f"Bearer {globex.admin_token}"})
-    assert other.status_code == 404
-    response = await client.get(path, headers={"authorization": f"Bearer {acme.read_token}"})
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/csv")
-    records = list(csv.reader(io.StringIO(response.text)))
-    assert records[0] == ["email", "first_name", "Language", "roles", "error"]
-    assert [r[:4] for r in records[1:]] == [
-        ["not-an-email", "'=cmd()", "english please", "nowhere:student"],
-        ["bob@example.com", "Bob", "en", "learningcloud:wizard"],
-    ]
-    # Every problem of a row is in its error cell.
-    assert "e-mail" in records[1][4] and "language" in records[1][4].lower()
-    assert "platform" in records[1][4]
-    assert "wizard" in records[2][4]
-
-    fixed = [records[0]] + [
-        ["carla@example.com", "=cmd()", "es", "nowhere:student", records[1][4]],
-        ["bob@example.com", "Bob", "en", "learningcloud:tutor", records[2][4]],
-    ]
-    fixed[1][3] = "learningcloud:student"
-    out = io.StringIO()
-    csv.writer(out).writerows(fixed)
-    again = await finished(client, admin, db_url, out.getvalue().encode())
-    assert (again["created"], again["failed"]) == (2, 0), again
-    assert again["errorReportUrl"] is None
-    carla = await user(admin, "carla@example.com")
-    assert carla is not None and carla["firstName"] == "=cmd()"
-    assert roles_of(await user(admin, "bob@example.com")) == {"learningcloud:tutor"}
 
 
 # --- Subscription ------------------------------------------------------------------------------

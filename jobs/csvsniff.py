@@ -1,0 +1,189 @@
+"""Sniffing a CSV file (DESIGN.md section 5): its encoding, its delimiter and how many records
+it holds, in a first streaming pass that rejects with a FileError what is not a CSV; and the
+strict record parser the row reading uses."""
+
+import codecs
+import csv
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TextIO
+
+from rules.csvcolumns import FileError
+
+DELIMITERS = (",", ";", "\t")
+
+_CHUNK = 1 << 18  # bytes read at a time by the detection pass
+_HEADER_LIMIT = 1 << 20  # characters scanned for the header line when detecting the delimiter
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+_CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0e-\x1a\x1c-\x1f]")
+_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+
+
+@dataclass(frozen=True)
+class FileShape:
+    encoding: str
+    delimiter: str
+    total: int  # data records after the header, blank ones included
+
+
+def inspect_file(
+    path: str, *, encoding: str | None = None, delimiter: str | None = None
+) -> FileShape:
+    """First fast pass over a local file: detect encoding (BOM → utf-8-sig; valid UTF-8 over the
+    WHOLE file → utf-8; else cp1252, or latin-1 when the bytes include ones cp1252 leaves
+    undefined), detect the delimiter among , ; TAB from the header line (respecting quotes), and
+    count records with the csv module. Raises FileError for what is not a CSV. Given
+    encoding/delimiter are used as they are."""
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise FileError(f"{delimiter!r} cannot be a CSV delimiter: use ',', ';' or a tab.")
+    if encoding is None:
+        encoding = _detect_encoding(path)
+        check_nul = False  # the detection pass has checked the bytes
+    else:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise FileError(f"Unknown encoding {encoding!r}.") from None
+        check_nul = True
+    try:
+        if delimiter is None:
+            with open(path, encoding=encoding, newline="") as file:
+                delimiter = _header_delimiter(file)
+        with open(path, encoding=encoding, newline="") as file:
+            lines: Iterable[str] = _without_nul(file) if check_nul else file
+            parsed = records(lines, delimiter)
+            header = next(parsed, None)
+            if header is None:
+                raise FileError("The file is empty.")
+            if not any(cell.strip() for cell in header):
+                raise FileError(
+                    "The file has no header: its first row is empty. The first row must name "
+                    "the columns (for example email,first_name,last_name)."
+                )
+            total = sum(1 for _ in parsed)
+    except UnicodeDecodeError as error:
+        raise FileError(
+            f"The file is not valid {encoding} (byte {error.object[error.start : error.end]!r} "
+            f"cannot be decoded). Save it as 'CSV UTF-8' and upload it again."
+        ) from None
+    return FileShape(encoding=encoding, delimiter=delimiter, total=total)
+
+
+def read_header(path: str, shape: FileShape) -> list[str]:
+    """The header cells of a file `inspect_file` accepted, for `map_header`."""
+    with open(path, encoding=shape.encoding, newline="") as file:
+        return next(records(file, shape.delimiter), [])
+
+
+def _detect_encoding(path: str) -> str:
+    with open(path, "rb") as file:
+        head = file.read(_CHUNK)
+        if not head or head == codecs.BOM_UTF8:
+            raise FileError("The file is empty.")
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise FileError(
+                "The file is UTF-16 text (Excel's 'Unicode Text'); save it as 'CSV UTF-8' and "
+                "upload it again."
+            )
+        for signature, what in _SIGNATURES:
+            if head.startswith(signature):
+                raise FileError(
+                    f"This is not a CSV file: it looks like {what}. Save it as 'CSV UTF-8' and "
+                    f"upload that."
+                )
+        sample = head[:65536]
+        if len(_CONTROL_BYTES.findall(sample)) > max(8, len(sample) // 100):
+            raise FileError("This is not a CSV file: it contains binary data.")
+        bom = head.startswith(codecs.BOM_UTF8)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        utf8_error: str | None = None
+        undefined = False
+        offset = 0
+        chunk = head
+        while chunk:
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                raise FileError(
+                    f"This is not a CSV file: it contains NUL bytes (the first at byte "
+                    f"{offset + nul}), which text never has."
+                )
+            if utf8_error is None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as error:
+                    utf8_error = f"byte {offset + error.start}"
+            if not undefined:
+                undefined = _CP1252_UNDEFINED.search(chunk) is not None
+            offset += len(chunk)
+            chunk = file.read(_CHUNK)
+        if utf8_error is None:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8_error = "the end of the file"
+    if bom:
+        if utf8_error is not None:
+            raise FileError(
+                f"The file starts with a UTF-8 byte-order mark but is not valid UTF-8 (at "
+                f"{utf8_error}). Save it as 'CSV UTF-8' and upload it again."
+            )
+        return "utf-8-sig"
+    if utf8_error is None:
+        return "utf-8"
+    return "latin-1" if undefined else "cp1252"
+
+
+def _header_delimiter(file: TextIO) -> str:
+    """The most frequent of , ; TAB outside quotes in the first record (',' on a tie or none)."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    read = 0
+    while read < _HEADER_LIMIT:
+        chunk = file.read(8192)
+        if not chunk:
+            break
+        read += len(chunk)
+        for char in chunk:
+            if char == '"':
+                quoted = not quoted
+            elif quoted:
+                continue
+            elif char in "\r\n":
+                break
+            elif char in counts:
+                counts[char] += 1
+        else:
+            continue
+        break
+    return max(DELIMITERS, key=counts.__getitem__)
+
+
+def _without_nul(lines: Iterable[str]) -> Iterator[str]:
+    for number, line in enumerate(lines, 1):
+        if "\x00" in line:
+            raise FileError(
+                f"This is not a CSV file: line {number} contains NUL characters, which text "
+                f"never has."
+            )
+        yield line
+
+
+def records(lines: Iterable[str], delimiter: str, first_row: int = 1) -> Iterator[list[str]]:
+    """csv records, strictly parsed: a malformed quote is a FileError naming the row."""
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    row = first_row
+    try:
+        for record in reader:
+            yield record
+            row += 1
+    except csv.Error as error:
+        raise FileError(
+            f"Row {row} (line {reader.line_num}) is not valid CSV: {error}. A field that "
+            f'starts with a double quote must end with one, and quotes inside it are doubled ("").'
+        ) from None
