@@ -1,5 +1,5 @@
 """CSV import throughput, end to end (upload to SUCCEEDED), as ratios to raw baselines
-(DESIGN.md section 7):
+(the targets Roster sets itself):
 
 - 1,000,000 rows without passwords, against COPY of the same rows into the same indexed
   `users` table (target >= 50%);

@@ -1,5 +1,5 @@
 """Search and advanced search at 1,000,000 users: p50/p95/max per query class, through the
-GraphQL endpoint over HTTP. Target (DESIGN.md section 7): p95 <= 50 ms for every class.
+GraphQL endpoint over HTTP. Target (the targets Roster sets itself): p95 <= 50 ms for every class.
 
     .venv/bin/python bench/search.py [--users 1000000] [--reuse]
 

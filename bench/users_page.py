@@ -1,5 +1,5 @@
 """`users(first: 50)` requests/s through Roster, as a ratio to a bare Starlette + asyncpg endpoint
-returning the same rows as JSON (DESIGN.md section 7: target >= 50%).
+returning the same rows as JSON (target >= 50%).
 
     .venv/bin/python bench/users_page.py [--seconds 10] [--concurrency 8]
 
