@@ -5,6 +5,7 @@ from typing import Any
 from db import imports
 from db.pool import connect
 from db.users import PROFILE_COLUMNS
+from rules.userfields import TEXT_FIELDS
 from tests.conftest import Tenant
 
 INSERT = """
@@ -50,3 +51,9 @@ async def test_an_import_update_leaves_blank_columns_as_they_are(db_url: str, ac
     assert before is not None and after is not None
     for column in imports.IMPORT_COLUMNS:
         assert after[column] == before[column], column
+
+
+def test_the_database_writes_every_field_the_rules_know() -> None:
+    # db/ cannot import rules/: the two lists are kept apart, and this keeps them equal, so a
+    # new profile field cannot be validated and then silently not written (or the reverse).
+    assert PROFILE_COLUMNS == (*TEXT_FIELDS, "attributes")
