@@ -75,3 +75,8 @@ ensure_redis() {
     --dir "$ROOT/.roster/redis" --logfile "$ROOT/.roster/redis/redis.log"
   wait_port 127.0.0.1 6379
 }
+
+# Headless Chromium, for the tests that look at pages as a person would.
+ensure_chromium() {
+  command -v chromium >/dev/null || apt_install chromium
+}
