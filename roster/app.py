@@ -19,6 +19,7 @@ from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY
 from roster.graphql_schema import build_schema
 from roster.graphql_view import RosterGraphQL
+from roster.revocation import OpenSockets
 from roster.settings import Settings
 from roster.uploads import error_report, post_import
 
@@ -30,6 +31,7 @@ class State(TypedDict):
     arq: ArqRedis
     executor: Executor
     relay: JobRelay
+    sockets: OpenSockets
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -71,6 +73,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             executor = ProcessPoolExecutor(max_workers=settings.hash_workers or os.cpu_count())
             relay = JobRelay(arq)
             await relay.start()
+            sockets = OpenSockets(pool)
+            await sockets.start()
             try:
                 yield {
                     "settings": settings,
@@ -78,8 +82,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "arq": arq,
                     "executor": executor,
                     "relay": relay,
+                    "sockets": sockets,
                 }
             finally:
+                await sockets.stop()
                 await relay.stop()
                 executor.shutdown(cancel_futures=True)
                 await arq.aclose()

@@ -1,7 +1,9 @@
 """/graphql: Strawberry's ASGI view with Roster's authentication and the GraphQL over HTTP media
 type."""
 
+import contextlib
 from typing import Any
+from uuid import UUID
 
 from cross_web import HTTPException
 from starlette.requests import Request
@@ -9,28 +11,80 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.loaders import make_loaders
 from roster.auth import authenticate
+from roster.revocation import OpenSockets
 from schema.context import Context, NotAuthenticated
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
 class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws with Roster's tokens: 4401 without a valid one, and a token revoked
+    while its socket is open ends the socket (found by the next operation sent on it, or within
+    seconds by the process's OpenSockets)."""
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:
             await super().handle_connection_init(message)
         except NotAuthenticated:
             # graphql-transport-ws: 4401 Unauthorized, where Strawberry would say 4403.
             await self.websocket.close(code=4401, reason="Unauthorized")
+            return
+        token_id = self._token_id()
+        if self.connection_acknowledged and token_id is not None:
+            self._open_sockets().add(token_id, self.end)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and not await self._token_still_active():
+            await self.end()
+            return
+        await super().handle_subscribe(message)
+
+    async def shutdown(self) -> None:
+        token_id = self._token_id()
+        if token_id is not None:
+            self._open_sockets().discard(token_id, self.end)
+        await super().shutdown()
+
+    async def end(self) -> None:
+        """Closes the socket of a revoked token, stopping its operations first so that none
+        of them sends on a closed socket."""
+        for operation_id in list(self.operations):
+            await self.cleanup_operation(operation_id)
+        # Already closed: by the client, or by the other of the two paths that revoke.
+        with contextlib.suppress(RuntimeError, WebSocketDisconnected):
+            await self.websocket.close(code=4401, reason="Token revoked")
+
+    async def _token_still_active(self) -> bool:
+        return await authenticate(self.context.pool, _ws_authorization(self.context)) is not None
+
+    def _token_id(self) -> UUID | None:
+        principal = self.context.principal
+        return principal.token_id if principal is not None else None
+
+    def _open_sockets(self) -> OpenSockets:
+        sockets: OpenSockets = self.context.request.state.sockets
+        return sockets
+
+
+def _ws_authorization(context: Context) -> str | None:
+    """The `authorization` value of the connection_init payload."""
+    params = context.connection_params or {}
+    value = params.get("authorization") or params.get("Authorization")
+    return value if isinstance(value, str) else None
 
 
 def new_context(request: Request | WebSocket, response: Any) -> Context:
@@ -94,9 +148,7 @@ class RosterGraphQL(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        params = context.connection_params or {}
-        value = params.get("authorization") or params.get("Authorization")
-        principal = await authenticate(context.pool, value if isinstance(value, str) else None)
+        principal = await authenticate(context.pool, _ws_authorization(context))
         if principal is None:
             raise NotAuthenticated("No valid token in the connection_init payload.")
         context.authenticate(principal, make_loaders(context.pool, principal.tenant_id))
