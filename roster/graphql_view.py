@@ -6,12 +6,15 @@ from typing import Any
 from uuid import UUID
 
 from cross_web import HTTPException
+from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -25,7 +28,9 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.loaders import make_loaders
 from roster.auth import authenticate
+from roster.body_limit import LimitedReceive, Refused, declared_length
 from roster.revocation import OpenSockets
+from roster.settings import Settings
 from schema.context import Context, NotAuthenticated
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -106,10 +111,18 @@ def _accepts_graphql_response(request: Request) -> bool:
     return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
 
 
+def _is_multipart(headers: Headers) -> bool:
+    content_type, _ = parse_content_type(headers.get("content-type", ""))
+    return content_type == "multipart/form-data"
+
+
 class RosterGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = _TransportWSHandler
 
-    def __init__(self, schema: Any) -> None:
+    def __init__(self, schema: Any, settings: Settings) -> None:
+        self.max_body_bytes = settings.max_body_bytes
+        # A multipart request holds the GraphQL document besides the file.
+        self.max_multipart_bytes = settings.max_upload_bytes + settings.max_body_bytes
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -119,6 +132,21 @@ class RosterGraphQL(GraphQL[Context, None]):
             multipart_uploads_enabled=True,
         )
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        limit = self.max_multipart_bytes if _is_multipart(headers) else self.max_body_bytes
+        try:
+            await super().__call__(
+                scope, LimitedReceive(receive, limit, declared_length(headers)), send
+            )
+        except Refused as e:
+            # Raised before the body is read or while it is, so before anything is answered.
+            error = {"message": str(e), "extensions": {"code": e.code}}
+            await JSONResponse({"errors": [error]}, status_code=e.status_code)(scope, receive, send)
+
     async def run(
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
@@ -126,8 +154,8 @@ class RosterGraphQL(GraphQL[Context, None]):
             return await super().run(request, context, root_value)
         finally:
             if isinstance(request, Request):
-                # A multipart upload is spooled to temporary files: close them after every
-                # request, answered or refused (no token, read-only token, invalid query).
+                # A multipart upload is spooled to temporary files (at most the limit of its
+                # body): close them after every request, answered or refused.
                 await request.close()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
@@ -144,6 +172,9 @@ class RosterGraphQL(GraphQL[Context, None]):
             raise HTTPException(
                 401, "Unauthorized: send a valid token as `Authorization: Bearer <token>`."
             )
+        if principal.scope != "admin" and _is_multipart(request.headers):
+            # Refused before its body is read: uploads are for startImport, a mutation.
+            raise Refused(403, "FORBIDDEN", "This token is read-only: it cannot upload files.")
         context.authenticate(principal, make_loaders(state.pool, principal.tenant_id))
         return context
 

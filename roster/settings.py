@@ -37,6 +37,10 @@ class Settings:
     max_upload_bytes: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_UPLOAD_BYTES", str(1 << 30)))
     )
+    # Any other request body (a GraphQL document and its variables).
+    max_body_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("ROSTER_MAX_BODY_BYTES", str(1 << 20)))
+    )
     max_query_depth: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_QUERY_DEPTH", "10"))
     )

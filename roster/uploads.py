@@ -14,6 +14,7 @@ from resolvers.jobs import error_report as error_report_records
 from resolvers.jobs import start_import
 from resolvers.loaders import make_loaders
 from roster.auth import authenticate
+from roster.body_limit import declared_length
 from roster.graphql_view import new_context
 from schema.context import Context
 from schema.job import ExtraColumns, ImportMode, ImportOptions, MatchBy, RolesMode
@@ -55,6 +56,12 @@ async def post_import(request: Request) -> Response:
         return context
     if context.caller.scope != "admin":
         return JSONResponse({"error": "This token is read-only."}, status_code=403)
+    declared = declared_length(request.headers)
+    if declared is not None and declared > context.max_upload_bytes:
+        # Refused unread; a body longer than it says is cut off at the limit by start_import.
+        message = f"The file is larger than {context.max_upload_bytes:,} bytes."
+        error = {"field": ["file"], "code": "FILE_TOO_LARGE", "message": message}
+        return JSONResponse({"errors": [error]}, status_code=413)
     try:
         options = _options(request)
     except ValueError as e:
