@@ -26,6 +26,7 @@ from resolvers.permissions import IsAuthenticated
 from resolvers.platforms import PlatformMutation, PlatformQuery
 from resolvers.users import UserMutation, UserQuery
 from roster.error_log import log_unexpected_errors
+from roster.query_cost import cost_rule
 from roster.settings import Settings
 from schema.job import ImportJob
 
@@ -64,6 +65,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     rules: list[type[ASTValidationRule]] = [
         create_depth_rule(settings.max_query_depth, None),
         create_alias_rule(settings.max_aliases),
+        cost_rule(settings.max_query_cost),
     ]
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),

@@ -47,6 +47,11 @@ class Settings:
     max_aliases: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_ALIASES", "30"))
     )
+    # Fields, each counted once per item of the lists above it, and rows read: see
+    # roster/query_cost.py.
+    max_query_cost: int = field(
+        default_factory=lambda: int(os.environ.get("ROSTER_MAX_QUERY_COST", "20000"))
+    )
     max_tokens: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_TOKENS", "2000"))
     )
