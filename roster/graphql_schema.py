@@ -26,6 +26,7 @@ from resolvers.permissions import IsAuthenticated
 from resolvers.platforms import PlatformMutation, PlatformQuery
 from resolvers.users import UserMutation, UserQuery
 from roster.error_log import log_unexpected_errors
+from roster.introspection import IntrospectionForAdmins
 from roster.query_cost import cost_rule
 from roster.settings import Settings
 from schema.job import ImportJob
@@ -73,6 +74,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         partial(AddValidationRules, rules),
         partial(ValidationCache, maxsize=1024),
     ]
+    if not (settings.debug or settings.introspection):
+        extensions.append(IntrospectionForAdmins)
     if not settings.debug:
         extensions.append(partial(MaskErrors, should_mask_error=should_mask_error))
     return RosterSchema(

@@ -27,6 +27,9 @@ class Settings:
     )
     # Unmasked errors with their messages; never in production.
     debug: bool = field(default_factory=lambda: _flag("ROSTER_DEBUG"))
+    # Introspection and "Did you mean" suggestions for every token; else for admin tokens only
+    # (and for every token with debug).
+    introspection: bool = field(default_factory=lambda: _flag("ROSTER_INTROSPECTION"))
     db_pool_size: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_DB_POOL_SIZE", "10"))
     )
