@@ -16,6 +16,9 @@ SELECT id, tenant_id, name, scope FROM api_tokens WHERE token_hash = $1 AND revo
 REVOKE_TOKEN = """
 UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id
 """
+ACTIVE_AMONG = """
+SELECT id FROM api_tokens WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL
+"""
 LIST_TOKENS = """
 SELECT id, name, scope, created_at, revoked_at FROM api_tokens WHERE tenant_id = $1
 ORDER BY created_at, id
@@ -35,6 +38,11 @@ async def find_active_token(conn: Conn, token_hash: bytes) -> Record | None:
 
 async def revoke_token(conn: Conn, token_id: UUID) -> bool:
     return await conn.fetchval(REVOKE_TOKEN, token_id) is not None
+
+
+async def active_among(conn: Conn, token_ids: list[UUID]) -> set[UUID]:
+    """Those of the tokens that are still active (neither revoked nor gone)."""
+    return {r["id"] for r in await conn.fetch(ACTIVE_AMONG, token_ids)}
 
 
 async def list_tokens(conn: Conn, tenant_id: UUID) -> list[Record]:

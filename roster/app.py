@@ -17,6 +17,7 @@ from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
 from roster.graphql_schema import build_schema
 from roster.graphql_view import RosterGraphQL
+from roster.revocation import OpenSockets
 from roster.settings import Settings
 from roster.uploads import error_report, post_import
 
@@ -28,6 +29,7 @@ class State(TypedDict):
     redis: Queue
     executor: Executor
     relay: JobRelay
+    sockets: OpenSockets
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -57,7 +59,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    graphql = RosterGraphQL(build_schema(settings))
+    graphql = RosterGraphQL(build_schema(settings), settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             executor = ProcessPoolExecutor(max_workers=settings.hash_workers or os.cpu_count())
             relay = JobRelay(redis)
             await relay.start()
+            sockets = OpenSockets(pool)
+            await sockets.start()
             try:
                 yield {
                     "settings": settings,
@@ -76,8 +80,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "redis": redis,
                     "executor": executor,
                     "relay": relay,
+                    "sockets": sockets,
                 }
             finally:
+                await sockets.stop()
                 await relay.stop()
                 executor.shutdown(cancel_futures=True)
                 await close_queue(redis)

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as create_alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from resolvers.audit import AuditQuery
 from resolvers.errors import should_mask_error
@@ -24,6 +25,9 @@ from resolvers.jobs import JobMutation, JobQuery, JobSubscription
 from resolvers.permissions import IsAuthenticated
 from resolvers.platforms import PlatformMutation, PlatformQuery
 from resolvers.users import UserMutation, UserQuery
+from roster.error_log import log_unexpected_errors
+from roster.introspection import IntrospectionForAdmins
+from roster.query_cost import cost_rule
 from roster.settings import Settings
 from schema.job import ImportJob
 
@@ -38,6 +42,19 @@ def _node_query() -> type:
     return NodeQuery
 
 
+class RosterSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Instead of Strawberry's logging of every error, source line and all.
+        if execution_context is None:
+            log_unexpected_errors(errors, None, None)
+        else:
+            log_unexpected_errors(
+                errors, execution_context.graphql_document, execution_context.variables
+            )
+
+
 Mutation = merge_types("Mutation", (UserMutation, PlatformMutation, JobMutation))
 
 
@@ -49,6 +66,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     rules: list[type[ASTValidationRule]] = [
         create_depth_rule(settings.max_query_depth, None),
         create_alias_rule(settings.max_aliases),
+        cost_rule(settings.max_query_cost),
     ]
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
@@ -56,9 +74,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         partial(AddValidationRules, rules),
         partial(ValidationCache, maxsize=1024),
     ]
+    if not (settings.debug or settings.introspection):
+        extensions.append(IntrospectionForAdmins)
     if not settings.debug:
         extensions.append(partial(MaskErrors, should_mask_error=should_mask_error))
-    return strawberry.Schema(
+    return RosterSchema(
         query=query,
         mutation=Mutation,
         subscription=JobSubscription,

@@ -1,36 +1,95 @@
 """/graphql: Strawberry's ASGI view with Roster's authentication and the GraphQL over HTTP media
 type."""
 
+import contextlib
 from typing import Any
+from uuid import UUID
 
 from cross_web import HTTPException
+from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.loaders import make_loaders
 from roster.auth import authenticate
+from roster.body_limit import LimitedReceive, Refused, declared_length
+from roster.revocation import OpenSockets
+from roster.settings import Settings
 from schema.context import Context, NotAuthenticated
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 
 
 class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws with Roster's tokens: 4401 without a valid one, and a token revoked
+    while its socket is open ends the socket (found by the next operation sent on it, or within
+    seconds by the process's OpenSockets)."""
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:
             await super().handle_connection_init(message)
         except NotAuthenticated:
             # graphql-transport-ws: 4401 Unauthorized, where Strawberry would say 4403.
             await self.websocket.close(code=4401, reason="Unauthorized")
+            return
+        token_id = self._token_id()
+        if self.connection_acknowledged and token_id is not None:
+            self._open_sockets().add(token_id, self.end)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and not await self._token_still_active():
+            await self.end()
+            return
+        await super().handle_subscribe(message)
+
+    async def shutdown(self) -> None:
+        token_id = self._token_id()
+        if token_id is not None:
+            self._open_sockets().discard(token_id, self.end)
+        await super().shutdown()
+
+    async def end(self) -> None:
+        """Closes the socket of a revoked token, stopping its operations first so that none
+        of them sends on a closed socket."""
+        for operation_id in list(self.operations):
+            await self.cleanup_operation(operation_id)
+        # Already closed: by the client, or by the other of the two paths that revoke.
+        with contextlib.suppress(RuntimeError, WebSocketDisconnected):
+            await self.websocket.close(code=4401, reason="Token revoked")
+
+    async def _token_still_active(self) -> bool:
+        return await authenticate(self.context.pool, _ws_authorization(self.context)) is not None
+
+    def _token_id(self) -> UUID | None:
+        principal = self.context.principal
+        return principal.token_id if principal is not None else None
+
+    def _open_sockets(self) -> OpenSockets:
+        sockets: OpenSockets = self.context.request.state.sockets
+        return sockets
+
+
+def _ws_authorization(context: Context) -> str | None:
+    """The `authorization` value of the connection_init payload."""
+    params = context.connection_params or {}
+    value = params.get("authorization") or params.get("Authorization")
+    return value if isinstance(value, str) else None
 
 
 def new_context(request: Request | WebSocket, response: Any) -> Context:
@@ -52,10 +111,18 @@ def _accepts_graphql_response(request: Request) -> bool:
     return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
 
 
+def _is_multipart(headers: Headers) -> bool:
+    content_type, _ = parse_content_type(headers.get("content-type", ""))
+    return content_type == "multipart/form-data"
+
+
 class RosterGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = _TransportWSHandler
 
-    def __init__(self, schema: Any) -> None:
+    def __init__(self, schema: Any, settings: Settings) -> None:
+        self.max_body_bytes = settings.max_body_bytes
+        # A multipart request holds the GraphQL document besides the file.
+        self.max_multipart_bytes = settings.max_upload_bytes + settings.max_body_bytes
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -65,6 +132,21 @@ class RosterGraphQL(GraphQL[Context, None]):
             multipart_uploads_enabled=True,
         )
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        limit = self.max_multipart_bytes if _is_multipart(headers) else self.max_body_bytes
+        try:
+            await super().__call__(
+                scope, LimitedReceive(receive, limit, declared_length(headers)), send
+            )
+        except Refused as e:
+            # Raised before the body is read or while it is, so before anything is answered.
+            error = {"message": str(e), "extensions": {"code": e.code}}
+            await JSONResponse({"errors": [error]}, status_code=e.status_code)(scope, receive, send)
+
     async def run(
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
@@ -72,8 +154,8 @@ class RosterGraphQL(GraphQL[Context, None]):
             return await super().run(request, context, root_value)
         finally:
             if isinstance(request, Request):
-                # A multipart upload is spooled to temporary files: close them after every
-                # request, answered or refused (no token, read-only token, invalid query).
+                # A multipart upload is spooled to temporary files (at most the limit of its
+                # body): close them after every request, answered or refused.
                 await request.close()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
@@ -90,13 +172,14 @@ class RosterGraphQL(GraphQL[Context, None]):
             raise HTTPException(
                 401, "Unauthorized: send a valid token as `Authorization: Bearer <token>`."
             )
+        if principal.scope != "admin" and _is_multipart(request.headers):
+            # Refused before its body is read: uploads are for startImport, a mutation.
+            raise Refused(403, "FORBIDDEN", "This token is read-only: it cannot upload files.")
         context.authenticate(principal, make_loaders(state.pool, principal.tenant_id))
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        params = context.connection_params or {}
-        value = params.get("authorization") or params.get("Authorization")
-        principal = await authenticate(context.pool, value if isinstance(value, str) else None)
+        principal = await authenticate(context.pool, _ws_authorization(context))
         if principal is None:
             raise NotAuthenticated("No valid token in the connection_init payload.")
         context.authenticate(principal, make_loaders(context.pool, principal.tenant_id))

@@ -24,6 +24,9 @@ class Settings:
     )
     # Unmasked errors with their messages; never in production.
     debug: bool = field(default_factory=lambda: _flag("ROSTER_DEBUG"))
+    # Introspection and "Did you mean" suggestions for every token; else for admin tokens only
+    # (and for every token with debug).
+    introspection: bool = field(default_factory=lambda: _flag("ROSTER_INTROSPECTION"))
     db_pool_size: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_DB_POOL_SIZE", "10"))
     )
@@ -34,11 +37,20 @@ class Settings:
     max_upload_bytes: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_UPLOAD_BYTES", str(1 << 30)))
     )
+    # Any other request body (a GraphQL document and its variables).
+    max_body_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("ROSTER_MAX_BODY_BYTES", str(1 << 20)))
+    )
     max_query_depth: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_QUERY_DEPTH", "10"))
     )
     max_aliases: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_ALIASES", "30"))
+    )
+    # Fields, each counted once per item of the lists above it, and rows read: see
+    # roster/query_cost.py.
+    max_query_cost: int = field(
+        default_factory=lambda: int(os.environ.get("ROSTER_MAX_QUERY_COST", "20000"))
     )
     max_tokens: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_TOKENS", "2000"))

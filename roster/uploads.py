@@ -17,6 +17,7 @@ from resolvers.jobs import start_import
 from resolvers.loaders import make_loaders
 from resolvers.permissions import CanMutate, can_mutate
 from roster.auth import authenticate
+from roster.body_limit import declared_length
 from roster.graphql_view import new_context
 from rules.csvcolumns import CsvDialect
 from rules.userfields import camel
@@ -62,6 +63,12 @@ async def post_import(request: Request) -> Response:
         return context
     if not can_mutate(context.principal):
         return JSONResponse({"error": CanMutate.message}, status_code=403)
+    declared = declared_length(request.headers)
+    if declared is not None and declared > context.max_upload_bytes:
+        # Refused unread; a body longer than it says is cut off at the limit by start_import.
+        message = f"The file is larger than {context.max_upload_bytes:,} bytes."
+        error = {"field": ["file"], "code": "FILE_TOO_LARGE", "message": message}
+        return JSONResponse({"errors": [error]}, status_code=413)
     try:
         options = _options(request)
     except ValueError as e:

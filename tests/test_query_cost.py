@@ -1,0 +1,136 @@
+"""The query cost budget: big pages multiplied by aliases are refused before they run, while
+every query of the README and the largest page with every field pass."""
+
+import dataclasses
+import re
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from graphql import GraphQLSchema, parse
+from graphql import build_schema as schema_from_sdl
+
+from roster.app import create_app
+from roster.graphql_schema import build_schema
+from roster.query_cost import query_cost
+from roster.settings import Settings
+from tests.conftest import Api, Tenant, create_user
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+SEVEN_FIELDS = "id username email firstName lastName status createdAt"
+EVERY_USER_FIELD = """id username email firstName lastName language timeZone officePhone
+  mobilePhone location externalId status attributes hasPassword passwordChangedAt
+  welcomeEmailSentAt createdAt updatedAt disabledAt
+  roles { role grantedAt platform { id key aliases name kind roles } }"""
+LARGEST_PAGE = f"""{{ users(first: 100) {{ totalCount pageInfo {{ hasNextPage endCursor }}
+  edges {{ cursor node {{ {EVERY_USER_FIELD} }} }} }} }}"""
+
+
+def sdl_schema() -> GraphQLSchema:
+    return schema_from_sdl(build_schema(Settings()).as_str())
+
+
+def aliased_pages(selection: str, count: int = 30) -> str:
+    return (
+        "{ " + " ".join(f"a{i}: users(first: 100) {{ {selection} }}" for i in range(count)) + " }"
+    )
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        aliased_pages(f"edges {{ node {{ {SEVEN_FIELDS} }} }}"),
+        aliased_pages("edges { node { id } }"),
+        aliased_pages("totalCount"),
+    ],
+    ids=["seven fields", "ids", "counts"],
+)
+async def test_thirty_big_pages_are_refused_before_they_run(admin: Api, document: str) -> None:
+    response = await admin.post(document, accept=GRAPHQL_RESPONSE_JSON)
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert "data" not in body
+    (error,) = body["errors"]
+    extensions = error["extensions"]
+    assert extensions["code"] == "QUERY_TOO_COSTLY"
+    assert extensions["budget"] == 20_000 < extensions["cost"]
+    assert f"costs {extensions['cost']:,}" in error["message"]
+    assert "budget of 20,000" in error["message"]
+
+
+async def test_the_largest_page_with_every_field_passes(admin: Api) -> None:
+    await create_user(
+        admin,
+        "alice",
+        roles=[
+            {"platform": "lcloud", "role": "student"},
+            {"platform": "contentcloud", "role": "author"},
+        ],
+    )
+    data = await admin.data(LARGEST_PAGE)
+    (edge,) = data["users"]["edges"]
+    assert len(edge["node"]["roles"]) == 2
+
+
+async def test_hot_paths_cost_little() -> None:
+    schema = sdl_schema()
+    page = parse(f"{{ users(first: 50) {{ edges {{ node {{ {SEVEN_FIELDS} }} }} }} }}")
+    assert query_cost(schema, page) < Settings().max_query_cost // 10
+
+
+@pytest.fixture
+async def frugal(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(dataclasses.replace(settings, max_query_cost=50))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://roster.test") as c:
+            yield c
+
+
+async def test_the_budget_is_configurable(frugal: httpx.AsyncClient, acme: Tenant) -> None:
+    api = Api(frugal, acme.read_token)
+    body = await api("{ users(first: 5) { edges { node { id } } } }")
+    assert body["errors"][0]["extensions"] == {
+        "code": "QUERY_TOO_COSTLY",
+        "cost": 62,
+        "budget": 50,
+    }
+    assert (await api.data("{ platforms { key } }"))["platforms"]
+
+
+def test_every_readme_example_is_within_the_budget() -> None:
+    schema = sdl_schema()
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```graphql\n(.*?)```", readme, re.DOTALL)
+    assert len(blocks) >= 10
+    for block in blocks:
+        assert query_cost(schema, parse(block)) <= Settings().max_query_cost, block
+
+
+def test_variables_and_fragments_do_not_hide_a_page() -> None:
+    schema = sdl_schema()
+    plain = query_cost(schema, parse("{ users(first: 100) { edges { node { id } } } }"))
+    assert plain == query_cost(
+        schema,
+        parse(
+            "query($n: Int) { users(first: $n) { ...Page } } "
+            "fragment Page on UserConnection { edges { node { ... on User { id } } } }"
+        ),
+    )
+    # A variable with a default is costed at it; without one, at the largest page.
+    small = query_cost(schema, parse("{ users(first: 5) { edges { node { id } } } }"))
+    defaulted = "query($n: Int = 5) { users(first: $n) { edges { node { id } } } }"
+    assert query_cost(schema, parse(defaulted)) == small < plain
+
+
+def test_fragments_spread_again_and_again_are_costed_at_once() -> None:
+    """Each fragment spreads the next twice: 2**40 fields, costed without expanding them."""
+    schema = sdl_schema()
+    fragments = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(40))
+    document = parse("{ ...F0 } " + fragments + " fragment F40 on Query { platforms { key } }")
+    started = time.perf_counter()
+    assert query_cost(schema, document) == 2**40 * 11
+    assert time.perf_counter() - started < 0.5
