@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from db.pool import create_pool
 from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
+from roster.error_log import keep_query_strings_out_of_access_log
 from roster.graphql_schema import build_schema
 from roster.graphql_view import RosterGraphQL
 from roster.revocation import OpenSockets
@@ -59,6 +60,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
+    keep_query_strings_out_of_access_log()
     graphql = RosterGraphQL(build_schema(settings), settings)
 
     @asynccontextmanager

@@ -120,3 +120,24 @@ def _strings_under_secret_names(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _strings_under_secret_names(item)
+
+
+class WithoutQueryString(logging.Filter):
+    """For uvicorn's access log: paths without their query string, which may hold a GraphQL
+    document sent by GET with a password written in it, or a set-password or download link's
+    token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # uvicorn's access records: (client, method, path with query, HTTP version, status).
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            path, _, query = args[2].partition("?")
+            if query:
+                record.args = (args[0], args[1], path + "?…", args[3], args[4])
+        return True
+
+
+def keep_query_strings_out_of_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, WithoutQueryString) for f in access.filters):
+        access.addFilter(WithoutQueryString())

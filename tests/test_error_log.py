@@ -96,3 +96,18 @@ async def test_an_unexpected_error_is_logged_without_secrets(
     assert "setPassword" in text and "createUser" in text
     assert "UndefinedTableError" in text and 'relation "events" does not exist' in text
     assert SECRET not in text
+
+
+async def test_the_access_log_keeps_no_query_string(
+    admin: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A GET of /graphql carries its document in the query string, and a set-password link its
+    # token: the app (made by the `admin` fixture) keeps them out of uvicorn's access log.
+    caplog.set_level(logging.INFO)
+    path = f'/graphql?query=mutation{{setPassword(id:"x",password:"{SECRET}"){{user{{id}}}}}}'
+    # The call uvicorn's access logger makes for each request.
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", 405
+    )
+    assert SECRET not in logged(caplog)
+    assert '"GET /graphql?… HTTP/1.1" 405' in logged(caplog)
