@@ -28,8 +28,9 @@ from rules.ids import encode_id
 log = logging.getLogger(__name__)
 
 KIND = "EMAIL"
-# Recipients read at a time; each is then sent and recorded on its own.
-BATCH = 200
+# Recipients read at a time (each is then sent and recorded on its own); a cancellation is
+# seen between batches, within seconds at the usual rates.
+BATCH = 50
 
 
 class TryAgain(Exception):

@@ -115,15 +115,10 @@ def user_welcome_email_failed(reason: str, job: str) -> Event:
     return _event(USER_WELCOME_EMAIL_FAILED, USER, {"reason": reason}, job)
 
 
-def user_password_set_by_link() -> Event:
-    """The user set their own password through the link of a welcome e-mail: the same
-    `user.password_set` as an administrator's, with `link: true`."""
-    return Event(USER_PASSWORD_SET, USER, {"link": True})
-
-
 def user_password_set_failed(reason: str) -> Event:
     """A refused attempt on the set-password page: `reason` is the policy's code
-    (PASSWORD_TOO_SHORT, …) or the link's (LINK_EXPIRED, LINK_USED, RATE_LIMITED)."""
+    (PASSWORD_TOO_SHORT, …), PASSWORDS_DIFFER, or the link's (LINK_EXPIRED, LINK_USED,
+    USER_DISABLED, RATE_LIMITED)."""
     return Event(USER_PASSWORD_SET_FAILED, USER, {"reason": reason})
 
 
