@@ -78,6 +78,7 @@ WHERE e.action = 'user.welcome_email_requested' AND e.id > $1
       WHERE r.tenant_id = e.tenant_id AND r.user_id = e.target_id AND r.created_at >= e.created_at
   )
 ORDER BY e.id
+LIMIT $2
 """
 # An event is written by a transaction that may commit after later ids have: the mark moves
 # only past requests older than any transaction that writes events lasts (an import's chunk
@@ -86,6 +87,7 @@ MOVE_MARK = """
 UPDATE welcome_request_mark SET last_event_id = coalesce((
     SELECT max(id) FROM events
     WHERE action = 'user.welcome_email_requested' AND id > $1
+      AND ($2::bigint IS NULL OR id <= $2)
       AND created_at < now() - interval '10 minutes'
 ), last_event_id)
 """
@@ -152,10 +154,12 @@ async def use_user_token(conn: Conn, tenant_id: UUID, user_id: UUID) -> None:
     await conn.execute(USE_USER_TOKEN, tenant_id, user_id)
 
 
-async def take_requests(conn: Conn) -> list[Record]:
-    """The open welcome e-mail requests, under the mark's lock (so two workers never both take
-    one), moving the mark on; the caller's transaction makes their jobs before it commits."""
+async def take_requests(conn: Conn, limit: int) -> list[Record]:
+    """Up to `limit` open welcome e-mail requests, oldest first, under the mark's lock (so two
+    workers never both take one), moving the mark on no further than the last one returned;
+    the caller's transaction makes their jobs before it commits."""
     mark: int = await conn.fetchval(LOCK_MARK)
-    requests = await conn.fetch(OPEN_REQUESTS, mark)
-    await conn.execute(MOVE_MARK, mark)
+    requests = await conn.fetch(OPEN_REQUESTS, mark, limit)
+    upto = requests[-1]["id"] if len(requests) == limit else None
+    await conn.execute(MOVE_MARK, mark, upto)
     return requests

@@ -8,6 +8,7 @@ killed between the two leaves SENDING behind; the next run cannot know whether t
 the message, and reports that recipient as DELIVERY_UNKNOWN rather than risk a second e-mail."""
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -28,9 +29,13 @@ from rules.ids import encode_id
 log = logging.getLogger(__name__)
 
 KIND = "EMAIL"
-# Recipients read at a time (each is then sent and recorded on its own); a cancellation is
-# seen between batches, within seconds at the usual rates.
-BATCH = 50
+# Recipients read at a time; each is then sent and recorded on its own.
+BATCH = 200
+# How often a running job looks whether it was cancelled.
+CANCEL_CHECK_SECONDS = 1.0
+# Requests turned into jobs per transaction: a first pass over years of requests holds this many
+# in memory at a time.
+REQUESTS_PER_PASS = 50_000
 
 
 class TryAgain(Exception):
@@ -60,18 +65,29 @@ async def record_job(
 
 async def take_requests(pool: Pool) -> list[UUID]:
     """E-mail jobs for the welcome e-mail requests no job has taken up yet: one per tenant,
-    actor and import (whose users get one job at its end). Returns the jobs, to queue."""
-    async with pool.acquire() as conn, conn.transaction():
-        groups: dict[tuple[UUID, UUID | None, str, str | None], list[UUID]] = defaultdict(list)
-        for r in await emails.take_requests(conn):
-            key = (r["tenant_id"], r["actor_token_id"], r["actor"], r["source"])
-            if r["user_id"] not in groups[key]:
-                groups[key].append(r["user_id"])
-        made = []
-        for (tenant_id, token_id, actor, source), user_ids in groups.items():
-            options = {"requested_by": source} if source else {}
-            job = await record_job(conn, tenant_id, Actor(token_id, actor), user_ids, options)
-            made.append(job["id"])
+    actor and import (whose users get one job at its end), for each REQUESTS_PER_PASS
+    requests. Returns the jobs, to queue."""
+    made: list[UUID] = []
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            requests = await emails.take_requests(conn, REQUESTS_PER_PASS)
+            made += await _jobs_for(conn, requests)
+        if len(requests) < REQUESTS_PER_PASS:
+            return made
+
+
+async def _jobs_for(conn: Conn, requests: Sequence[Record]) -> list[UUID]:
+    groups: dict[tuple[UUID, UUID | None, str, str | None], list[UUID]] = defaultdict(list)
+    for r in requests:
+        key = (r["tenant_id"], r["actor_token_id"], r["actor"], r["source"])
+        groups[key].append(r["user_id"])
+    made = []
+    for (tenant_id, token_id, actor, source), user_ids in groups.items():
+        options = {"requested_by": source} if source else {}
+        # A user asked for twice (by older releases) gets one e-mail.
+        unique = list(dict.fromkeys(user_ids))
+        job = await record_job(conn, tenant_id, Actor(token_id, actor), unique, options)
+        made.append(job["id"])
     return made
 
 
@@ -165,14 +181,16 @@ class Sender:
             async with conn.transaction():
                 unknown = await emails.take_unknown(conn, self.job_id)
                 await self._failed(conn, unknown, "DELIVERY_UNKNOWN", _UNKNOWN)
-            after = 0
+            after, checked = 0, 0.0
             while True:
-                if await jobs.cancel_requested(conn, self.job_id):
-                    raise Cancelled
                 batch = await emails.next_pending(conn, self.job_id, after=after, limit=BATCH)
                 if not batch:
                     return
                 for r in batch:
+                    if time.monotonic() - checked >= CANCEL_CHECK_SECONDS:
+                        if await jobs.cancel_requested(conn, self.job_id):
+                            raise Cancelled
+                        checked = time.monotonic()
                     await self._one(conn, r["position"], r["user_id"])
                 after = batch[-1]["position"]
 

@@ -1,6 +1,7 @@
 """The ASGI app: /graphql, /healthz, /readyz, /set-password, and the clients its lifespan
 owns."""
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -18,7 +19,7 @@ from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
 from roster.graphql_schema import build_schema
 from roster.graphql_view import RosterGraphQL
-from roster.set_password import get_set_password, post_set_password
+from roster.set_password import REDACT_LINK_TOKENS, get_set_password, post_set_password
 from roster.settings import Settings
 from roster.uploads import error_report, post_import
 
@@ -60,6 +61,8 @@ async def readyz(request: Request) -> JSONResponse:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     graphql = RosterGraphQL(build_schema(settings))
+    # uvicorn logs every request's URL, the set-password link's token with it.
+    logging.getLogger("uvicorn.access").addFilter(REDACT_LINK_TOKENS)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:

@@ -6,6 +6,8 @@ nothing (that is its protection against CSRF). The token must not leak: no Refer
 page, nothing is cached, the page loads nothing from elsewhere, and no other site may frame it.
 Attempts are limited per link and per client address with Redis counters."""
 
+import logging
+import re
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.requests import Request
@@ -21,6 +23,24 @@ MAX_BODY_BYTES = 16 * 1024
 LINK_ATTEMPTS, LINK_WINDOW_SECONDS = 10, 3600
 # Per client address (links to many users from one address are someone probing).
 ADDRESS_ATTEMPTS, ADDRESS_WINDOW_SECONDS = 30, 900
+
+_TOKEN_IN_URL = re.compile(r"([?&]token=)[^&\s\"]*")
+
+
+class RedactLinkTokens(logging.Filter):
+    """Keeps set-password tokens out of the access log, which logs each request's URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_URL.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        return True
+
+
+# One instance: logging adds a filter once however many apps are made.
+REDACT_LINK_TOKENS = RedactLinkTokens()
 
 STATUS = {
     links.UNKNOWN: 404,

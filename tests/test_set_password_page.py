@@ -4,6 +4,7 @@ success and refusal pages rendered again by the browser."""
 
 import asyncio
 import dataclasses
+import logging
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -37,7 +38,8 @@ async def live(settings: Settings) -> AsyncIterator[str]:
     url = f"http://127.0.0.1:{port}"
     app = create_app(dataclasses.replace(settings, public_url=url))
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none")
+        # log_config=None: uvicorn's loggers propagate to pytest's, and nothing is reconfigured.
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, ws="none")
     )
     task = asyncio.create_task(server.serve())
     try:
@@ -134,3 +136,15 @@ async def test_the_link_never_follows_the_host_header(live: str, acme: Any, db_u
         )
     assert page.status_code == 200
     assert f'action="{live}/set-password"' in page.text and "evil.example" not in page.text
+
+
+async def test_the_access_log_never_holds_a_link_token(
+    live: str, acme: Any, db_url: str, caplog: Any
+) -> None:
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
+    async with httpx.AsyncClient(base_url=live) as http:
+        await create_user(Api(http, acme.admin_token), "bob")
+        token = await issue_link(db_url, acme.id, "bob")
+        assert (await http.get(f"/set-password?token={token}&x=1")).status_code == 200
+    assert "/set-password?token=[redacted]&x=1" in caplog.text
+    assert token not in caplog.text

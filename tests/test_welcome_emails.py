@@ -339,6 +339,29 @@ async def test_sending_is_paced(admin: Api, db_url: str, smtp: SmtpServer) -> No
     assert all(b - a >= 0.07 for a, b in zip(times, times[1:], strict=False))
 
 
+async def test_a_cancelled_job_stops_sending(admin: Api, db_url: str, smtp: SmtpServer) -> None:
+    ids = [(await create_user(admin, f"user{i}"))["id"] for i in range(20)]
+    job_id = await send(admin, *ids)
+    worker = asyncio.create_task(run_worker(db_url, mail_config(smtp.url, rate=10)))
+    try:
+        while smtp.mailbox.count() < 2:
+            assert not worker.done()
+            await asyncio.sleep(0.01)
+        data = await admin.data(
+            "mutation($id: ID!) { cancelJob(id: $id) { job { id } userErrors { code } } }",
+            id=job_id,
+        )
+        assert data["cancelJob"]["userErrors"] == []
+        await asyncio.wait_for(worker, 30)
+    finally:
+        worker.cancel()
+    done = await job(admin, job_id)
+    assert done["status"] == "CANCELLED"
+    assert done["sent"] == smtp.mailbox.count() < 20
+    cancelled = await actions(db_url, "job.cancel_requested")
+    assert len(cancelled) == 1
+
+
 def start_worker(db_url: str, smtp_url: str, log: Any) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
