@@ -78,8 +78,13 @@ SELECT $1, r, s, c, k, m, j::jsonb
 FROM unnest($2::int[], $3::smallint[], $4::text[], $5::text[], $6::text[], $7::text[])
     AS e(r, s, c, k, m, j)
 """
+INSERT_USER_ROW_ERRORS = """
+INSERT INTO job_row_errors (job_id, row, seq, code, message, user_id)
+SELECT $1, r, 0, k, m, u FROM unnest($2::int[], $3::uuid[], $4::text[], $5::text[]) AS e(r, u, k, m)
+ON CONFLICT DO NOTHING
+"""
 LIST_ROW_ERRORS = """
-SELECT row, seq, column_name, code, message FROM job_row_errors
+SELECT row, seq, column_name, code, message, user_id FROM job_row_errors
 WHERE job_id = $1 AND (row, seq) > ($2, $3)
 ORDER BY row, seq
 LIMIT $4
@@ -251,6 +256,17 @@ async def add_row_errors(
         list(messages),
         [json.dumps(list(c)) if c is not None else None for c in cells],
     )
+
+
+async def add_user_row_errors(
+    conn: Conn, job_id: UUID, errors: Sequence[tuple[int, UUID, str, str]]
+) -> None:
+    """(row, user, code, message): a job over users (an e-mail job) names the user of each
+    row; a row already recorded is kept as it is (a retried job records it once)."""
+    if not errors:
+        return
+    rows, users, codes, messages = (list(c) for c in zip(*errors, strict=True))
+    await conn.execute(INSERT_USER_ROW_ERRORS, job_id, rows, users, codes, messages)
 
 
 async def list_row_errors(

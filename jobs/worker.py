@@ -16,13 +16,14 @@ from arq.constants import in_progress_key_prefix as IN_PROGRESS
 
 from db import files, jobs
 from db.pool import create_pool
-from jobs import imports
+from jobs import imports, welcome
+from jobs.mail import MailConfig
 
 HEARTBEAT_SECONDS = 10
 # Set by whichever worker takes the heartbeat job off the queue: while it exists, jobs are being
 # consumed (a worker that is up but stuck would not refresh it).
 HEARTBEAT_KEY = "roster:worker:heartbeat"
-FUNCTIONS = {"IMPORT": "import_users"}
+FUNCTIONS = {"IMPORT": "import_users", "EMAIL": "send_welcome_emails"}
 MAX_TRIES = 5
 ABANDONED_UPLOAD_SECONDS = 24 * 3600
 RETRY_SECONDS = 5
@@ -46,6 +47,25 @@ async def import_users(ctx: dict[str, Any], job_id: str) -> None:
     except imports.TryAgain as e:
         # arq retries only on Retry; the next try resumes from the checkpoint.
         raise Retry(defer=RETRY_SECONDS * ctx["job_try"]) from e
+    # The users it created with a welcome e-mail get it now, in one job.
+    await queue_welcome_requests(ctx)
+
+
+async def send_welcome_emails(ctx: dict[str, Any], job_id: str) -> None:
+    try:
+        await welcome.send_welcome_emails(ctx, job_id, last_try=ctx["job_try"] >= MAX_TRIES)
+    except welcome.TryAgain as e:
+        # Backoff: an SMTP server that is down gets longer and longer to come back.
+        raise Retry(defer=RETRY_SECONDS * ctx["job_try"]) from e
+
+
+async def queue_welcome_requests(ctx: dict[str, Any]) -> None:
+    """Welcome e-mail requests no job has taken up (also those recorded before e-mails were
+    sent at all) become e-mail jobs, queued here."""
+    made = await welcome.take_requests(ctx["pool"])
+    async with ctx["pool"].acquire() as conn:
+        for job_id in made:
+            await enqueue_job(ctx["redis"], conn, job_id, welcome.KIND)
 
 
 async def enqueue_job(queue: Queue, pool_conn: Any, job_id: UUID, kind: str) -> None:
@@ -92,6 +112,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["executor"] = ProcessPoolExecutor(max_workers=ctx.get("hash_workers") or os.cpu_count())
     await worker_heartbeat(ctx)
     await recover_jobs(ctx)
+    await queue_welcome_requests(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -106,7 +127,11 @@ async def worker_heartbeat(ctx: dict[str, Any]) -> None:
 class WorkerSettings:
     # Jobs resume from their checkpoint, so a retry after a crash or a timeout costs only the
     # chunk in flight.
-    functions = [func(import_users, max_tries=MAX_TRIES, timeout=6 * 3600)]
+    functions = [
+        func(import_users, max_tries=MAX_TRIES, timeout=6 * 3600),
+        # 50,000 e-mails at 10 a second take 83 minutes; a retry resumes where it stopped.
+        func(send_welcome_emails, max_tries=MAX_TRIES, timeout=24 * 3600),
+    ]
     # Imports are heavy (a chunk's transaction, a hashing pool on every core): a few at a time
     # per worker; more workers for more.
     max_jobs = 4
@@ -118,12 +143,15 @@ class WorkerSettings:
             run_at_startup=False,
         ),
         cron(recover_jobs, second={15, 45}, unique=True, run_at_startup=False),
+        cron(queue_welcome_requests, second={20, 50}, unique=True, run_at_startup=False),
     ]
     on_startup = startup
     on_shutdown = shutdown
 
 
-def run_worker(*, redis_url: str, database_url: str, hash_workers: int) -> None:
+def run_worker(
+    *, redis_url: str, database_url: str, hash_workers: int, mail: MailConfig | None
+) -> None:
     """Runs a worker in this process until it is stopped (SIGINT, SIGTERM)."""
     # An import holds a few chunks of rows (some 400,000 objects) for seconds at a time:
     # with the default thresholds the cycle collector scanned them again and again, a
@@ -134,5 +162,5 @@ def run_worker(*, redis_url: str, database_url: str, hash_workers: int) -> None:
     arq.worker.run_worker(
         WorkerSettings,  # type: ignore[arg-type]
         redis_settings=RedisSettings.from_dsn(redis_url),
-        ctx={"database_url": database_url, "hash_workers": hash_workers},
+        ctx={"database_url": database_url, "hash_workers": hash_workers, "mail": mail},
     )

@@ -27,13 +27,13 @@ from schema.errors import UserError
 from schema.job import (
     TERMINAL_STATUSES,
     ExtraColumns,
-    ImportJob,
     ImportOptions,
     Job,
     JobConnection,
     JobEdge,
     JobPayload,
     JobStatus,
+    job_of,
 )
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,24 @@ RECHECK_SECONDS = 5.0
 REPORT_PAGE = 1000
 
 
-def job_of(row: Any) -> Job:
-    return ImportJob.from_row(row)
+# A job's global id names its type; each type is one kind of job.
+KINDS = {"ImportJob": "IMPORT", "EmailJob": "EMAIL"}
+
+
+def decode_job_id(value: str) -> tuple[UUID, str] | None:
+    """The row id and kind inside a job's global id, or None (treated as unknown)."""
+    for type_name, kind in KINDS.items():
+        job_id = decode_id(value, type_name)
+        if job_id is not None:
+            return job_id, kind
+    return None
+
+
+async def _load_job(ctx: Context, global_id: str) -> Any:
+    """The caller's job with this global id (of the right type), or None."""
+    ref = decode_job_id(global_id)
+    row = await ctx.loaders.jobs.load(ref[0]) if ref else None
+    return row if row is not None and ref is not None and row["kind"] == ref[1] else None
 
 
 def _options(options: ImportOptions) -> tuple[dict[str, Any], list[UserError]]:
@@ -226,8 +242,7 @@ async def _upload_chunks(upload: Any) -> AsyncIterator[bytes]:
 class JobQuery:
     @strawberry.field(permission_classes=[IsAuthenticated])
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
-        job_id = decode_id(id, "ImportJob")
-        row = await info.context.loaders.jobs.load(job_id) if job_id else None
+        row = await _load_job(info.context, id)
         return job_of(row) if row else None
 
     @strawberry.field(permission_classes=[IsAuthenticated], description="Newest first.")
@@ -306,7 +321,8 @@ class JobMutation:
     )
     async def cancel_job(self, info: Info, id: strawberry.ID) -> JobPayload:
         ctx = info.context
-        job_id = decode_id(id, "ImportJob")
+        known = await _load_job(ctx, id)
+        job_id = known["id"] if known else None
         async with ctx.pool.acquire() as conn, conn.transaction():
             row = await jobs.request_cancel(conn, ctx.tenant_id, job_id) if job_id else None
             if row is None:
@@ -327,7 +343,10 @@ class JobMutation:
                     ],
                 )
             await events.record_events(
-                conn, ctx.tenant_id, actor_of(ctx), [(row["id"], vocabulary.job_cancel_requested())]
+                conn,
+                ctx.tenant_id,
+                actor_of(ctx),
+                [(row["id"], vocabulary.job_cancel_requested(type(job_of(row)).__name__))],
             )
         if row["status"] == "CANCELLED":
             # Never started: no worker will report its end, so tell the subscribers here.
@@ -343,14 +362,15 @@ class JobSubscription:
     )
     async def job(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Job, None]:
         ctx = info.context
-        job_id = decode_id(id, "ImportJob")
-        if job_id is None:
+        ref = decode_job_id(id)
+        if ref is None:
             raise BadRequest("No such job.", "NOT_FOUND")
+        job_id, kind = ref
         # Listen first, then read: a change between the two is not lost.
         async with ctx.relay.listen(job_id) as queue:
             async with ctx.pool.acquire() as conn:
                 found = await jobs.get_jobs(conn, ctx.tenant_id, [job_id])
-            if not found:
+            if not found or found[0]["kind"] != kind:
                 raise BadRequest("No such job.", "NOT_FOUND")
             state: Any = found[0]
             yield job_of(state)

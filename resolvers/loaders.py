@@ -96,7 +96,11 @@ def _row_error_edge(row: Record) -> RowErrorEdge:
     return RowErrorEdge(
         cursor=encode_cursor({"k": "rowerrors", "r": row["row"], "s": row["seq"]}),
         node=RowError(
-            row=row["row"], column=row["column_name"], code=row["code"], message=row["message"]
+            row=row["row"],
+            column=row["column_name"],
+            code=row["code"],
+            message=row["message"],
+            user_id=row["user_id"],
         ),
     )
 

@@ -9,8 +9,9 @@ from uuid import UUID
 import strawberry
 from strawberry import relay
 
-from db import events, platforms, tenants, users
+from db import emails, events, platforms, tenants, users
 from db.users import UniqueConflict
+from resolvers.emails import queue_welcome_job, record_welcome_job
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
@@ -219,11 +220,11 @@ class UserMutation:
         password_hash = None
         if input.password is not None:
             password_hash = await hash_password(ctx.executor, input.password)
+        welcome_job = None
         try:
             async with ctx.pool.acquire() as conn, conn.transaction():
                 row = await users.insert_user(conn, ctx.tenant_id, fields, password_hash)
                 await users.add_roles(conn, row["id"], roles)
-                # The welcome e-mail job reads the requests among these events.
                 made = vocabulary.user_creation(
                     fields,
                     roles,
@@ -233,8 +234,12 @@ class UserMutation:
                 await events.record_events(
                     conn, ctx.tenant_id, actor_of(ctx), [(row["id"], e) for e in made]
                 )
+                if input.send_welcome_email:
+                    welcome_job = await record_welcome_job(ctx, conn, [row["id"]])
         except UniqueConflict as conflict:
             return UserPayload(user=None, user_errors=[_taken(conflict)])
+        if welcome_job is not None:
+            await queue_welcome_job(ctx, welcome_job)
         return UserPayload(user=User.from_row(row))
 
     @strawberry.mutation(permission_classes=[CanMutate])
@@ -361,6 +366,8 @@ class UserMutation:
             row = await users.set_password_hash(conn, ctx.tenant_id, user_id, password_hash)
             if row is None:  # deleted while the hash was computed
                 return UserPayload(user=None, user_errors=[_not_found(["id"])])
+            # A welcome e-mail's link would overwrite the password just set.
+            await emails.use_user_token(conn, ctx.tenant_id, user_id)
             await events.record_events(
                 conn, ctx.tenant_id, actor_of(ctx), [(user_id, vocabulary.user_password_set())]
             )

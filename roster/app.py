@@ -1,4 +1,5 @@
-"""The ASGI app: /graphql, /healthz, /readyz, and the clients its lifespan owns."""
+"""The ASGI app: /graphql, /healthz, /readyz, /set-password, and the clients its lifespan
+owns."""
 
 import os
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from roster.error_log import keep_query_strings_out_of_access_log
 from roster.graphql_schema import build_schema
 from roster.graphql_view import RosterGraphQL
 from roster.revocation import OpenSockets
+from roster.set_password import get_set_password, post_set_password
 from roster.settings import Settings
 from roster.uploads import error_report, post_import
 
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/imports", post_import, methods=["POST"]),
             Route("/jobs/{id}/errors.csv", error_report, methods=["GET"]),
+            Route("/set-password", get_set_password, methods=["GET"]),
+            Route("/set-password", post_set_password, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,

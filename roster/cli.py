@@ -197,6 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             redis_url=settings.redis_url,
             database_url=settings.database_url,
             hash_workers=settings.hash_workers,
+            mail=settings.mail(),
         )
         return 0
     if args.command == "schema":

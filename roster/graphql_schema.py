@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from resolvers.audit import AuditQuery
+from resolvers.emails import EmailMutation
 from resolvers.errors import should_mask_error
 from resolvers.jobs import JobMutation, JobQuery, JobSubscription
 from resolvers.permissions import IsAuthenticated
@@ -29,7 +30,7 @@ from roster.error_log import log_unexpected_errors
 from roster.introspection import IntrospectionForAdmins
 from roster.query_cost import cost_rule
 from roster.settings import Settings
-from schema.job import ImportJob
+from schema.job import EmailJob, ImportJob
 
 
 def _node_query() -> type:
@@ -55,7 +56,7 @@ class RosterSchema(strawberry.Schema):
             )
 
 
-Mutation = merge_types("Mutation", (UserMutation, PlatformMutation, JobMutation))
+Mutation = merge_types("Mutation", (UserMutation, PlatformMutation, JobMutation, EmailMutation))
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -84,5 +85,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=JobSubscription,
         extensions=extensions,
         # Job is an interface: its implementations are not reachable from fields alone.
-        types=[ImportJob],
+        types=[ImportJob, EmailJob],
     )

@@ -4,6 +4,8 @@ machine."""
 import os
 from dataclasses import dataclass, field
 
+from jobs.mail import MailConfig
+
 
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
@@ -21,6 +23,22 @@ class Settings:
     )
     public_url: str = field(
         default_factory=lambda: os.environ.get("PUBLIC_URL", "http://localhost:8000")
+    )
+    # Where welcome e-mails go: smtp://host:port, smtp+starttls://user:password@host:587 or
+    # smtps://user:password@host:465. scripts/start runs a local sink on localhost:1025.
+    smtp_url: str = field(
+        default_factory=lambda: os.environ.get("SMTP_URL") or "smtp://localhost:1025"
+    )
+    mail_from: str = field(
+        default_factory=lambda: os.environ.get("ROSTER_MAIL_FROM", "Roster <roster@localhost>")
+    )
+    # Messages per second each e-mail job sends at most.
+    mail_rate: float = field(
+        default_factory=lambda: float(os.environ.get("ROSTER_MAIL_RATE", "10"))
+    )
+    # Hours a set-password link works.
+    set_password_ttl_hours: int = field(
+        default_factory=lambda: int(os.environ.get("ROSTER_SET_PASSWORD_TTL", "72"))
     )
     # Unmasked errors with their messages; never in production.
     debug: bool = field(default_factory=lambda: _flag("ROSTER_DEBUG"))
@@ -55,3 +73,12 @@ class Settings:
     max_tokens: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_TOKENS", "2000"))
     )
+
+    def mail(self) -> MailConfig:
+        return MailConfig(
+            smtp_url=self.smtp_url,
+            mail_from=self.mail_from,
+            public_url=self.public_url,
+            rate=self.mail_rate,
+            link_ttl_seconds=self.set_password_ttl_hours * 3600,
+        )

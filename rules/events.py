@@ -18,6 +18,7 @@ from rules.userfields import TEXT_FIELDS, camel
 USER = "User"
 PLATFORM = "Platform"
 IMPORT_JOB = "ImportJob"
+EMAIL_JOB = "EmailJob"
 API_TOKEN = "ApiToken"
 
 USER_CREATED = "user.created"
@@ -28,6 +29,9 @@ USER_ENABLED = "user.enabled"
 USER_DISABLED = "user.disabled"
 USER_DELETED = "user.deleted"
 USER_WELCOME_EMAIL_REQUESTED = "user.welcome_email_requested"
+USER_WELCOME_EMAIL_SENT = "user.welcome_email_sent"
+USER_WELCOME_EMAIL_FAILED = "user.welcome_email_failed"
+USER_PASSWORD_SET_FAILED = "user.password_set_failed"
 PLATFORM_CREATED = "platform.created"
 PLATFORM_UPDATED = "platform.updated"
 PLATFORM_DELETED = "platform.deleted"
@@ -101,6 +105,23 @@ def user_welcome_email_requested(job: str | None = None) -> Event:
     return _event(USER_WELCOME_EMAIL_REQUESTED, USER, {}, job)
 
 
+def user_welcome_email_sent(job: str) -> Event:
+    """`job`: the EmailJob that sent it; the SMTP server accepted the message."""
+    return _event(USER_WELCOME_EMAIL_SENT, USER, {}, job)
+
+
+def user_welcome_email_failed(reason: str, job: str) -> Event:
+    """`reason`: the row error's code (SMTP_REFUSED, SMTP_UNAVAILABLE, DELIVERY_UNKNOWN)."""
+    return _event(USER_WELCOME_EMAIL_FAILED, USER, {"reason": reason}, job)
+
+
+def user_password_set_failed(reason: str) -> Event:
+    """A refused attempt on the set-password page: `reason` is the policy's code
+    (PASSWORD_TOO_SHORT, …), PASSWORDS_DIFFER, or the link's (LINK_EXPIRED, LINK_USED,
+    USER_DISABLED, RATE_LIMITED)."""
+    return Event(USER_PASSWORD_SET_FAILED, USER, {"reason": reason})
+
+
 def user_creation(
     fields: Mapping[str, Any],
     roles: Iterable[tuple[UUID, str]],
@@ -164,8 +185,9 @@ def import_started(dry_run: bool, options: Mapping[str, Any]) -> Event:
     return Event(IMPORT_STARTED, IMPORT_JOB, data)
 
 
-def job_cancel_requested() -> Event:
-    return Event(JOB_CANCEL_REQUESTED, IMPORT_JOB, {})
+def job_cancel_requested(target_type: str = IMPORT_JOB) -> Event:
+    """`target_type`: the job's type (ImportJob, EmailJob)."""
+    return Event(JOB_CANCEL_REQUESTED, target_type, {})
 
 
 def token_created(name: str, scope: str) -> Event:

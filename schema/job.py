@@ -77,10 +77,21 @@ class ImportOptions:
 
 @strawberry.type
 class RowError:
-    row: int = strawberry.field(description="The row number a spreadsheet shows (header = 1).")
+    row: int = strawberry.field(
+        description="The row number a spreadsheet shows (header = 1); for an e-mail job, the "
+        "user's place in the selection (from 1)."
+    )
     column: str | None
     code: str
     message: str
+    user_id: strawberry.Private[Any] = None
+
+    @strawberry.field(description="For an e-mail job: the user who did not get the e-mail.")
+    async def user(self, info: Info) -> User | None:
+        if self.user_id is None:
+            return None
+        row = await info.context.loaders.users.load(self.user_id)
+        return User.from_row(row) if row else None
 
 
 @strawberry.type
@@ -211,6 +222,60 @@ class ImportJob(Job):
     ) -> list["ImportJob | None"]:
         rows = await info.context.loaders.jobs.load_many(node_uuids(node_ids))
         return [cls.from_row(r) if r is not None and r["kind"] == "IMPORT" else None for r in rows]
+
+
+@strawberry.type(description="Welcome e-mails to a selection of users.")
+class EmailJob(Job):
+    sent: int = strawberry.field(description="Users whose e-mail the SMTP server accepted.")
+    failed: int = strawberry.field(description="Users who did not get it (see rowErrors).")
+    skipped: int = strawberry.field(description="Users deleted or disabled before their turn.")
+    cancel_requested: bool
+
+    @strawberry.field(description="The users who did not get the e-mail, and why.")
+    async def row_errors(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> RowErrorConnection:
+        return await info.context.loaders.job_rows.row_errors(self.id, first, after)
+
+    @classmethod
+    def from_row(cls, row: Record | dict[str, Any]) -> "EmailJob":
+        return cls(
+            id=str(row["id"]),
+            status=JobStatus(row["status"]),
+            total=row["total"],
+            processed=row["processed"],
+            created_at=row["created_at"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            error=row["error"],
+            sent=row["processed"] - row["failed"] - row["skipped"],
+            failed=row["failed"],
+            skipped=row["skipped"],
+            cancel_requested=row["cancel_requested"],
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls,
+        *,
+        info: Info,
+        node_ids: Iterable[str],
+        required: bool = False,
+    ) -> list["EmailJob | None"]:
+        rows = await info.context.loaders.jobs.load_many(node_uuids(node_ids))
+        return [cls.from_row(r) if r is not None and r["kind"] == "EMAIL" else None for r in rows]
+
+
+# The GraphQL type of each kind of job.
+JOB_TYPES: dict[str, type[ImportJob] | type[EmailJob]] = {"IMPORT": ImportJob, "EMAIL": EmailJob}
+
+
+def job_of(row: Record | dict[str, Any]) -> Job:
+    job: Job = JOB_TYPES[row["kind"]].from_row(row)
+    return job
 
 
 @strawberry.type

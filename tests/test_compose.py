@@ -13,7 +13,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"postgres", "redis", "mailcatcher", "api", "worker"}
-ENV_VARS = {"DATABASE_URL", "REDIS_URL", "PUBLIC_URL"}
+ENV_VARS = {"DATABASE_URL", "REDIS_URL", "PUBLIC_URL", "SMTP_URL"}
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +100,15 @@ def test_backing_services_use_known_images(services: dict[str, Any]) -> None:
         "schickling/mailcatcher",
         "mailhog/mailhog",
     )
+    # A pinned version: `latest` changes under a compose file that did not.
+    tag = services["mailcatcher"]["image"].partition(":")[2]
+    assert tag and tag != "latest"
+
+
+@pytest.mark.parametrize("name", ["api", "worker"])
+def test_mail_goes_to_the_mail_catcher(services: dict[str, Any], name: str) -> None:
+    smtp = urlsplit(environment(services[name])["SMTP_URL"])
+    assert (smtp.scheme, smtp.hostname, smtp.port) == ("smtp", "mailcatcher", 1025)
 
 
 def test_api_migrates_then_serves(services: dict[str, Any]) -> None:

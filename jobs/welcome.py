@@ -1,0 +1,306 @@
+"""The welcome e-mail job: writes to each recipient once at most, paced, with a fresh
+set-password link, resuming after a crash where it stopped; and the pass that turns welcome
+e-mail requests (from createUser, imports, older releases) into such jobs.
+
+At most once: a recipient is marked SENDING (with their new link) in a commit before the
+message goes to the SMTP server, and SENT in a commit after the server accepted it. A worker
+killed between the two leaves SENDING behind; the next run cannot know whether the server took
+the message, and reports that recipient as DELIVERY_UNKNOWN rather than risk a second e-mail."""
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from asyncpg import Pool, Record
+
+from db import emails, events, jobs, tenants, users
+from db.events import Actor
+from db.pool import Conn
+from jobs.mail import MailConfig, Mailer, Pacer, Refused, SmtpServer, SmtpUrlError, Unavailable
+from jobs.mail import build_message as build_mail
+from jobs.progress import Publisher
+from rules import events as vocabulary
+from rules import welcome as texts
+from rules.ids import encode_id
+
+log = logging.getLogger(__name__)
+
+KIND = "EMAIL"
+# Recipients read at a time; each is then sent and recorded on its own.
+BATCH = 200
+# How often a running job looks whether it was cancelled.
+CANCEL_CHECK_SECONDS = 1.0
+# Requests turned into jobs per transaction: a first pass over years of requests holds this many
+# in memory at a time.
+REQUESTS_PER_PASS = 50_000
+
+
+class TryAgain(Exception):
+    """The SMTP server is unavailable (or something unexpected happened): a later try resumes
+    with the recipients not done yet."""
+
+
+class Cancelled(Exception):
+    pass
+
+
+async def record_job(
+    conn: Conn,
+    tenant_id: UUID,
+    actor: Actor,
+    user_ids: Sequence[UUID],
+    options: dict[str, Any] | None = None,
+) -> Record:
+    """An e-mail job to `user_ids`, in the caller's transaction; queue it after the commit."""
+    job = await jobs.create_job(
+        conn, tenant_id, KIND, file_id=None, options=options or {}, dry_run=False, actor=actor
+    )
+    await emails.add_recipients(conn, tenant_id, job["id"], user_ids)
+    shaped = await jobs.set_shape(conn, job["id"], len(user_ids), {})
+    return shaped
+
+
+async def take_requests(pool: Pool) -> list[UUID]:
+    """E-mail jobs for the welcome e-mail requests no job has taken up yet: one per tenant,
+    actor and import (whose users get one job at its end), for each REQUESTS_PER_PASS
+    requests. Returns the jobs, to queue."""
+    made: list[UUID] = []
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            requests = await emails.take_requests(conn, REQUESTS_PER_PASS)
+            made += await _jobs_for(conn, requests)
+        if len(requests) < REQUESTS_PER_PASS:
+            return made
+
+
+async def _jobs_for(conn: Conn, requests: Sequence[Record]) -> list[UUID]:
+    groups: dict[tuple[UUID, UUID | None, str, str | None], list[UUID]] = defaultdict(list)
+    for r in requests:
+        key = (r["tenant_id"], r["actor_token_id"], r["actor"], r["source"])
+        groups[key].append(r["user_id"])
+    made = []
+    for (tenant_id, token_id, actor, source), user_ids in groups.items():
+        options = {"requested_by": source} if source else {}
+        # A user asked for twice (by older releases) gets one e-mail.
+        unique = list(dict.fromkeys(user_ids))
+        job = await record_job(conn, tenant_id, Actor(token_id, actor), unique, options)
+        made.append(job["id"])
+    return made
+
+
+async def send_welcome_emails(ctx: dict[str, Any], job_id: str, *, last_try: bool) -> None:
+    """Runs an e-mail job; whoever holds the job's lock runs it (as for imports)."""
+    pool: Pool = ctx["pool"]
+    job_uuid = UUID(job_id)
+    async with pool.acquire() as lock_conn:
+        if not await jobs.try_lock_job(lock_conn, job_uuid):
+            return
+        try:
+            await _run(ctx, job_uuid, last_try)
+        finally:
+            await jobs.unlock_job(lock_conn, job_uuid)
+
+
+async def _run(ctx: dict[str, Any], job_id: UUID, last_try: bool) -> None:
+    pool: Pool = ctx["pool"]
+    publisher = Publisher(ctx["redis"])
+    async with pool.acquire() as conn:
+        job = await jobs.start_job(conn, job_id)
+    if job is None:
+        return  # ended already
+    await publisher.publish(job, final=True)
+    config: MailConfig | None = ctx.get("mail")
+    try:
+        if config is None:
+            raise SmtpUrlError("This worker was started without mail settings.")
+        sender = Sender(pool, config, job, publisher)
+    except SmtpUrlError as e:
+        await _end(pool, publisher, job_id, "FAILED", str(e))
+        return
+    try:
+        await sender.run()
+        status, error = await sender.reconcile()
+    except Unavailable as e:
+        if not last_try:
+            log.warning("e-mail job %s: SMTP server unavailable (%s); trying again", job_id, e)
+            raise TryAgain from e
+        await sender.give_up(str(e))
+        status, error = await sender.reconcile()
+    except Cancelled:
+        status, error = "CANCELLED", None
+    except Exception as e:
+        if not last_try:
+            log.warning("e-mail job %s: %r; trying again", job_id, e)
+            raise TryAgain from e
+        log.exception("e-mail job %s failed", job_id)
+        status, error = "FAILED", f"Internal error ({type(e).__name__})."
+    finally:
+        await sender.mailer.close()
+    await _end(pool, publisher, job_id, status, error)
+
+
+async def _end(
+    pool: Pool, publisher: Publisher, job_id: UUID, status: str, error: str | None
+) -> None:
+    async with pool.acquire() as conn:
+        job = await jobs.finish_job(conn, job_id, status, error)
+    if job is not None:
+        await publisher.publish(job, final=True)
+
+
+def _counts(*, failed: int = 0, skipped: int = 0, sent: int = 0) -> dict[str, int]:
+    """A job's counters: processed counts every recipient done; sent is the rest of it."""
+    done = failed + skipped + sent
+    return dict(dict.fromkeys(jobs.COUNTERS, 0), processed=done, failed=failed, skipped=skipped)
+
+
+class Sender:
+    """One run of one e-mail job over its recipients not done yet."""
+
+    def __init__(self, pool: Pool, config: MailConfig, job: Record, publisher: Publisher) -> None:
+        self.pool = pool
+        self.config = config
+        self.job = job
+        self.job_id: UUID = job["id"]
+        self.tenant_id: UUID = job["tenant_id"]
+        self.publisher = publisher
+        self.mailer = Mailer(SmtpServer.from_url(config.smtp_url))
+        self.pacer = Pacer(config.rate)
+        self.global_id = encode_id(vocabulary.EMAIL_JOB, self.job_id)
+        self.actor = Actor(job["actor_token_id"], job["actor"])
+        self.organisation = ""
+
+    async def run(self) -> None:
+        async with self.pool.acquire() as conn:
+            tenant = await tenants.get_tenant(conn, self.tenant_id)
+            assert tenant is not None
+            self.organisation = tenant["name"]
+            async with conn.transaction():
+                unknown = await emails.take_unknown(conn, self.job_id)
+                await self._failed(conn, unknown, "DELIVERY_UNKNOWN", _UNKNOWN)
+            after, checked = 0, 0.0
+            while True:
+                batch = await emails.next_pending(conn, self.job_id, after=after, limit=BATCH)
+                if not batch:
+                    return
+                for r in batch:
+                    if time.monotonic() - checked >= CANCEL_CHECK_SECONDS:
+                        if await jobs.cancel_requested(conn, self.job_id):
+                            raise Cancelled
+                        checked = time.monotonic()
+                    await self._one(conn, r["position"], r["user_id"])
+                after = batch[-1]["position"]
+
+    async def _one(self, conn: Conn, position: int, user_id: UUID) -> None:
+        found = await users.get_users(conn, self.tenant_id, [user_id])
+        if not found or found[0]["status"] != "ACTIVE":
+            # Deleted or disabled since it was asked for: nobody to write to.
+            async with conn.transaction():
+                await emails.set_state(conn, self.job_id, position, "SKIPPED")
+                await self._progress(conn, _counts(skipped=1))
+            return
+        user = found[0]
+        token = texts.new_token()
+        token_hash = texts.token_hash(token)
+        message = build_mail(self.config.mail_from, user["email"], self._welcome(user, token))
+        async with conn.transaction():
+            await emails.issue_token(
+                conn, self.tenant_id, user_id, token_hash, self.config.link_ttl_seconds
+            )
+            await emails.set_state(conn, self.job_id, position, "SENDING")
+        await self.pacer.wait()
+        try:
+            await self.mailer.send(message)
+        except Refused as e:
+            async with conn.transaction():
+                await emails.withdraw_token(conn, token_hash)
+                await emails.set_state(conn, self.job_id, position, "FAILED", str(e))
+                rows = [{"position": position, "user_id": user_id}]
+                await self._failed(conn, rows, "SMTP_REFUSED", f"The SMTP server refused it: {e}")
+            return
+        except Unavailable as e:
+            async with conn.transaction():
+                await emails.withdraw_token(conn, token_hash)
+                await emails.set_state(conn, self.job_id, position, "PENDING", str(e))
+            raise
+        async with conn.transaction():
+            await emails.set_state(conn, self.job_id, position, "SENT")
+            await emails.mark_sent_user(conn, self.tenant_id, user_id)
+            await events.record_events(
+                conn,
+                self.tenant_id,
+                self.actor,
+                [(user_id, vocabulary.user_welcome_email_sent(self.global_id))],
+            )
+            await self._progress(conn, _counts(sent=1))
+
+    def _welcome(self, user: Record, token: str) -> texts.Welcome:
+        return texts.welcome(
+            language=texts.language_of(user["language"]),
+            first_name=user["first_name"],
+            username=user["username"],
+            organisation=self.organisation,
+            link=texts.set_password_link(self.config.public_url, token),
+            hours=self.config.link_ttl_seconds // 3600,
+        )
+
+    async def give_up(self, error: str) -> None:
+        """The last try met an unavailable server: the recipients left did not get it."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            left = await emails.fail_pending(conn, self.job_id, error)
+            message = f"The SMTP server was unavailable after every try: {error}"
+            await self._failed(conn, left, "SMTP_UNAVAILABLE", message)
+
+    async def _failed(self, conn: Conn, rows: Sequence[Any], code: str, message: str) -> None:
+        """Records recipients who did not get the e-mail: a row error naming the user, an
+        event, the job's counters."""
+        if not rows:
+            return
+        await jobs.add_user_row_errors(
+            conn, self.job_id, [(r["position"], r["user_id"], code, message) for r in rows]
+        )
+        event = vocabulary.user_welcome_email_failed(code, self.global_id)
+        await events.record_events(
+            conn, self.tenant_id, self.actor, [(r["user_id"], event) for r in rows]
+        )
+        await self._progress(conn, _counts(failed=len(rows)))
+
+    async def _progress(self, conn: Conn, counts: dict[str, int]) -> None:
+        self.job = await jobs.add_progress(conn, self.job_id, counts)
+        await self.publisher.publish(self.job)
+
+    async def reconcile(self) -> tuple[str, str | None]:
+        """The job's end: every recipient is sent, failed or skipped, exactly as counted, or it
+        fails saying so. None sent but some failed is a failure; some failed is said."""
+        async with self.pool.acquire() as conn:
+            states = await emails.count_states(conn, self.job_id)
+            job = await jobs.get_job(conn, self.job_id)
+        assert job is not None
+        sent, failed, skipped = (states.get(s, 0) for s in ("SENT", "FAILED", "SKIPPED"))
+        total = sum(states.values())
+        if (
+            job["total"] != total
+            or job["processed"] != sent + failed + skipped
+            or (job["failed"], job["skipped"]) != (failed, skipped)
+            or sent + failed + skipped != total
+        ):
+            return "FAILED", (
+                f"Reconciliation failed: {total} recipients, {sent} sent, {failed} failed, "
+                f"{skipped} skipped, but the job counted {job['processed']} done."
+            )
+        if failed and not sent:
+            return "FAILED", f"No e-mail was sent: all {failed} failed (see rowErrors)."
+        if failed:
+            return "SUCCEEDED", (
+                f"{failed} of {total} users did not get the e-mail (see rowErrors); {sent} did."
+            )
+        return "SUCCEEDED", None
+
+
+_UNKNOWN = (
+    "A worker stopped while handing this e-mail to the SMTP server: it may or may not have "
+    "arrived, and it is not sent twice. Send it again if the user has none."
+)
