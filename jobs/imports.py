@@ -61,7 +61,8 @@ async def _run(ctx: dict[str, Any], job_id: UUID, last_try: bool) -> None:
     if job is None:
         return  # ended already (finished, failed or cancelled)
     await publisher.publish(job, final=True)
-    handle, path = tempfile.mkstemp(prefix="roster-import-", suffix=".csv")
+    # In the worker's own scratch directory (0700; the file 0600): swept if the worker dies.
+    handle, path = tempfile.mkstemp(prefix="roster-import-", suffix=".csv", dir=ctx["scratch"])
     try:
         with os.fdopen(handle, "wb") as spool:
             async with pool.acquire() as conn:

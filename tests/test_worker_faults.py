@@ -1,0 +1,245 @@
+"""The worker under faults: killed with hashing in flight, Redis going away, a cancel during
+hashing, its job lock's connection terminated, a row wider than anything sensible."""
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from resolvers.ids import decode_id
+from roster.app import create_app
+from roster.settings import Settings
+from tests.conftest import REDIS_URL
+from tests.test_imports import (
+    big_file,
+    job_row,
+    post_csv,
+    sql,
+    stop,
+)
+
+PASSWORD_ROWS = 40
+
+
+@pytest.fixture
+def token(acme: Any) -> str:
+    return str(acme.admin_token)
+
+
+def passwords_file(rows: int) -> bytes:
+    lines = ["email,first_name,password"]
+    lines += [f"user{i}@example.com,User{i},correct horse battery {i:04}" for i in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def spawn_worker(
+    db_url: str, log: Any, *, redis_url: str = REDIS_URL, **env: str
+) -> subprocess.Popen[bytes]:
+    """`roster worker` in a process group of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "roster.cli", "worker"],
+        env={**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def group_members(group: int) -> list[int]:
+    """The live (not zombie) processes of a process group, from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text()
+            # pid (comm) state ppid pgrp …; comm may hold spaces and parentheses.
+            state, _, pgrp = stat[stat.rindex(")") + 2 :].split()[:3]
+            if int(pgrp) == group and state != "Z":
+                members.append(int(entry.name))
+    return members
+
+
+async def wait_for(what: str, check: Any, timeout: float, *alive: subprocess.Popen[bytes]) -> Any:
+    """Polls `check()` until it returns something true; the worker processes must stay up."""
+    deadline = time.monotonic() + timeout
+    while not (found := await check()):
+        for process in alive:
+            assert process.poll() is None, f"the worker exited while waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+    return found
+
+
+def log_of(path: Path) -> str:
+    return path.read_text(errors="replace")[-4000:]
+
+
+# --- kill -9 with hashing in flight ------------------------------------------------------------
+
+
+async def test_a_worker_killed_while_hashing_leaves_no_process_and_no_file_behind(
+    client: httpx.AsyncClient, acme: Any, token: str, db_url: str, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch), "ROSTER_HASH_WORKERS": "2"}
+    posted = await post_csv(client, token, passwords_file(PASSWORD_ROWS))
+    assert posted.status_code == 202, posted.text
+    job_id = decode_id(posted.json()["id"], "ImportJob")
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        first = spawn_worker(db_url, log, **env)
+        second = None
+        try:
+            # Hashing: the job is running, nothing written yet, hashing processes up.
+            async def hashing() -> bool:
+                status, processed, total = await job_row(db_url, job_id)
+                return (
+                    status == "RUNNING" and total is not None and len(group_members(first.pid)) > 1
+                )
+
+            await wait_for("hashing", hashing, 60, first)
+            [spooled] = list(scratch.rglob("roster-import-*.csv"))
+            # The upload's copy holds plaintext passwords: the service user's alone.
+            assert spooled.stat().st_mode & 0o077 == 0
+            assert spooled.parent.stat().st_mode & 0o077 == 0
+            await asyncio.sleep(0.5)
+            os.kill(first.pid, signal.SIGKILL)  # the worker alone, not its group
+            first.wait(timeout=10)
+
+            async def orphans_gone() -> bool:
+                return not group_members(first.pid)
+
+            with contextlib.suppress(AssertionError):
+                await wait_for("the hashing processes to die", orphans_gone, 10)
+            assert group_members(first.pid) == [], "hashing processes outlived their worker"
+            assert (await job_row(db_url, job_id))[:2] == ("RUNNING", 0)
+
+            second = spawn_worker(db_url, log, **env)
+
+            async def ended() -> bool:
+                return (await job_row(db_url, job_id))[0] not in ("QUEUED", "RUNNING")
+
+            await wait_for("the restarted worker to finish the job", ended, 120, second)
+            assert list(scratch.rglob("*.csv")) == []
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n--- worker log:\n{log_of(log_path)}") from e
+        finally:
+            stop(first, signal.SIGKILL)
+            if second is not None:
+                stop(second)
+    assert await job_row(db_url, job_id) == ("SUCCEEDED", PASSWORD_ROWS, PASSWORD_ROWS)
+    hashed = await sql(db_url, "SELECT count(*) FROM users WHERE password_hash LIKE '$argon2id$%'")
+    assert hashed[0][0] == PASSWORD_ROWS
+    # Only the live worker's own (empty) scratch directory is left.
+    assert len(list(scratch.iterdir())) <= 1
+
+
+# --- Redis going away --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """A redis-server of the test's own, without persistence, to kill and start again."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+                return
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+async def own_redis(settings: Settings) -> AsyncIterator[tuple[RedisServer, httpx.AsyncClient]]:
+    """A Redis server of this test's own, and the API on it."""
+    server = RedisServer(free_port())
+    server.start()
+    try:
+        app = create_app(dataclasses.replace(settings, redis_url=server.url))
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://own.test") as c:
+                yield server, c
+    finally:
+        server.kill()
+
+
+ROWS_THROUGH_AN_OUTAGE = 20_000
+
+
+async def test_an_import_goes_on_through_a_redis_restart(
+    own_redis: tuple[RedisServer, httpx.AsyncClient], token: str, db_url: str, tmp_path: Path
+) -> None:
+    server, client = own_redis
+    posted = await post_csv(client, token, big_file(ROWS_THROUGH_AN_OUTAGE))
+    assert posted.status_code == 202, posted.text
+    job_id = decode_id(posted.json()["id"], "ImportJob")
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        worker = spawn_worker(db_url, log, redis_url=server.url)
+        try:
+
+            async def started() -> bool:
+                status, processed, total = await job_row(db_url, job_id)
+                return bool(total and 0 < processed < total)
+
+            await wait_for("the import to start", started, 60, worker)
+            # Gone for three seconds, mid-import; back empty (no persistence).
+            server.kill()
+            await asyncio.sleep(3)
+            server.start()
+
+            async def ended() -> bool:
+                return (await job_row(db_url, job_id))[0] not in ("QUEUED", "RUNNING")
+
+            await wait_for("the import to end", ended, 180, worker)
+            # The worker carries on: a job queued after the outage runs too.
+            again = await post_csv(client, token, b"email\nlate@example.com\n")
+            assert again.status_code == 202, again.text
+            late_id = decode_id(again.json()["id"], "ImportJob")
+
+            async def late_ended() -> bool:
+                return (await job_row(db_url, late_id))[0] == "SUCCEEDED"
+
+            await wait_for("a job queued after the outage", late_ended, 60, worker)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n--- worker log:\n{log_of(log_path)}") from e
+        finally:
+            stop(worker)
+    total = ROWS_THROUGH_AN_OUTAGE
+    assert await job_row(db_url, job_id) == ("SUCCEEDED", total, total)
