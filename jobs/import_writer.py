@@ -33,6 +33,9 @@ from rules.ids import encode_id
 from rules.passwords import hash_password
 
 TRIES = 3
+# Passwords hashed between two looks at the job's cancel flag: a chunk's 5,000 take minutes.
+# The next batch is queued while one is hashed, so no core waits for the look.
+HASH_BATCH = 32
 
 
 @dataclass
@@ -86,7 +89,7 @@ class ChunkWriter:
         the job. Raises Cancelled when the job's cancel was requested before it."""
         # Hashing takes seconds for a chunk with passwords: done before the transaction opens,
         # and done once whatever the retries.
-        hashes = await self._hash_passwords(chunk.rows) if not self.dry_run else {}
+        hashes = await self._hash_passwords(conn, chunk.rows) if not self.dry_run else {}
         await chunk.previous_planned()
         # After the chunk before it has looked: when it saw the request, this one sees it too,
         # so the chunks written stay the first ones of the file.
@@ -104,13 +107,33 @@ class ChunkWriter:
                     raise
         raise AssertionError("unreachable")
 
-    async def _hash_passwords(self, batch: list[ImportRow]) -> dict[int, str]:
-        """argon2id hashes of the valid rows' passwords, by row number, on all cores."""
-        rows = [r for r in batch if not r.problems and "password" in r.values]
-        hashes = await asyncio.gather(
-            *(hash_password(self.executor, str(r.values["password"])) for r in rows)
+    async def _hash_passwords(self, conn: Conn, chunk_rows: list[ImportRow]) -> dict[int, str]:
+        """argon2id hashes of the valid rows' passwords, by row number, on all cores, in
+        batches; raises Cancelled when the job's cancel is requested meanwhile."""
+        rows = [r for r in chunk_rows if not r.problems and "password" in r.values]
+        batches = [rows[i : i + HASH_BATCH] for i in range(0, len(rows), HASH_BATCH)]
+        hashing = [(batch, self._hash(batch)) for batch in batches[:2]]
+        queued = len(hashing)
+        hashes: dict[int, str] = {}
+        try:
+            while hashing:
+                batch, digests = hashing.pop(0)
+                hashes.update(zip((r.number for r in batch), await digests, strict=True))
+                if queued < len(batches):
+                    hashing.append((batches[queued], self._hash(batches[queued])))
+                    queued += 1
+                if hashing and await jobs.cancel_requested(conn, self.job_id):
+                    raise Cancelled
+        finally:
+            for _, digests in hashing:
+                digests.cancel()  # those not started yet leave the pool's queue
+            await asyncio.gather(*(digests for _, digests in hashing), return_exceptions=True)
+        return hashes
+
+    def _hash(self, batch: list[ImportRow]) -> "asyncio.Future[list[str]]":
+        return asyncio.gather(
+            *(hash_password(self.executor, str(r.values["password"])) for r in batch)
         )
-        return {r.number: h for r, h in zip(rows, hashes, strict=True)}
 
     async def _write_chunk(self, conn: Conn, chunk: Chunk, hashes: dict[int, str]) -> Record:
         """One try, in the caller's transaction: plans the chunk when its turn comes, writes it

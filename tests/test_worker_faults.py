@@ -16,13 +16,18 @@ from typing import Any
 
 import httpx
 import pytest
+from arq.connections import RedisSettings
+from arq.worker import create_worker
 from asgi_lifespan import LifespanManager
 
+from jobs.worker import WorkerSettings
 from resolvers.ids import decode_id
 from roster.app import create_app
 from roster.settings import Settings
-from tests.conftest import REDIS_URL
+from rules.passwords import hash_password_sync
+from tests.conftest import REDIS_URL, Api
 from tests.test_imports import (
+    CANCEL_JOB,
     big_file,
     job_row,
     post_csv,
@@ -243,3 +248,64 @@ async def test_an_import_goes_on_through_a_redis_restart(
             stop(worker)
     total = ROWS_THROUGH_AN_OUTAGE
     assert await job_row(db_url, job_id) == ("SUCCEEDED", total, total)
+
+
+# --- Cancel while hashing ----------------------------------------------------------------------
+
+CANCEL_ROWS = 600
+
+
+async def run_hashing_worker(db_url: str) -> None:
+    """The in-process worker of tests/test_imports.py, hashing on two processes."""
+    worker = create_worker(
+        WorkerSettings,  # type: ignore[arg-type]
+        redis_settings=RedisSettings.from_dsn(REDIS_URL),
+        ctx={"database_url": db_url, "hash_workers": 2},
+        burst=True,
+        poll_delay=0,
+        cron_jobs=[],
+        handle_signals=False,
+    )
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+
+
+async def test_a_cancel_stops_an_import_between_hashing_batches(
+    client: httpx.AsyncClient, admin: Api, token: str, db_url: str
+) -> None:
+    """A chunk of 600 passwords takes some 300 hashing times on two processes: a cancel does
+    not wait for all of them, only for the batch being hashed."""
+    posted = await post_csv(client, token, passwords_file(CANCEL_ROWS))
+    assert posted.status_code == 202, posted.text
+    job_id = decode_id(posted.json()["id"], "ImportJob")
+    worker = asyncio.ensure_future(run_hashing_worker(db_url))
+    try:
+
+        async def hashing() -> bool:
+            status, _, total = await job_row(db_url, job_id)
+            return status == "RUNNING" and total is not None
+
+        await wait_for("hashing", hashing, 60)
+        # How long one hash takes on this machine now (it is shared: that varies).
+        started = time.monotonic()
+        await asyncio.to_thread(hash_password_sync, "a hash to time")
+        one_hash = time.monotonic() - started
+        asked = time.monotonic()
+        cancelled = (await admin.data(CANCEL_JOB, id=posted.json()["id"]))["cancelJob"]
+        assert cancelled["userErrors"] == []
+
+        async def ended() -> bool:
+            return (await job_row(db_url, job_id))[0] == "CANCELLED"
+
+        await wait_for("the cancel", ended, 600)
+        waited = time.monotonic() - asked
+        assert waited < 60 * one_hash, (waited, one_hash)
+        await asyncio.wait_for(worker, timeout=60)
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+    assert await job_row(db_url, job_id) == ("CANCELLED", 0, CANCEL_ROWS)
+    assert await sql(db_url, "SELECT count(*) FROM users") == [(0,)]
