@@ -27,6 +27,7 @@ from jobs.import_plan import (
     plan_rows,
     valid_rows,
 )
+from jobs.joblock import JobLock, LockLost
 from rules import events as vocabulary
 from rules.csvcolumns import ColumnMap
 from rules.ids import encode_id
@@ -73,8 +74,10 @@ class ChunkWriter:
         options: Options,
         platform_ids: dict[str, UUID],
         columns: ColumnMap,
+        lock: JobLock,
     ) -> None:
         self.executor = executor
+        self.lock = lock
         self.job_id: UUID = job["id"]
         self.tenant_id: UUID = job["tenant_id"]
         self.dry_run: bool = job["dry_run"]
@@ -86,7 +89,9 @@ class ChunkWriter:
 
     async def write(self, conn: Conn, chunk: Chunk) -> Record:
         """Writes the chunk (or its plan) with the job's progress, in one transaction; returns
-        the job. Raises Cancelled when the job's cancel was requested before it."""
+        the job. Raises Cancelled when the job's cancel was requested before it, LockLost when
+        this run no longer holds the job."""
+        self.lock.check()
         # Hashing takes seconds for a chunk with passwords: done before the transaction opens,
         # and done once whatever the retries.
         hashes = await self._hash_passwords(conn, chunk.rows) if not self.dry_run else {}
@@ -97,6 +102,7 @@ class ChunkWriter:
             raise Cancelled
         chunk.check_earlier()
         for attempt in range(TRIES):
+            self.lock.check()
             try:
                 async with conn.transaction():
                     return await self._write_chunk(conn, chunk, hashes)
@@ -122,6 +128,7 @@ class ChunkWriter:
                 if queued < len(batches):
                     hashing.append((batches[queued], self._hash(batches[queued])))
                     queued += 1
+                self.lock.check()
                 if hashing and await jobs.cancel_requested(conn, self.job_id):
                     raise Cancelled
         finally:
@@ -163,7 +170,10 @@ class ChunkWriter:
         counts.skipped = blank + sum(p.action == "NOOP" for p in plans)
         await jobs.add_row_errors(conn, self.job_id, problems.errors)
         await jobs.record_chunk(conn, self.job_id, chunk.after, last)
-        return await jobs.add_progress(conn, self.job_id, counts.as_dict())
+        job = await jobs.add_progress(conn, self.job_id, counts.as_dict(), self.lock.fence)
+        if job is None:
+            raise LockLost  # a later run has the job: all of this chunk is rolled back
+        return job
 
     async def _existing(self, conn: Conn, rows: list[ImportRow]) -> Existing:
         """The stored users the rows name, with their roles."""

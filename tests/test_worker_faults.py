@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,17 +21,24 @@ from arq.connections import RedisSettings
 from arq.worker import create_worker
 from asgi_lifespan import LifespanManager
 
+from db import jobs, migrate
+from db.events import Actor
+from db.pool import connect
+from jobs import imports
+from jobs import worker as worker_module
 from jobs.worker import WorkerSettings
 from resolvers.ids import decode_id
 from roster.app import create_app
 from roster.settings import Settings
 from rules.passwords import hash_password_sync
-from tests.conftest import REDIS_URL, Api
+from tests.conftest import REDIS_URL, Api, database_url, make_tenant
 from tests.test_imports import (
     CANCEL_JOB,
     big_file,
+    end_state,
     job_row,
     post_csv,
+    run_worker,
     sql,
     stop,
 )
@@ -309,3 +317,108 @@ async def test_a_cancel_stops_an_import_between_hashing_batches(
             await worker
     assert await job_row(db_url, job_id) == ("CANCELLED", 0, CANCEL_ROWS)
     assert await sql(db_url, "SELECT count(*) FROM users") == [(0,)]
+
+
+# --- The job lock's connection terminated ------------------------------------------------------
+
+LOCK_ROWS = 6000
+
+
+async def reference_state(settings: Settings, template_db: str, body: bytes) -> dict[str, Any]:
+    """The end state of `body` imported without interruption into a fresh database."""
+    url = database_url(f"roster_test_ref_{uuid.uuid4().hex[:8]}")
+    await migrate.create_database(url, template=template_db)
+    try:
+        tenant = await make_tenant(url, "acme")
+        app = create_app(dataclasses.replace(settings, database_url=url))
+        async with LifespanManager(app) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://ref.test") as ref:
+                posted = await post_csv(ref, tenant.admin_token, body)
+                assert posted.status_code == 202, posted.text
+        await run_worker(url)
+        job_id = decode_id(posted.json()["id"], "ImportJob")
+        assert job_id is not None
+        return await end_state(url, job_id)
+    finally:
+        await migrate.drop_database(url)
+
+
+async def test_a_run_that_lost_its_lock_commits_nothing_more(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    template_db: str,
+    token: str,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The connection holding a running job's lock is terminated, and a second worker takes
+    the job up at once: the first run stops, and the job ends as one uninterrupted run does."""
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 250)
+    monkeypatch.setattr(worker_module, "RETRY_SECONDS", 0)
+    body = big_file(LOCK_ROWS)
+    expected = await reference_state(settings, template_db, body)
+    assert expected["job"][:2] == ("SUCCEEDED", LOCK_ROWS)
+
+    posted = await post_csv(client, token, body)
+    assert posted.status_code == 202, posted.text
+    job_id = decode_id(posted.json()["id"], "ImportJob")
+    first = asyncio.ensure_future(run_worker(db_url))
+    second = None
+    try:
+
+        async def underway() -> bool:
+            _, processed, total = await job_row(db_url, job_id)
+            return bool(total and 0 < processed < total // 2)
+
+        await wait_for("the import to start", underway, 60)
+        [lock] = await sql(
+            db_url,
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        assert await sql(db_url, "SELECT pg_terminate_backend($1)", lock["pid"]) == [(True,)]
+        # A worker starting now finds the job unlocked and queues it again.
+        second = asyncio.ensure_future(run_worker(db_url))
+        await asyncio.wait_for(asyncio.gather(first, second), timeout=300)
+    finally:
+        for run in (first, second):
+            if run is not None:
+                run.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await run
+    actual = await end_state(db_url, job_id)
+    assert actual["job"] == expected["job"]
+    assert actual["errors"] == expected["errors"]
+    assert actual["events"] == expected["events"]
+    assert actual["roles"] == expected["roles"]
+    assert actual["users"] == expected["users"]
+
+
+async def test_a_run_replaced_by_a_later_one_commits_no_progress_and_cannot_end_the_job(
+    db_url: str, acme: Any
+) -> None:
+    """The fencing token, for a run whose lock's connection has not been seen to end."""
+    conn = await connect(db_url)
+    try:
+        job = await jobs.create_job(
+            conn,
+            acme.id,
+            "IMPORT",
+            file_id=None,
+            options={},
+            dry_run=False,
+            actor=Actor(token_id=None, name="test"),
+        )
+        first = await jobs.start_job(conn, job["id"])
+        second = await jobs.start_job(conn, job["id"])
+        assert first is not None and second is not None
+        counts = dict.fromkeys(jobs.COUNTERS, 1)
+        assert await jobs.add_progress(conn, job["id"], counts, first["fence"]) is None
+        assert await jobs.finish_job(conn, job["id"], "FAILED", "no", first["fence"]) is None
+        added = await jobs.add_progress(conn, job["id"], counts, second["fence"])
+        assert added is not None and added["processed"] == 1
+        ended = await jobs.finish_job(conn, job["id"], "SUCCEEDED", None, second["fence"])
+        assert ended is not None and ended["status"] == "SUCCEEDED"
+    finally:
+        await conn.close()
