@@ -17,6 +17,7 @@ _CHUNK = 1 << 18  # bytes read at a time by the detection pass
 _HEADER_LIMIT = 1 << 20  # characters scanned for the header line when detecting the delimiter
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 _CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0e-\x1a\x1c-\x1f]")
+_UTF8_LEADS = bytes(range(0xC2, 0xF5))  # the first bytes of UTF-8's multibyte sequences
 _SIGNATURES = (
     (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive"),
     (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
@@ -36,10 +37,10 @@ def inspect_file(
     path: str, *, encoding: str | None = None, delimiter: str | None = None
 ) -> FileShape:
     """First fast pass over a local file: detect encoding (BOM → utf-8-sig; valid UTF-8 over the
-    WHOLE file → utf-8; else cp1252, or latin-1 when the bytes include ones cp1252 leaves
-    undefined), detect the delimiter among , ; TAB from the header line (respecting quotes), and
-    count records with the csv module. Raises FileError for what is not a CSV. Given
-    encoding/delimiter are used as they are."""
+    WHOLE file → utf-8; UTF-8 but for a few bytes → a FileError naming the first; else cp1252,
+    or latin-1 when the bytes include ones cp1252 leaves undefined), detect the delimiter among
+    , ; TAB from the header line (respecting quotes), and count records with the csv module.
+    Raises FileError for what is not a CSV. Given encoding/delimiter are used as they are."""
     if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
         raise FileError(f"{delimiter!r} cannot be a CSV delimiter: use ',', ';' or a tab.")
     if encoding is None:
@@ -101,8 +102,7 @@ def _detect_encoding(path: str) -> str:
         if len(_CONTROL_BYTES.findall(sample)) > max(8, len(sample) // 100):
             raise FileError("This is not a CSV file: it contains binary data.")
         bom = head.startswith(codecs.BOM_UTF8)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        utf8_error: str | None = None
+        utf8 = _Utf8Check()
         undefined = False
         offset = 0
         chunk = head
@@ -113,30 +113,76 @@ def _detect_encoding(path: str) -> str:
                     f"This is not a CSV file: it contains NUL bytes (the first at byte "
                     f"{offset + nul}), which text never has."
                 )
-            if utf8_error is None:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as error:
-                    utf8_error = f"byte {offset + error.start}"
+            utf8.feed(chunk, offset)
             if not undefined:
                 undefined = _CP1252_UNDEFINED.search(chunk) is not None
             offset += len(chunk)
             chunk = file.read(_CHUNK)
-        if utf8_error is None:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                utf8_error = "the end of the file"
+        utf8.feed(b"", offset, final=True)
     if bom:
-        if utf8_error is not None:
+        if utf8.first_error is not None:
             raise FileError(
                 f"The file starts with a UTF-8 byte-order mark but is not valid UTF-8 (at "
-                f"{utf8_error}). Save it as 'CSV UTF-8' and upload it again."
+                f"{utf8.where()}). Save it as 'CSV UTF-8' and upload it again."
             )
         return "utf-8-sig"
-    if utf8_error is None:
+    if utf8.first_error is None:
         return "utf-8"
+    if utf8.sequences > utf8.invalid:
+        # Mostly UTF-8: read as Windows-1252 it would garble every accented letter.
+        count = f"{utf8.invalid} byte{'s' if utf8.invalid > 1 else ''}"
+        raise FileError(
+            f"The file is UTF-8 text except for {count} that UTF-8 does not allow (the first "
+            f"at {utf8.where()}): a byte of another encoding, or a damaged character. Correct "
+            f"it and upload the file again; if the file is in another encoding, give it as "
+            f"the import's encoding option."
+        )
     return "latin-1" if undefined else "cp1252"
+
+
+class _Utf8Check:
+    """Reads a file's bytes, in order, as UTF-8: where the first byte UTF-8 does not allow is
+    (0-based, and its line), and how many valid multibyte sequences and invalid bytes the file
+    holds: a Windows-1252 file has hardly any of the first, a damaged UTF-8 one few of the
+    second."""
+
+    def __init__(self) -> None:
+        self.strict = codecs.getincrementaldecoder("utf-8")()
+        self.lenient: codecs.IncrementalDecoder | None = None
+        self.first_error: int | None = None
+        self.line = 1
+        self.sequences = 0
+        self.invalid = 0
+
+    def feed(self, chunk: bytes, offset: int, *, final: bool = False) -> None:
+        """The next chunk, starting at byte `offset` of the file."""
+        if self.lenient is not None:
+            self._count(self.lenient.decode(chunk, final))
+            return
+        try:
+            self.strict.decode(chunk, final)
+        except UnicodeDecodeError as error:
+            # The decoder's input is the end of a sequence the last chunk began, then `chunk`.
+            data = error.object
+            start = error.start - (len(data) - len(chunk))
+            self.first_error = offset + start
+            self.line += chunk.count(b"\n", 0, max(start, 0))
+            self.lenient = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            self._count(self.lenient.decode(data, final))
+        else:
+            self.line += chunk.count(b"\n")
+            # Valid UTF-8: each lead byte starts a multibyte sequence.
+            self.sequences += len(chunk) - len(chunk.translate(None, _UTF8_LEADS))
+
+    def where(self) -> str:
+        if self.first_error is None:
+            return "no byte"
+        return f"byte {self.first_error} (line {self.line})"
+
+    def _count(self, text: str) -> None:
+        replaced = text.count("\ufffd")  # one for each invalid sequence
+        self.invalid += replaced
+        self.sequences += len(text) - len(text.encode("ascii", "ignore")) - replaced
 
 
 def _header_delimiter(file: TextIO) -> str:
