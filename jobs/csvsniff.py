@@ -1,14 +1,12 @@
 """Sniffing a CSV file (DESIGN.md section 5): its encoding, its delimiter and how many records
-it holds, in a first streaming pass that rejects with a FileError what is not a CSV; and the
-strict record parser the row reading uses."""
+it holds, in a first streaming pass that rejects with a FileError what is not a CSV."""
 
 import codecs
-import csv
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
+from jobs.csvrecords import MAX_RECORD, Oversized, records
 from rules.csvcolumns import FileError
 
 DELIMITERS = (",", ";", "\t")
@@ -31,10 +29,15 @@ class FileShape:
     encoding: str
     delimiter: str
     total: int  # data records after the header, blank ones included
+    max_record: int = MAX_RECORD  # characters; a longer record is a row error
 
 
 def inspect_file(
-    path: str, *, encoding: str | None = None, delimiter: str | None = None
+    path: str,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    max_record: int = MAX_RECORD,
 ) -> FileShape:
     """First fast pass over a local file: detect encoding (BOM → utf-8-sig; valid UTF-8 over the
     WHOLE file → utf-8; UTF-8 but for a few bytes → a FileError naming the first; else cp1252,
@@ -57,11 +60,15 @@ def inspect_file(
             with open(path, encoding=encoding, newline="") as file:
                 delimiter = _header_delimiter(file)
         with open(path, encoding=encoding, newline="") as file:
-            lines: Iterable[str] = _without_nul(file) if check_nul else file
-            parsed = records(lines, delimiter)
+            parsed = records(file, delimiter, max_record=max_record, check_nul=check_nul)
             header = next(parsed, None)
             if header is None:
                 raise FileError("The file is empty.")
+            if isinstance(header, Oversized):
+                raise FileError(
+                    f"The header (the first row) is longer than {max_record:,} characters, "
+                    f"the most a row may hold. The first row must name the columns."
+                )
             if not any(cell.strip() for cell in header):
                 raise FileError(
                     "The file has no header: its first row is empty. The first row must name "
@@ -73,13 +80,13 @@ def inspect_file(
             f"The file is not valid {encoding} (byte {error.object[error.start : error.end]!r} "
             f"cannot be decoded). Save it as 'CSV UTF-8' and upload it again."
         ) from None
-    return FileShape(encoding=encoding, delimiter=delimiter, total=total)
+    return FileShape(encoding=encoding, delimiter=delimiter, total=total, max_record=max_record)
 
 
 def read_header(path: str, shape: FileShape) -> list[str]:
     """The header cells of a file `inspect_file` accepted, for `map_header`."""
     with open(path, encoding=shape.encoding, newline="") as file:
-        return next(records(file, shape.delimiter), [])
+        return next(records(file, shape.delimiter, max_record=shape.max_record), [])
 
 
 def _detect_encoding(path: str) -> str:
@@ -208,28 +215,3 @@ def _header_delimiter(file: TextIO) -> str:
             continue
         break
     return max(DELIMITERS, key=counts.__getitem__)
-
-
-def _without_nul(lines: Iterable[str]) -> Iterator[str]:
-    for number, line in enumerate(lines, 1):
-        if "\x00" in line:
-            raise FileError(
-                f"This is not a CSV file: line {number} contains NUL characters, which text "
-                f"never has."
-            )
-        yield line
-
-
-def records(lines: Iterable[str], delimiter: str, first_row: int = 1) -> Iterator[list[str]]:
-    """csv records, strictly parsed: a malformed quote is a FileError naming the row."""
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
-    row = first_row
-    try:
-        for record in reader:
-            yield record
-            row += 1
-    except csv.Error as error:
-        raise FileError(
-            f"Row {row} (line {reader.line_num}) is not valid CSV: {error}. A field that "
-            f'starts with a double quote must end with one, and quotes inside it are doubled ("").'
-        ) from None

@@ -17,6 +17,7 @@ from asyncpg import Pool, Record
 
 from db import files, jobs, platforms, tenants
 from db.pool import Conn
+from jobs.csvrecords import MAX_RECORD
 from jobs.csvrows import read_rows
 from jobs.csvsniff import FileShape, inspect_file, read_header
 from jobs.import_pipeline import ChunkPipeline
@@ -115,7 +116,8 @@ async def _import(
 ) -> Record:
     """Writes the chunks not written yet and ends the job, reconciled; returns it."""
     options = Options.from_json(job["options"])
-    job, shape = await _shape(conn, job, path, options, publisher)
+    max_record = ctx.get("max_record_size") or MAX_RECORD
+    job, shape = await _shape(conn, job, path, options, publisher, max_record)
     tenant_platforms = await platforms.list_platforms(conn, job["tenant_id"])
     tenant = await tenants.get_tenant(conn, job["tenant_id"])
     assert tenant is not None
@@ -154,21 +156,27 @@ async def _import(
 
 
 async def _shape(
-    conn: Conn, job: Record, path: str, options: Options, publisher: Publisher
+    conn: Conn, job: Record, path: str, options: Options, publisher: Publisher, max_record: int
 ) -> tuple[Record, FileShape]:
     """The file's encoding, delimiter and number of records: found by the first try, kept in
     the checkpoint for the next ones."""
     checkpoint = dict(job["checkpoint"])
     if "encoding" not in checkpoint:
         shape = await asyncio.to_thread(
-            inspect_file, path, encoding=options.encoding, delimiter=options.delimiter
+            inspect_file,
+            path,
+            encoding=options.encoding,
+            delimiter=options.delimiter,
+            max_record=max_record,
         )
         checkpoint.update(
             encoding=shape.encoding,
             delimiter=shape.delimiter,
             total=shape.total,
-            # Where chunks end must not change when a resumed job runs on a newer worker.
+            # Where chunks end, and which records are too long, must not change when a resumed
+            # job runs on a newer worker or one configured otherwise.
             chunk_rows=CHUNK_ROWS,
+            max_record=shape.max_record,
         )
         job = await jobs.set_shape(conn, job["id"], shape.total, checkpoint)
         await publisher.publish(job, final=True)
@@ -176,6 +184,7 @@ async def _shape(
         encoding=checkpoint["encoding"],
         delimiter=checkpoint["delimiter"],
         total=checkpoint["total"],
+        max_record=checkpoint.get("max_record", MAX_RECORD),
     )
     return job, shape
 

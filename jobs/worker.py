@@ -181,7 +181,9 @@ class Worker(arq.worker.Worker):
             self.beaten = now
 
 
-def run_worker(*, redis_url: str, database_url: str, hash_workers: int) -> None:
+def run_worker(
+    *, redis_url: str, database_url: str, hash_workers: int, max_record_size: int
+) -> None:
     """Runs a worker in this process until it is stopped (SIGINT, SIGTERM)."""
     # An import holds a few chunks of rows (some 400,000 objects) for seconds at a time:
     # with the default thresholds the cycle collector scanned them again and again, a
@@ -197,6 +199,10 @@ def run_worker(*, redis_url: str, database_url: str, hash_workers: int) -> None:
     worker = Worker(
         **arq.worker.get_kwargs(WorkerSettings),  # type: ignore[arg-type]
         redis_settings=redis_settings,
-        ctx={"database_url": database_url, "hash_workers": hash_workers},
+        ctx={
+            "database_url": database_url,
+            "hash_workers": hash_workers,
+            "max_record_size": max_record_size,
+        },
     )
     worker.run()

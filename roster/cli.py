@@ -197,6 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             redis_url=settings.redis_url,
             database_url=settings.database_url,
             hash_workers=settings.hash_workers,
+            max_record_size=settings.max_record_size,
         )
         return 0
     if args.command == "schema":

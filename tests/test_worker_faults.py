@@ -422,3 +422,60 @@ async def test_a_run_replaced_by_a_later_one_commits_no_progress_and_cannot_end_
         assert ended is not None and ended["status"] == "SUCCEEDED"
     finally:
         await conn.close()
+
+
+# --- A row wider than anything sensible --------------------------------------------------------
+
+WIDE_CELLS = 5_000_000
+# A worker idles at some 60 MiB; reading the 10 MB row whole took it past 200 (and one of 100
+# MB to 6 GB). DESIGN.md section 7 wants it flat, under 300 MB, whatever the file.
+FLAT_RSS_BYTES = 150 << 20
+
+
+def peak_rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+async def test_a_row_of_millions_of_cells_is_a_row_error_in_flat_memory(
+    client: httpx.AsyncClient, token: str, db_url: str, tmp_path: Path
+) -> None:
+    body = b"email,first_name\nann@example.com,Ann\n"
+    body += b"wide@example.com,Wide," + b"x," * WIDE_CELLS + b"x\n"  # 10 MB, over 1 MiB
+    body += b"broad@example.com,Broad," + b",".join([b"y"] * 2000) + b"\n"  # under it
+    body += b"bob@example.com,Bob\n"
+    posted = await post_csv(client, token, body)
+    assert posted.status_code == 202, posted.text
+    job_id = decode_id(posted.json()["id"], "ImportJob")
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        worker = spawn_worker(db_url, log)
+        try:
+
+            async def ended() -> bool:
+                return (await job_row(db_url, job_id))[0] not in ("QUEUED", "RUNNING")
+
+            await wait_for("the import to end", ended, 180, worker)
+            rss = peak_rss(worker.pid)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n--- worker log:\n{log_of(log_path)}") from e
+        finally:
+            stop(worker)
+    print(f"worker peak RSS: {rss / (1 << 20):.0f} MiB")
+    assert await job_row(db_url, job_id) == ("SUCCEEDED", 4, 4)
+    errors = await sql(
+        db_url,
+        "SELECT row, code, cells FROM job_row_errors WHERE job_id = $1 ORDER BY row",
+        job_id,
+    )
+    assert [(e["row"], e["code"], e["cells"]) for e in errors] == [
+        (3, "ROW_TOO_LONG", ["wide@example.com", "Wide"]),
+        (4, "TOO_MANY_COLUMNS", ["broad@example.com", "Broad"]),
+    ]
+    assert [u["email"] for u in await sql(db_url, "SELECT email FROM users ORDER BY 1")] == [
+        "ann@example.com",
+        "bob@example.com",
+    ]
+    assert rss < FLAT_RSS_BYTES, f"peak RSS {rss / (1 << 20):.0f} MiB"
