@@ -30,8 +30,10 @@ LIMIT $5
 """
 SET_QUEUE_ID = "UPDATE jobs SET queue_id = $2, updated_at = now() WHERE id = $1"
 NEXT_ATTEMPT = "UPDATE jobs SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts"
+# Each run takes the next fencing token (0008): the writes of runs before it stop committing.
 START_JOB = """
-UPDATE jobs SET status = 'RUNNING', started_at = coalesce(started_at, now()), updated_at = now()
+UPDATE jobs SET status = 'RUNNING', started_at = coalesce(started_at, now()), updated_at = now(),
+    fence = fence + 1
 WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')
 RETURNING *
 """
@@ -40,18 +42,20 @@ UPDATE jobs SET total = $2, checkpoint = checkpoint || $3::jsonb, updated_at = n
 WHERE id = $1
 RETURNING *
 """
-# Added to, not set: chunks written at once each add their own counts.
+# Added to, not set: chunks written at once each add their own counts. Only by the job's
+# latest run (its fencing token): the row lock taken here also orders a chunk's commit and the
+# start of a run that replaces its own.
 ADD_PROGRESS = """
 UPDATE jobs SET processed = processed + $2, created = created + $3, updated = updated + $4,
     deleted = deleted + $5, skipped = skipped + $6, failed = failed + $7, updated_at = now()
-WHERE id = $1
+WHERE id = $1 AND fence = $8
 RETURNING *
 """
 RECORD_CHUNK = "INSERT INTO job_chunks (job_id, after_record, last_record) VALUES ($1, $2, $3)"
 WRITTEN_CHUNKS = "SELECT after_record, last_record FROM job_chunks WHERE job_id = $1"
 FINISH_JOB = """
 UPDATE jobs SET status = $2, error = $3, finished_at = now(), updated_at = now()
-WHERE id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')
+WHERE id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND fence = $4
 RETURNING *
 """
 # A queued job that no worker has started is cancelled at once; a running one at its next chunk.
@@ -182,7 +186,8 @@ async def set_queue_id(conn: Conn, job_id: UUID, queue_id: str) -> None:
 
 
 async def start_job(conn: Conn, job_id: UUID) -> Record | None:
-    """Marks the job running (again, when resumed); None when it has ended already."""
+    """Marks the job running (again, when resumed) under a new fencing token (its `fence`);
+    None when it has ended already."""
     return await conn.fetchrow(START_JOB, job_id)
 
 
@@ -192,11 +197,12 @@ async def set_shape(conn: Conn, job_id: UUID, total: int, checkpoint: Mapping[st
     return row
 
 
-async def add_progress(conn: Conn, job_id: UUID, counts: Mapping[str, int]) -> Record:
-    """Adds `counts` (one for each of COUNTERS) to the job's; returns the job."""
-    row = await conn.fetchrow(ADD_PROGRESS, job_id, *(counts[c] for c in COUNTERS))
-    assert row is not None
-    return row
+async def add_progress(
+    conn: Conn, job_id: UUID, counts: Mapping[str, int], fence: int
+) -> Record | None:
+    """Adds `counts` (one for each of COUNTERS) to the job's; returns the job. None, adding
+    nothing, when `fence` is no longer the job's token: a later run has started it."""
+    return await conn.fetchrow(ADD_PROGRESS, job_id, *(counts[c] for c in COUNTERS), fence)
 
 
 async def record_chunk(conn: Conn, job_id: UUID, after_record: int, last_record: int) -> None:
@@ -209,8 +215,11 @@ async def written_chunks(conn: Conn, job_id: UUID) -> dict[int, int]:
     return {r["after_record"]: r["last_record"] for r in await conn.fetch(WRITTEN_CHUNKS, job_id)}
 
 
-async def finish_job(conn: Conn, job_id: UUID, status: str, error: str | None) -> Record | None:
-    return await conn.fetchrow(FINISH_JOB, job_id, status, error)
+async def finish_job(
+    conn: Conn, job_id: UUID, status: str, error: str | None, fence: int
+) -> Record | None:
+    """Ends the job; None when it has ended already or `fence` is no longer its token."""
+    return await conn.fetchrow(FINISH_JOB, job_id, status, error, fence)
 
 
 async def request_cancel(conn: Conn, tenant_id: UUID, job_id: UUID) -> Record | None:

@@ -11,7 +11,8 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from jobs.csvsniff import FileShape, records
+from jobs.csvrecords import Oversized, records
+from jobs.csvsniff import FileShape
 from rules.csvcolumns import (
     ColumnMap,
     PlatformInfo,
@@ -66,12 +67,14 @@ def read_rows(
     a record whose cells are all blank is not yielded but keeps its number."""
     reader = RowReader(columns, platforms, min_password_length)
     with open(path, encoding=shape.encoding, newline="") as file:
-        parsed = records(file, shape.delimiter)
+        parsed = records(file, shape.delimiter, max_record=shape.max_record)
         next(parsed, None)  # the header
         if start_after:
             next(itertools.islice(parsed, start_after, start_after), None)
         for number, cells in enumerate(parsed, start_after + 2):
-            if cells and "".join(cells).strip():
+            if isinstance(cells, Oversized):
+                yield reader.oversized(number, cells, shape.max_record)
+            elif cells and "".join(cells).strip():
                 yield reader.read(number, cells)
 
 
@@ -377,19 +380,36 @@ class RowReader:
             row.roles = list(dict.fromkeys(row.roles))
         return row
 
+    def oversized(self, number: int, start: list[str], limit: int) -> ImportRow:
+        """A record longer than `limit` characters, of which `start` holds the first cells: a
+        row error, with the cells the header names for the error report."""
+        problem = RowProblem(
+            None,
+            "ROW_TOO_LONG",
+            f"The row is longer than {limit:,} characters, the most a row may hold: it is not "
+            f"read, and the error report keeps only the cells of the columns the header names.",
+        )
+        cells = start[: self.width]
+        return ImportRow(number, None, {}, None, True, [problem], cells)
+
     def _padded(self, row: ImportRow, cells: list[str]) -> list[str]:
-        """The cells, as many as the header names at least; more is a problem unless blank."""
+        """The cells, as many as the header names at least; more is a problem unless blank.
+        The row keeps (for the error report) those the header names, no more: the header
+        decides how wide a row is."""
         count, width = len(cells), self.width
         if count < width:
             return cells + [""] * (width - count)
-        if count > width and any(not c.isspace() for c in cells[width:] if c):
-            row.problems.append(
-                RowProblem(
-                    None,
-                    "TOO_MANY_COLUMNS",
-                    f"The row has {count} cells but the header names only {width} columns.",
+        if count > width:
+            row.cells = cells[:width]
+            if any(not c.isspace() for c in cells[width:] if c):
+                row.problems.append(
+                    RowProblem(
+                        None,
+                        "TOO_MANY_COLUMNS",
+                        f"The row has {count} cells but the header names only {width} "
+                        f"columns; the error report keeps the first {width}.",
+                    )
                 )
-            )
         return cells
 
     def _identity(self, row: ImportRow, padded: list[str]) -> None:

@@ -1,14 +1,12 @@
 """Sniffing a CSV file (DESIGN.md section 5): its encoding, its delimiter and how many records
-it holds, in a first streaming pass that rejects with a FileError what is not a CSV; and the
-strict record parser the row reading uses."""
+it holds, in a first streaming pass that rejects with a FileError what is not a CSV."""
 
 import codecs
-import csv
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
+from jobs.csvrecords import MAX_RECORD, Oversized, records
 from rules.csvcolumns import FileError
 
 DELIMITERS = (",", ";", "\t")
@@ -17,6 +15,7 @@ _CHUNK = 1 << 18  # bytes read at a time by the detection pass
 _HEADER_LIMIT = 1 << 20  # characters scanned for the header line when detecting the delimiter
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 _CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0e-\x1a\x1c-\x1f]")
+_UTF8_LEADS = bytes(range(0xC2, 0xF5))  # the first bytes of UTF-8's multibyte sequences
 _SIGNATURES = (
     (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive"),
     (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
@@ -30,16 +29,21 @@ class FileShape:
     encoding: str
     delimiter: str
     total: int  # data records after the header, blank ones included
+    max_record: int = MAX_RECORD  # characters; a longer record is a row error
 
 
 def inspect_file(
-    path: str, *, encoding: str | None = None, delimiter: str | None = None
+    path: str,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    max_record: int = MAX_RECORD,
 ) -> FileShape:
     """First fast pass over a local file: detect encoding (BOM → utf-8-sig; valid UTF-8 over the
-    WHOLE file → utf-8; else cp1252, or latin-1 when the bytes include ones cp1252 leaves
-    undefined), detect the delimiter among , ; TAB from the header line (respecting quotes), and
-    count records with the csv module. Raises FileError for what is not a CSV. Given
-    encoding/delimiter are used as they are."""
+    WHOLE file → utf-8; UTF-8 but for a few bytes → a FileError naming the first; else cp1252,
+    or latin-1 when the bytes include ones cp1252 leaves undefined), detect the delimiter among
+    , ; TAB from the header line (respecting quotes), and count records with the csv module.
+    Raises FileError for what is not a CSV. Given encoding/delimiter are used as they are."""
     if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
         raise FileError(f"{delimiter!r} cannot be a CSV delimiter: use ',', ';' or a tab.")
     if encoding is None:
@@ -56,11 +60,15 @@ def inspect_file(
             with open(path, encoding=encoding, newline="") as file:
                 delimiter = _header_delimiter(file)
         with open(path, encoding=encoding, newline="") as file:
-            lines: Iterable[str] = _without_nul(file) if check_nul else file
-            parsed = records(lines, delimiter)
+            parsed = records(file, delimiter, max_record=max_record, check_nul=check_nul)
             header = next(parsed, None)
             if header is None:
                 raise FileError("The file is empty.")
+            if isinstance(header, Oversized):
+                raise FileError(
+                    f"The header (the first row) is longer than {max_record:,} characters, "
+                    f"the most a row may hold. The first row must name the columns."
+                )
             if not any(cell.strip() for cell in header):
                 raise FileError(
                     "The file has no header: its first row is empty. The first row must name "
@@ -72,13 +80,13 @@ def inspect_file(
             f"The file is not valid {encoding} (byte {error.object[error.start : error.end]!r} "
             f"cannot be decoded). Save it as 'CSV UTF-8' and upload it again."
         ) from None
-    return FileShape(encoding=encoding, delimiter=delimiter, total=total)
+    return FileShape(encoding=encoding, delimiter=delimiter, total=total, max_record=max_record)
 
 
 def read_header(path: str, shape: FileShape) -> list[str]:
     """The header cells of a file `inspect_file` accepted, for `map_header`."""
     with open(path, encoding=shape.encoding, newline="") as file:
-        return next(records(file, shape.delimiter), [])
+        return next(records(file, shape.delimiter, max_record=shape.max_record), [])
 
 
 def _detect_encoding(path: str) -> str:
@@ -101,8 +109,7 @@ def _detect_encoding(path: str) -> str:
         if len(_CONTROL_BYTES.findall(sample)) > max(8, len(sample) // 100):
             raise FileError("This is not a CSV file: it contains binary data.")
         bom = head.startswith(codecs.BOM_UTF8)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        utf8_error: str | None = None
+        utf8 = _Utf8Check()
         undefined = False
         offset = 0
         chunk = head
@@ -113,30 +120,76 @@ def _detect_encoding(path: str) -> str:
                     f"This is not a CSV file: it contains NUL bytes (the first at byte "
                     f"{offset + nul}), which text never has."
                 )
-            if utf8_error is None:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as error:
-                    utf8_error = f"byte {offset + error.start}"
+            utf8.feed(chunk, offset)
             if not undefined:
                 undefined = _CP1252_UNDEFINED.search(chunk) is not None
             offset += len(chunk)
             chunk = file.read(_CHUNK)
-        if utf8_error is None:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                utf8_error = "the end of the file"
+        utf8.feed(b"", offset, final=True)
     if bom:
-        if utf8_error is not None:
+        if utf8.first_error is not None:
             raise FileError(
                 f"The file starts with a UTF-8 byte-order mark but is not valid UTF-8 (at "
-                f"{utf8_error}). Save it as 'CSV UTF-8' and upload it again."
+                f"{utf8.where()}). Save it as 'CSV UTF-8' and upload it again."
             )
         return "utf-8-sig"
-    if utf8_error is None:
+    if utf8.first_error is None:
         return "utf-8"
+    if utf8.sequences > utf8.invalid:
+        # Mostly UTF-8: read as Windows-1252 it would garble every accented letter.
+        count = f"{utf8.invalid} byte{'s' if utf8.invalid > 1 else ''}"
+        raise FileError(
+            f"The file is UTF-8 text except for {count} that UTF-8 does not allow (the first "
+            f"at {utf8.where()}): a byte of another encoding, or a damaged character. Correct "
+            f"it and upload the file again; if the file is in another encoding, give it as "
+            f"the import's encoding option."
+        )
     return "latin-1" if undefined else "cp1252"
+
+
+class _Utf8Check:
+    """Reads a file's bytes, in order, as UTF-8: where the first byte UTF-8 does not allow is
+    (0-based, and its line), and how many valid multibyte sequences and invalid bytes the file
+    holds: a Windows-1252 file has hardly any of the first, a damaged UTF-8 one few of the
+    second."""
+
+    def __init__(self) -> None:
+        self.strict = codecs.getincrementaldecoder("utf-8")()
+        self.lenient: codecs.IncrementalDecoder | None = None
+        self.first_error: int | None = None
+        self.line = 1
+        self.sequences = 0
+        self.invalid = 0
+
+    def feed(self, chunk: bytes, offset: int, *, final: bool = False) -> None:
+        """The next chunk, starting at byte `offset` of the file."""
+        if self.lenient is not None:
+            self._count(self.lenient.decode(chunk, final))
+            return
+        try:
+            self.strict.decode(chunk, final)
+        except UnicodeDecodeError as error:
+            # The decoder's input is the end of a sequence the last chunk began, then `chunk`.
+            data = error.object
+            start = error.start - (len(data) - len(chunk))
+            self.first_error = offset + start
+            self.line += chunk.count(b"\n", 0, max(start, 0))
+            self.lenient = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            self._count(self.lenient.decode(data, final))
+        else:
+            self.line += chunk.count(b"\n")
+            # Valid UTF-8: each lead byte starts a multibyte sequence.
+            self.sequences += len(chunk) - len(chunk.translate(None, _UTF8_LEADS))
+
+    def where(self) -> str:
+        if self.first_error is None:
+            return "no byte"
+        return f"byte {self.first_error} (line {self.line})"
+
+    def _count(self, text: str) -> None:
+        replaced = text.count("\ufffd")  # one for each invalid sequence
+        self.invalid += replaced
+        self.sequences += len(text) - len(text.encode("ascii", "ignore")) - replaced
 
 
 def _header_delimiter(file: TextIO) -> str:
@@ -162,28 +215,3 @@ def _header_delimiter(file: TextIO) -> str:
             continue
         break
     return max(DELIMITERS, key=counts.__getitem__)
-
-
-def _without_nul(lines: Iterable[str]) -> Iterator[str]:
-    for number, line in enumerate(lines, 1):
-        if "\x00" in line:
-            raise FileError(
-                f"This is not a CSV file: line {number} contains NUL characters, which text "
-                f"never has."
-            )
-        yield line
-
-
-def records(lines: Iterable[str], delimiter: str, first_row: int = 1) -> Iterator[list[str]]:
-    """csv records, strictly parsed: a malformed quote is a FileError naming the row."""
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
-    row = first_row
-    try:
-        for record in reader:
-            yield record
-            row += 1
-    except csv.Error as error:
-        raise FileError(
-            f"Row {row} (line {reader.line_num}) is not valid CSV: {error}. A field that "
-            f'starts with a double quote must end with one, and quotes inside it are doubled ("").'
-        ) from None

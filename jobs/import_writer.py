@@ -27,12 +27,16 @@ from jobs.import_plan import (
     plan_rows,
     valid_rows,
 )
+from jobs.joblock import JobLock, LockLost
 from rules import events as vocabulary
 from rules.csvcolumns import ColumnMap
 from rules.ids import encode_id
 from rules.passwords import hash_password
 
 TRIES = 3
+# Passwords hashed between two looks at the job's cancel flag: a chunk's 5,000 take minutes.
+# The next batch is queued while one is hashed, so no core waits for the look.
+HASH_BATCH = 32
 
 
 @dataclass
@@ -70,8 +74,10 @@ class ChunkWriter:
         options: Options,
         platform_ids: dict[str, UUID],
         columns: ColumnMap,
+        lock: JobLock,
     ) -> None:
         self.executor = executor
+        self.lock = lock
         self.job_id: UUID = job["id"]
         self.tenant_id: UUID = job["tenant_id"]
         self.dry_run: bool = job["dry_run"]
@@ -83,10 +89,12 @@ class ChunkWriter:
 
     async def write(self, conn: Conn, chunk: Chunk) -> Record:
         """Writes the chunk (or its plan) with the job's progress, in one transaction; returns
-        the job. Raises Cancelled when the job's cancel was requested before it."""
+        the job. Raises Cancelled when the job's cancel was requested before it, LockLost when
+        this run no longer holds the job."""
+        self.lock.check()
         # Hashing takes seconds for a chunk with passwords: done before the transaction opens,
         # and done once whatever the retries.
-        hashes = await self._hash_passwords(chunk.rows) if not self.dry_run else {}
+        hashes = await self._hash_passwords(conn, chunk.rows) if not self.dry_run else {}
         await chunk.previous_planned()
         # After the chunk before it has looked: when it saw the request, this one sees it too,
         # so the chunks written stay the first ones of the file.
@@ -94,6 +102,7 @@ class ChunkWriter:
             raise Cancelled
         chunk.check_earlier()
         for attempt in range(TRIES):
+            self.lock.check()
             try:
                 async with conn.transaction():
                     return await self._write_chunk(conn, chunk, hashes)
@@ -104,13 +113,34 @@ class ChunkWriter:
                     raise
         raise AssertionError("unreachable")
 
-    async def _hash_passwords(self, batch: list[ImportRow]) -> dict[int, str]:
-        """argon2id hashes of the valid rows' passwords, by row number, on all cores."""
-        rows = [r for r in batch if not r.problems and "password" in r.values]
-        hashes = await asyncio.gather(
-            *(hash_password(self.executor, str(r.values["password"])) for r in rows)
+    async def _hash_passwords(self, conn: Conn, chunk_rows: list[ImportRow]) -> dict[int, str]:
+        """argon2id hashes of the valid rows' passwords, by row number, on all cores, in
+        batches; raises Cancelled when the job's cancel is requested meanwhile."""
+        rows = [r for r in chunk_rows if not r.problems and "password" in r.values]
+        batches = [rows[i : i + HASH_BATCH] for i in range(0, len(rows), HASH_BATCH)]
+        hashing = [(batch, self._hash(batch)) for batch in batches[:2]]
+        queued = len(hashing)
+        hashes: dict[int, str] = {}
+        try:
+            while hashing:
+                batch, digests = hashing.pop(0)
+                hashes.update(zip((r.number for r in batch), await digests, strict=True))
+                if queued < len(batches):
+                    hashing.append((batches[queued], self._hash(batches[queued])))
+                    queued += 1
+                self.lock.check()
+                if hashing and await jobs.cancel_requested(conn, self.job_id):
+                    raise Cancelled
+        finally:
+            for _, digests in hashing:
+                digests.cancel()  # those not started yet leave the pool's queue
+            await asyncio.gather(*(digests for _, digests in hashing), return_exceptions=True)
+        return hashes
+
+    def _hash(self, batch: list[ImportRow]) -> "asyncio.Future[list[str]]":
+        return asyncio.gather(
+            *(hash_password(self.executor, str(r.values["password"])) for r in batch)
         )
-        return {r.number: h for r, h in zip(rows, hashes, strict=True)}
 
     async def _write_chunk(self, conn: Conn, chunk: Chunk, hashes: dict[int, str]) -> Record:
         """One try, in the caller's transaction: plans the chunk when its turn comes, writes it
@@ -140,7 +170,10 @@ class ChunkWriter:
         counts.skipped = blank + sum(p.action == "NOOP" for p in plans)
         await jobs.add_row_errors(conn, self.job_id, problems.errors)
         await jobs.record_chunk(conn, self.job_id, chunk.after, last)
-        return await jobs.add_progress(conn, self.job_id, counts.as_dict())
+        job = await jobs.add_progress(conn, self.job_id, counts.as_dict(), self.lock.fence)
+        if job is None:
+            raise LockLost  # a later run has the job: all of this chunk is rolled back
+        return job
 
     async def _existing(self, conn: Conn, rows: list[ImportRow]) -> Existing:
         """The stored users the rows name, with their roles."""

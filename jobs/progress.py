@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 # At most ~10 messages a second per job; the last state of a job is always sent.
 MIN_INTERVAL = 0.1
+# Progress is best effort: a message Redis does not take this fast is dropped.
+PUBLISH_SECONDS = 2
 
 
 def channel(job_id: UUID | str) -> str:
@@ -49,12 +51,15 @@ def decode_job(message: str | bytes) -> dict[str, Any]:
 
 
 class Publisher:
-    """Publishes one job's states, skipping intermediate ones that come too fast."""
+    """Publishes one job's states, skipping intermediate ones that come too fast. Best effort:
+    while Redis is unavailable the job goes on and its messages are dropped (subscribers read
+    the job from the database when they reconnect)."""
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self.last = 0.0
         self.processed = 0
+        self.failing = False
 
     async def publish(self, job: Mapping[str, Any] | Record, *, final: bool = False) -> None:
         now = time.monotonic()
@@ -65,7 +70,15 @@ class Publisher:
             return
         self.last = now
         self.processed = job["processed"]
-        await self.redis.publish(channel(job["id"]), encode_job(job))
+        try:
+            async with asyncio.timeout(PUBLISH_SECONDS):
+                await self.redis.publish(channel(job["id"]), encode_job(job))
+        except (RedisError, OSError, TimeoutError) as e:
+            if not self.failing:  # once while it lasts
+                log.warning("job %s: progress not published (%r); the job goes on", job["id"], e)
+            self.failing = True
+        else:
+            self.failing = False
 
 
 class JobRelay:

@@ -19,6 +19,7 @@ from asyncpg import Pool, Record
 from db import emails, events, jobs, tenants, users
 from db.events import Actor
 from db.pool import Conn
+from jobs.joblock import JobLock, LockLost
 from jobs.mail import MailConfig, Mailer, Pacer, Refused, SmtpServer, SmtpUrlError, Unavailable
 from jobs.mail import build_message as build_mail
 from jobs.progress import Publisher
@@ -96,29 +97,32 @@ async def send_welcome_emails(ctx: dict[str, Any], job_id: str, *, last_try: boo
     pool: Pool = ctx["pool"]
     job_uuid = UUID(job_id)
     async with pool.acquire() as lock_conn:
-        if not await jobs.try_lock_job(lock_conn, job_uuid):
+        lock = JobLock(lock_conn, job_uuid)
+        if not await lock.take():
             return
         try:
-            await _run(ctx, job_uuid, last_try)
+            await _run(ctx, lock, last_try)
         finally:
-            await jobs.unlock_job(lock_conn, job_uuid)
+            await lock.release()
 
 
-async def _run(ctx: dict[str, Any], job_id: UUID, last_try: bool) -> None:
+async def _run(ctx: dict[str, Any], lock: JobLock, last_try: bool) -> None:
     pool: Pool = ctx["pool"]
+    job_id = lock.job_id
     publisher = Publisher(ctx["redis"])
     async with pool.acquire() as conn:
         job = await jobs.start_job(conn, job_id)
     if job is None:
         return  # ended already
+    lock.fence = job["fence"]
     await publisher.publish(job, final=True)
     config: MailConfig | None = ctx.get("mail")
     try:
         if config is None:
             raise SmtpUrlError("This worker was started without mail settings.")
-        sender = Sender(pool, config, job, publisher)
+        sender = Sender(pool, config, job, publisher, lock)
     except SmtpUrlError as e:
-        await _end(pool, publisher, job_id, "FAILED", str(e))
+        await _end(pool, publisher, lock, "FAILED", str(e))
         return
     try:
         await sender.run()
@@ -131,6 +135,10 @@ async def _run(ctx: dict[str, Any], job_id: UUID, last_try: bool) -> None:
         status, error = await sender.reconcile()
     except Cancelled:
         status, error = "CANCELLED", None
+    except LockLost as e:
+        # Another run may have the job now; if none has, a later try resumes it.
+        log.warning("e-mail job %s: this run lost the job's lock; it stops here", job_id)
+        raise TryAgain from e
     except Exception as e:
         if not last_try:
             log.warning("e-mail job %s: %r; trying again", job_id, e)
@@ -139,14 +147,14 @@ async def _run(ctx: dict[str, Any], job_id: UUID, last_try: bool) -> None:
         status, error = "FAILED", f"Internal error ({type(e).__name__})."
     finally:
         await sender.mailer.close()
-    await _end(pool, publisher, job_id, status, error)
+    await _end(pool, publisher, lock, status, error)
 
 
 async def _end(
-    pool: Pool, publisher: Publisher, job_id: UUID, status: str, error: str | None
+    pool: Pool, publisher: Publisher, lock: JobLock, status: str, error: str | None
 ) -> None:
     async with pool.acquire() as conn:
-        job = await jobs.finish_job(conn, job_id, status, error)
+        job = await jobs.finish_job(conn, lock.job_id, status, error, lock.fence)
     if job is not None:
         await publisher.publish(job, final=True)
 
@@ -160,8 +168,11 @@ def _counts(*, failed: int = 0, skipped: int = 0, sent: int = 0) -> dict[str, in
 class Sender:
     """One run of one e-mail job over its recipients not done yet."""
 
-    def __init__(self, pool: Pool, config: MailConfig, job: Record, publisher: Publisher) -> None:
+    def __init__(
+        self, pool: Pool, config: MailConfig, job: Record, publisher: Publisher, lock: JobLock
+    ) -> None:
         self.pool = pool
+        self.lock = lock
         self.config = config
         self.job = job
         self.job_id: UUID = job["id"]
@@ -191,6 +202,7 @@ class Sender:
                         if await jobs.cancel_requested(conn, self.job_id):
                             raise Cancelled
                         checked = time.monotonic()
+                    self.lock.check()  # a run that lost its job sends nothing more
                     await self._one(conn, r["position"], r["user_id"])
                 after = batch[-1]["position"]
 
@@ -269,7 +281,10 @@ class Sender:
         await self._progress(conn, _counts(failed=len(rows)))
 
     async def _progress(self, conn: Conn, counts: dict[str, int]) -> None:
-        self.job = await jobs.add_progress(conn, self.job_id, counts)
+        job = await jobs.add_progress(conn, self.job_id, counts, self.lock.fence)
+        if job is None:
+            raise LockLost  # a later run has the job
+        self.job = job
         await self.publisher.publish(self.job)
 
     async def reconcile(self) -> tuple[str, str | None]:

@@ -1,9 +1,11 @@
 """arq's WorkerSettings, the queue connection and the enqueueing of Roster's jobs: the
 arq-specific code stays here, and the rest of Roster reaches arq only through this module."""
 
+import asyncio
+import dataclasses
 import gc
-import os
-from concurrent.futures import ProcessPoolExecutor
+import logging
+import time
 from typing import Any, TypeAlias
 from uuid import UUID
 
@@ -13,20 +15,31 @@ from arq.connections import ArqRedis, RedisSettings
 from arq.connections import create_pool as create_arq_pool
 from arq.constants import default_queue_name as QUEUE
 from arq.constants import in_progress_key_prefix as IN_PROGRESS
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from db import files, jobs
 from db.pool import create_pool
 from jobs import imports, welcome
+from jobs.hashpool import hashing_pool
 from jobs.mail import MailConfig
+from jobs.scratch import make_scratch_dir, remove_scratch_dir
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10
-# Set by whichever worker takes the heartbeat job off the queue: while it exists, jobs are being
-# consumed (a worker that is up but stuck would not refresh it).
+# Refreshed by each worker's polling loop: while it exists, some worker is taking jobs (one that
+# is up but stuck would not refresh it), busy or not.
 HEARTBEAT_KEY = "roster:worker:heartbeat"
 FUNCTIONS = {"IMPORT": "import_users", "EMAIL": "send_welcome_emails"}
 MAX_TRIES = 5
 ABANDONED_UPLOAD_SECONDS = 24 * 3600
 RETRY_SECONDS = 5
+# Waits between polls while Redis is unreachable: doubling from the first to the last.
+REDIS_BACKOFF = (0.5, 10.0)
+# A worker starting while Redis is down waits this many times that long for it.
+STARTUP_CONNECT_TRIES, STARTUP_CONNECT_DELAY = 30, 2
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 # The job queue's client. It is a redis.asyncio client too: one client serves the queue,
 # pub/sub and health checks.
@@ -109,7 +122,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["pool"] = await create_pool(
         ctx["database_url"], min_size=1, max_size=per_import * WorkerSettings.max_jobs + 2
     )
-    ctx["executor"] = ProcessPoolExecutor(max_workers=ctx.get("hash_workers") or os.cpu_count())
+    ctx["executor"] = hashing_pool(ctx.get("hash_workers"))
+    ctx["scratch"] = make_scratch_dir()
     await worker_heartbeat(ctx)
     await recover_jobs(ctx)
     await queue_welcome_requests(ctx)
@@ -117,6 +131,7 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     ctx["executor"].shutdown(cancel_futures=True)
+    remove_scratch_dir(ctx["scratch"])
     await ctx["pool"].close()
 
 
@@ -136,12 +151,6 @@ class WorkerSettings:
     # per worker; more workers for more.
     max_jobs = 4
     cron_jobs = [
-        cron(
-            worker_heartbeat,
-            second=set(range(0, 60, HEARTBEAT_SECONDS)),
-            unique=True,
-            run_at_startup=False,
-        ),
         cron(recover_jobs, second={15, 45}, unique=True, run_at_startup=False),
         cron(queue_welcome_requests, second={20, 50}, unique=True, run_at_startup=False),
     ]
@@ -149,8 +158,64 @@ class WorkerSettings:
     on_shutdown = shutdown
 
 
+class Worker(arq.worker.Worker):
+    """arq's worker, kept running through Redis outages and refreshing the heartbeat.
+
+    arq ends its worker on the first failed poll: a Redis restart, even of seconds while the
+    worker was idle, stopped it, and the imports it was running with it. Here a failed poll is
+    logged once per outage and tried again with a growing wait; running jobs go on meanwhile
+    (they need only PostgreSQL; their progress messages are skipped). A job lost with Redis's
+    queue is queued again by `recover_jobs`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.down_since: float | None = None
+        self.backoff = REDIS_BACKOFF[0]
+        self.beaten = 0.0
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except REDIS_DOWN as e:
+            if self.down_since is None:
+                self.down_since = time.monotonic()
+                log.warning("Redis unavailable (%r): running jobs go on; retrying", e)
+            await asyncio.sleep(self.backoff)
+            self.backoff = min(self.backoff * 2, REDIS_BACKOFF[1])
+            return
+        if self.down_since is not None:
+            log.warning("Redis is back after %.0f s", time.monotonic() - self.down_since)
+            self.down_since = None
+            self.backoff = REDIS_BACKOFF[0]
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        for job_id in job_ids:
+            if self.job_counter >= self.max_jobs:
+                return
+            try:
+                await super().start_jobs([job_id])
+            except REDIS_DOWN:
+                # arq counts a job as started before it marks it in Redis, and uncounts it only
+                # when its task ends: a failed mark would keep its place taken for good.
+                self._release_sem_dec_counter_on_complete()
+                raise
+
+    async def heart_beat(self) -> None:
+        await super().heart_beat()
+        # Here, not as a queued job: a worker running its most jobs at once beats too.
+        now = time.monotonic()
+        if now - self.beaten >= HEARTBEAT_SECONDS:
+            await worker_heartbeat(self.ctx)
+            self.beaten = now
+
+
 def run_worker(
-    *, redis_url: str, database_url: str, hash_workers: int, mail: MailConfig | None
+    *,
+    redis_url: str,
+    database_url: str,
+    hash_workers: int,
+    max_record_size: int,
+    mail: MailConfig | None,
 ) -> None:
     """Runs a worker in this process until it is stopped (SIGINT, SIGTERM)."""
     # An import holds a few chunks of rows (some 400,000 objects) for seconds at a time:
@@ -159,8 +224,19 @@ def run_worker(
     # soon; what the modules loaded is frozen out of the scans altogether.
     gc.freeze()
     gc.set_threshold(50_000, 10, 10)
-    arq.worker.run_worker(
-        WorkerSettings,  # type: ignore[arg-type]
-        redis_settings=RedisSettings.from_dsn(redis_url),
-        ctx={"database_url": database_url, "hash_workers": hash_workers, "mail": mail},
+    redis_settings = dataclasses.replace(
+        RedisSettings.from_dsn(redis_url),
+        conn_retries=STARTUP_CONNECT_TRIES,
+        conn_retry_delay=STARTUP_CONNECT_DELAY,
     )
+    worker = Worker(
+        **arq.worker.get_kwargs(WorkerSettings),  # type: ignore[arg-type]
+        redis_settings=redis_settings,
+        ctx={
+            "database_url": database_url,
+            "hash_workers": hash_workers,
+            "max_record_size": max_record_size,
+            "mail": mail,
+        },
+    )
+    worker.run()

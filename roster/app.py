@@ -1,9 +1,8 @@
 """The ASGI app: /graphql, /healthz, /readyz, /set-password, and the clients its lifespan
 owns."""
 
-import os
 from collections.abc import AsyncIterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
@@ -14,6 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from db.pool import create_pool
+from jobs.hashpool import hashing_pool
 from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
 from roster.error_log import keep_query_strings_out_of_access_log
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         try:
             redis = await connect_queue(settings.redis_url)
-            executor = ProcessPoolExecutor(max_workers=settings.hash_workers or os.cpu_count())
+            executor = hashing_pool(settings.hash_workers)
             relay = JobRelay(redis)
             await relay.start()
             sockets = OpenSockets(pool)

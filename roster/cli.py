@@ -198,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             database_url=settings.database_url,
             hash_workers=settings.hash_workers,
             mail=settings.mail(),
+            max_record_size=settings.max_record_size,
         )
         return 0
     if args.command == "schema":

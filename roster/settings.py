@@ -59,6 +59,10 @@ class Settings:
     max_body_bytes: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_BODY_BYTES", str(1 << 20)))
     )
+    # The most characters one CSV record may hold; a longer one is a row error, read no further.
+    max_record_size: int = field(
+        default_factory=lambda: int(os.environ.get("ROSTER_MAX_RECORD_SIZE", str(1 << 20)))
+    )
     max_query_depth: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_QUERY_DEPTH", "10"))
     )

@@ -12,11 +12,12 @@ Problem = tuple[str | None, str, str]
 class ErrorReport:
     """The report's records for one file: `header`, then `row(...)` for each failed row.
 
-    Every cell of the file is kept, extra cells beyond the header too, and an `error` column
-    holds the row's problems, one a line, each starting with its code. A file that has an error
-    column already (a corrected report, imported again) keeps it, with the new problems; else
-    it goes after the last named column, where an import of the report ignores it. Every cell
-    is neutralised against formula injection: write the records quoted (CsvDialect)."""
+    Every cell a row is given is kept (the import gives those the header names: cells beyond
+    it are a row error, left out), and an `error` column holds the row's problems, one a line,
+    each starting with its code. A file that has an error column already (a corrected report,
+    imported again) keeps it, with the new problems; else it goes after the last named column,
+    where an import of the report ignores it. Every cell is neutralised against formula
+    injection: write the records quoted (CsvDialect)."""
 
     def __init__(self, header: Sequence[str]) -> None:
         self.width = len(header)

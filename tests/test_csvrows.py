@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from jobs.csvrows import read_rows
+from jobs.csvrows import ImportRow, read_rows
 from jobs.csvsniff import FileShape, inspect_file, read_header
-from rules.csvcolumns import map_header, neutralise_cell
+from rules.csvcolumns import FileError, map_header, neutralise_cell
 from tests.csvfiles import LEGACY_HEADER, PLATFORMS, codes, load, one_row, write
 
 ARGON2 = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG"
@@ -315,3 +315,55 @@ def test_a_large_file_streams_in_flat_memory(tmp_path: Path) -> None:
     assert last is not None and last.number == total + 1
     assert last.values["attributes"] == {"team": f"team\n{(total - 1) % 7}"}
     assert peak < 3_000_000, peak
+
+
+def read_limited(path: str, max_record: int) -> tuple[FileShape, list[ImportRow]]:
+    shape = inspect_file(path, max_record=max_record)
+    columns = map_header(read_header(path, shape), PLATFORMS)
+    return shape, list(read_rows(path, shape, columns, PLATFORMS, min_password_length=15))
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_row_over_the_size_limit_is_a_row_error_and_reading_goes_on(
+    tmp_path: Path, newline: str
+) -> None:
+    long_row = "ana@example.com,Ana," + ",".join("x" * 10 for _ in range(100))
+    lines = ["email,first_name", long_row, "bob@example.com,Bob", '"cy@example.com","Cy"']
+    path = write(tmp_path, newline.join(lines) + newline)
+    shape, rows = read_limited(path, max_record=200)
+    assert shape.total == 3
+    assert [r.number for r in rows] == [2, 3, 4]
+    too_long, bob, cy = rows
+    assert codes(too_long) == [(None, "ROW_TOO_LONG")]
+    assert "200" in too_long.problems[0].message
+    assert too_long.cells == ["ana@example.com", "Ana"]  # the header's columns, no more
+    assert (bob.problems, bob.values["first_name"]) == ([], "Bob")
+    assert (cy.problems, cy.values["first_name"]) == ([], "Cy")
+
+
+def test_a_row_cut_between_its_cr_and_lf_at_the_limit(tmp_path: Path) -> None:
+    """The limit falls between the CR and the LF ending a long line: no blank row follows."""
+    long_row = "ana@example.com," + "x" * (200 - len("ana@example.com,"))
+    path = write(tmp_path, f"email,first_name\r\n{long_row}\r\nbob@example.com,Bob\r\n")
+    shape, rows = read_limited(path, max_record=200)
+    assert shape.total == 2
+    assert [(r.number, codes(r)) for r in rows] == [(2, [(None, "ROW_TOO_LONG")]), (3, [])]
+
+
+def test_a_header_over_the_size_limit_fails_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, ",".join(f"attr:a{i}" for i in range(100)) + "\nana@example.com\n")
+    with pytest.raises(FileError, match="header"):
+        inspect_file(path, max_record=200)
+
+
+def test_a_row_wider_than_the_header_keeps_the_header_width(tmp_path: Path) -> None:
+    row = one_row(tmp_path, "email,first_name\nana@example.com,Ana," + ",".join("x" * 5000))
+    assert codes(row) == [(None, "TOO_MANY_COLUMNS")]
+    assert "5002 cells" in row.problems[0].message
+    assert row.cells == ["ana@example.com", "Ana"]
+
+
+def test_a_field_longer_than_csv_s_default_limit_is_read(tmp_path: Path) -> None:
+    """csv refuses fields over 128 KiB unless told otherwise: a row error, not a failed file."""
+    row = one_row(tmp_path, f"email,location\nana@example.com,{'y' * 200_000}\n")
+    assert codes(row) == [("location", "TOO_LONG")]

@@ -46,6 +46,29 @@ def test_utf8_is_checked_over_the_whole_file(tmp_path: Path) -> None:
     assert rows[-1].values["first_name"] == "Zoë"
 
 
+def test_utf8_with_a_few_bad_bytes_fails_naming_the_first(tmp_path: Path) -> None:
+    """Read as Windows-1252, every accented name of the file would come out garbled."""
+    lines = "".join(f"user{i}@example.com,José,Núñez\n" for i in range(300))
+    data = b"email,first_name,last_name\n" + lines.encode()
+    data += b"zoe@example.com,Zo\xeb,Smith\n"  # one byte of another encoding
+    path = write(tmp_path, data + "ana@example.com,Ana,Peña\n".encode())
+    with pytest.raises(FileError) as raised:
+        inspect_file(path)
+    message = str(raised.value)
+    assert f"byte {data.index(b'Zo') + 2} (line 302)" in message, message
+    assert "UTF-8" in message and "encoding" in message
+    # Told the encoding, it is read that way.
+    assert inspect_file(path, encoding="cp1252").total == 302
+
+
+def test_cp1252_with_a_utf8_lookalike_stays_cp1252(tmp_path: Path) -> None:
+    # "Ã©" in Windows-1252 is a valid UTF-8 sequence; the rest of the file is not UTF-8.
+    data = "email,first_name,last_name\nana@example.com,Ã©,Núñez\nbo@example.com,Zoë,Peña\n"
+    shape, _, rows = load(write(tmp_path, data.encode("cp1252")))
+    assert shape.encoding == "cp1252"
+    assert rows[1].values["first_name"] == "Zoë"
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_delimiters(tmp_path: Path, delimiter: str) -> None:
     header = delimiter.join(["email", "first_name", "location"])
