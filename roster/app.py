@@ -10,13 +10,14 @@ from asyncpg import Pool
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from db.pool import create_pool
 from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
 from roster.graphql_schema import build_schema
-from roster.graphql_view import RosterGraphQL
+from roster.graphql_view import GRAPHIQL_ASSETS, RosterGraphQL
 from roster.settings import Settings
 from roster.uploads import error_report, post_import
 
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/imports", post_import, methods=["POST"]),
             Route("/jobs/{id}/errors.csv", error_report, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
+            Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql"),
         ],
         lifespan=lifespan,
     )

@@ -1,6 +1,7 @@
 """/graphql: Strawberry's ASGI view with Roster's authentication and the GraphQL over HTTP media
 type."""
 
+from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
@@ -22,6 +23,8 @@ from roster.auth import authenticate
 from schema.context import Context, NotAuthenticated
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+# GraphiQL's page and the scripts it loads, served by Roster: the page works offline.
+GRAPHIQL_ASSETS = Path(__file__).parent / "static" / "graphiql"
 
 
 class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -64,6 +67,11 @@ class RosterGraphQL(GraphQL[Context, None]):
             # sends cross-site without a CORS preflight, and Roster answers no preflight.
             multipart_uploads_enabled=True,
         )
+        self._graphiql_html = (GRAPHIQL_ASSETS / "index.html").read_text(encoding="utf-8")
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return self._graphiql_html
 
     async def run(
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
