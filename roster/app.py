@@ -18,6 +18,7 @@ from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
 from roster.graphql_schema import build_schema
 from roster.graphql_view import GRAPHIQL_ASSETS, RosterGraphQL
+from roster.httperrors import EXCEPTION_HANDLERS
 from roster.settings import Settings
 from roster.uploads import error_report, post_import
 
@@ -96,4 +97,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql"),
         ],
         lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,
     )

@@ -20,6 +20,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.loaders import make_loaders
 from roster.auth import authenticate
+from roster.httperrors import UNAUTHORIZED, error_response
 from schema.context import Context, NotAuthenticated
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -78,6 +79,12 @@ class RosterGraphQL(GraphQL[Context, None]):
     ) -> Any:
         try:
             return await super().run(request, context, root_value)
+        except HTTPException as e:
+            # Refused before GraphQL ran (no token, a method or body it does not take): the
+            # answer every other endpoint gives, not Strawberry's plain text.
+            if not isinstance(request, Request):
+                raise
+            return error_response(e.status_code, e.reason)
         finally:
             if isinstance(request, Request):
                 # A multipart upload is spooled to temporary files: close them after every
@@ -95,9 +102,7 @@ class RosterGraphQL(GraphQL[Context, None]):
             return context  # the GraphiQL page itself; its requests carry the token
         principal = await authenticate(state.pool, request.headers.get("authorization"))
         if principal is None:
-            raise HTTPException(
-                401, "Unauthorized: send a valid token as `Authorization: Bearer <token>`."
-            )
+            raise HTTPException(401, UNAUTHORIZED)
         context.authenticate(principal, make_loaders(state.pool, principal.tenant_id))
         return context
 

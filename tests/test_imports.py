@@ -290,14 +290,14 @@ async def test_too_large_and_empty_files_are_refused_and_store_nothing(
     big = b"email\n" + b"".join(b"user%d@example.com\n" % i for i in range(10))
     response = await post_csv(small_client, token, big)
     assert response.status_code == 413, response.text
-    assert [e["code"] for e in response.json()["errors"]] == ["FILE_TOO_LARGE"]
+    assert response.json()["error"]["code"] == "FILE_TOO_LARGE"
     payload = (await upload(small_client, token, big)).json()["data"]["startImport"]
     assert payload["job"] is None
     assert [e["code"] for e in payload["userErrors"]] == ["FILE_TOO_LARGE"]
 
     response = await post_csv(small_client, token, b"")
     assert response.status_code == 400, response.text
-    assert [e["code"] for e in response.json()["errors"]] == ["EMPTY_FILE"]
+    assert response.json()["error"]["code"] == "EMPTY_FILE"
     payload = (await upload(small_client, token, b"")).json()["data"]["startImport"]
     assert [e["code"] for e in payload["userErrors"]] == ["EMPTY_FILE"]
 
