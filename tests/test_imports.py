@@ -510,8 +510,10 @@ async def test_duplicates_across_chunks_name_the_first_row(
     job = await finished(client, admin, db_url, body)
     messages = {e["node"]["row"]: e["node"]["message"] for e in job["rowErrors"]["edges"]}
     assert sorted(messages) == [4, 5, 7, 8]
-    assert "Row 2 " in messages[4] and "Row 3 " in messages[5]
-    assert "Row 2 " in messages[7] and "Row 6 " in messages[8]
+    assert messages[4].startswith("Row 2 has the same e-mail;")
+    assert messages[5].startswith("Row 3 has the same username;")
+    assert messages[7].startswith("Row 2 has the same e-mail;")
+    assert messages[8].startswith("Row 6 has the same username;")
     assert (job["created"], job["failed"]) == (4, 4)
     assert not await sql(db_url, "SELECT * FROM job_keys")
     assert not await sql(db_url, "SELECT * FROM job_chunks")
@@ -666,9 +668,25 @@ async def test_dry_run_changes_nothing_then_applies_the_same_file(
     old = await user(admin, "old@example.com")
     assert old is not None and old["firstName"] == "Olga"
     assert roles_of(old) == {"contentcloud:author"}
-    # A job that is not a finished dry run cannot be applied again.
+    # A job that is not a dry run cannot be applied.
     again = (await admin.data(START_IMPORT, dryRunJobId=real["id"]))["startImport"]
-    assert [e["code"] for e in again["userErrors"]] == ["NOT_A_FINISHED_DRY_RUN"]
+    assert again["userErrors"] == [
+        {
+            "field": ["dryRunJobId"],
+            "code": "NOT_A_FINISHED_DRY_RUN",
+            "message": "This import is not a dry run.",
+        }
+    ]
+    # Nor can the dry run twice: the answer names the import that applied it.
+    twice = (await admin.data(START_IMPORT, dryRunJobId=dry["id"]))["startImport"]
+    assert twice["job"] is None
+    assert twice["userErrors"] == [
+        {
+            "field": ["dryRunJobId"],
+            "code": "DRY_RUN_APPLIED",
+            "message": f"This dry run was applied already, by import {real['id']} (SUCCEEDED).",
+        }
+    ]
 
 
 # --- Cancel ------------------------------------------------------------------------------------
