@@ -21,6 +21,15 @@ RETURNING *
 """
 GET_JOBS = "SELECT * FROM jobs WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
 GET_JOB = "SELECT * FROM jobs WHERE id = $1"
+LOCK_JOB_ROW = "SELECT id FROM jobs WHERE id = $1 FOR UPDATE"
+# The import that applies a dry run names it in its options (APPLIES_DRY_RUN).
+APPLIED_BY = """
+SELECT * FROM jobs
+WHERE tenant_id = $1 AND kind = 'IMPORT' AND NOT dry_run AND options->>'applies_dry_run' = $2
+ORDER BY created_at
+LIMIT 1
+"""
+APPLIES_DRY_RUN = "applies_dry_run"
 LIST_JOBS = """
 SELECT * FROM jobs
 WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
@@ -156,6 +165,14 @@ async def create_job(
 
 async def get_jobs(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> list[Record]:
     return await conn.fetch(GET_JOBS, tenant_id, ids)
+
+
+async def applied_by(conn: Conn, tenant_id: UUID, dry_run_id: UUID) -> Record | None:
+    """The import that applied the dry run `dry_run_id`, if any. Within a transaction the dry
+    run's row stays locked until it ends: two requests to apply it take turns, and the second
+    finds the first."""
+    await conn.execute(LOCK_JOB_ROW, dry_run_id)
+    return await conn.fetchrow(APPLIED_BY, tenant_id, str(dry_run_id))
 
 
 async def get_job(conn: Conn, job_id: UUID) -> Record | None:

@@ -34,6 +34,10 @@ INSERT INTO platforms (tenant_id, key, aliases, name, kind, roles) VALUES ($1, $
 """
 GET_TENANT = "SELECT * FROM tenants WHERE id = $1"
 GET_TENANT_BY_SLUG = "SELECT * FROM tenants WHERE slug = $1"
+LIST_TENANTS = """
+SELECT t.*, (SELECT count(*) FROM users u WHERE u.tenant_id = t.id) AS user_count
+FROM tenants t ORDER BY t.slug
+"""
 SET_MIN_PASSWORD_LENGTH = """
 UPDATE tenants SET min_password_length = $2 WHERE slug = $1 RETURNING *
 """
@@ -57,6 +61,11 @@ async def get_tenant(conn: Conn, tenant_id: UUID) -> Record | None:
 
 async def get_tenant_by_slug(conn: Conn, slug: str) -> Record | None:
     return await conn.fetchrow(GET_TENANT_BY_SLUG, slug)
+
+
+async def list_tenants(conn: Conn) -> list[Record]:
+    """Every tenant by slug, with its number of users."""
+    return await conn.fetch(LIST_TENANTS)
 
 
 async def set_min_password_length(conn: Conn, slug: str, length: int) -> Record | None:

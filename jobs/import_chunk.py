@@ -5,7 +5,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from jobs.csvrows import ImportRow
-from jobs.import_plan import Key, keys
+from jobs.import_plan import Duplicate, Key, keys
 
 
 @dataclass(eq=False)
@@ -25,7 +25,7 @@ class Chunk:
 
     after: int
     rows: list[ImportRow]
-    duplicates: dict[int, int]
+    duplicates: dict[int, Duplicate]
     earlier: list["Chunk"] = field(default_factory=list)
     planned: asyncio.Event = field(default_factory=asyncio.Event)
     written: asyncio.Event = field(default_factory=asyncio.Event)

@@ -16,6 +16,9 @@ PROFILE = (*TEXT_FIELDS, "status")
 
 # What makes a user unique, tagged by kind: ("u", username), ("e", e-mail), ("x", external id).
 Key = tuple[str, str]
+# A row repeating an earlier one: (the earlier row, the field of the key they share).
+Duplicate = tuple[int, str]
+KEY_FIELDS = {"e": "email", "u": "username", "x": "external_id"}
 Role = tuple[UUID, str]  # (platform id, role)
 
 
@@ -98,18 +101,19 @@ class RowProblems:
             f"Another user already has this {field.replace('_', ' ')}.",
         )
 
-    def duplicate(self, row: ImportRow, first: int) -> None:
+    def duplicate(self, row: ImportRow, first: int, field: str) -> None:
+        """On the column of the repeated value (a username made from the e-mail: e-mail's)."""
+        named = {"email": "e-mail", "external_id": "external id"}.get(field, field)
         self.add(
             row,
-            self.column["email"],
+            self.column[field],
             "DUPLICATE_IN_FILE",
-            f"Row {first} has the same username, e-mail or external id; only the first one is "
-            "imported.",
+            f"Row {first} has the same {named}; only the first one is imported.",
         )
 
 
 def valid_rows(
-    rows: Sequence[ImportRow], duplicates: dict[int, int], problems: RowProblems
+    rows: Sequence[ImportRow], duplicates: dict[int, Duplicate], problems: RowProblems
 ) -> list[ImportRow]:
     """The rows to plan. The others go to `problems`: with their own problems, or as repeating
     the earlier row `duplicates` gives them."""
@@ -118,7 +122,7 @@ def valid_rows(
         for p in row.problems:
             problems.add(row, p.column, p.code, p.message)
         if row.number in duplicates:
-            problems.duplicate(row, duplicates[row.number])
+            problems.duplicate(row, *duplicates[row.number])
         elif not row.problems:
             valid.append(row)
     return valid
@@ -350,15 +354,15 @@ class KeyClaims:
 
     def __init__(self, rows: Iterable[ImportRow]) -> None:
         self.firsts: dict[Key, int] = {}
-        self.duplicates: dict[int, int] = {}
+        self.duplicates: dict[int, Duplicate] = {}
         self.kept: list[tuple[int, list[Key]]] = []
         for row in rows:
             if row.problems:
                 continue
             row_keys = keys(row)
-            first = next((self.firsts[k] for k in row_keys if k in self.firsts), None)
-            if first is not None:
-                self.duplicates[row.number] = first
+            repeated = next((k for k in row_keys if k in self.firsts), None)
+            if repeated is not None:
+                self.duplicates[row.number] = (self.firsts[repeated], KEY_FIELDS[repeated[0]])
                 continue
             self.firsts.update({k: row.number for k in row_keys})
             self.kept.append((row.number, row_keys))
@@ -367,14 +371,14 @@ class KeyClaims:
         """(kind, key, row) for each key claimed."""
         return [(kind, key, n) for (kind, key), n in self.firsts.items()]
 
-    def duplicates_given(self, earlier: dict[Key, int]) -> dict[int, int]:
-        """The rows repeating an earlier row, each with that row, given the keys that an
-        earlier chunk's rows claimed (with the row of each)."""
+    def duplicates_given(self, earlier: dict[Key, int]) -> dict[int, Duplicate]:
+        """The rows repeating an earlier row, each with that row and the field they share,
+        given the keys that an earlier chunk's rows claimed (with the row of each)."""
         if earlier:
             for number, row_keys in self.kept:
-                first = next((earlier[k] for k in row_keys if k in earlier), None)
-                if first is not None and first != number:
-                    self.duplicates[number] = first
+                repeated = next((k for k in row_keys if k in earlier), None)
+                if repeated is not None and earlier[repeated] != number:
+                    self.duplicates[number] = (earlier[repeated], KEY_FIELDS[repeated[0]])
         return self.duplicates
 
 

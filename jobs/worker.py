@@ -130,9 +130,14 @@ async def startup(ctx: dict[str, Any]) -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    ctx["executor"].shutdown(cancel_futures=True)
-    remove_scratch_dir(ctx["scratch"])
-    await ctx["pool"].close()
+    # Also after a startup that failed midway: its own error is the one to report, not a
+    # KeyError for what it did not get to create.
+    if "executor" in ctx:
+        ctx["executor"].shutdown(cancel_futures=True)
+    if "scratch" in ctx:
+        remove_scratch_dir(ctx["scratch"])
+    if "pool" in ctx:
+        await ctx["pool"].close()
 
 
 async def worker_heartbeat(ctx: dict[str, Any]) -> None:

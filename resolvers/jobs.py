@@ -17,7 +17,7 @@ from jobs.progress import channel as progress_channel
 from jobs.progress import encode_job
 from jobs.worker import enqueue_job
 from resolvers.errors import BadRequest
-from resolvers.ids import decode_id
+from resolvers.ids import decode_id, encode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
 from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from rules import events as vocabulary
@@ -158,6 +158,7 @@ async def _record_import(
         file_id = source["file_id"]
         if inherit:
             values = dict(source["options"])
+        values = {**values, jobs.APPLIES_DRY_RUN: str(source["id"])}
     row = await jobs.create_job(
         conn,
         ctx.tenant_id,
@@ -224,13 +225,27 @@ async def _dry_run(conn: Any, tenant_id: UUID, global_id: str | None) -> Any:
     if not found:
         return UserError(field=["dryRunJobId"], code="NOT_FOUND", message="No such import.")
     job = found[0]
-    if not job["dry_run"] or job["status"] != "SUCCEEDED" or job["file_id"] is None:
+    if not job["dry_run"]:
+        return _not_a_finished_dry_run("This import is not a dry run.")
+    if job["status"] != "SUCCEEDED":
+        return _not_a_finished_dry_run(
+            f"This dry run is {job['status']}: only a dry run that succeeded can be applied."
+        )
+    applied = await jobs.applied_by(conn, tenant_id, job["id"])
+    if applied is not None:
         return UserError(
             field=["dryRunJobId"],
-            code="NOT_A_FINISHED_DRY_RUN",
-            message="Only the file of a dry run that succeeded can be imported this way.",
+            code="DRY_RUN_APPLIED",
+            message=f"This dry run was applied already, by import "
+            f"{encode_id('ImportJob', applied['id'])} ({applied['status']}).",
         )
+    if job["file_id"] is None:
+        return _not_a_finished_dry_run("This dry run's file is no longer stored.")
     return job
+
+
+def _not_a_finished_dry_run(message: str) -> UserError:
+    return UserError(field=["dryRunJobId"], code="NOT_A_FINISHED_DRY_RUN", message=message)
 
 
 async def _upload_chunks(upload: Any) -> AsyncIterator[bytes]:

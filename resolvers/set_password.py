@@ -10,7 +10,7 @@ from asyncpg import Pool
 from db import emails, events, tenants, users
 from db.events import Actor
 from rules import events as vocabulary
-from rules.passwords import check_password, hash_password
+from rules.passwords import check_password_off_loop, hash_password
 from rules.welcome import language_of, token_hash
 
 # The actor of what a user does through their link: no token, the user themself.
@@ -95,8 +95,8 @@ async def set_password_by_link(
     if password != confirmation:
         await record_failure(pool, link, "PASSWORDS_DIFFER")
         return Outcome(ok=False, code="PASSWORDS_DIFFER")
-    violation = check_password(
-        password, min_length=link.min_length, username=link.username, email=link.email
+    violation = await check_password_off_loop(
+        executor, password, min_length=link.min_length, username=link.username, email=link.email
     )
     if violation is not None:
         await record_failure(pool, link, violation.code)

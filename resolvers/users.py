@@ -20,7 +20,7 @@ from resolvers.search import search_fingerprint, user_search
 from resolvers.selection import selects
 from resolvers.validation import check_user_fields, resolve_roles
 from rules import events as vocabulary
-from rules.passwords import check_password, hash_password
+from rules.passwords import check_password_off_loop, hash_password
 from rules.userfields import camel
 from schema.context import Context, Info
 from schema.errors import UserError
@@ -191,8 +191,12 @@ async def _password_problem(
     async with ctx.pool.acquire() as conn:
         tenant = await tenants.get_tenant(conn, ctx.tenant_id)
     assert tenant is not None
-    violation = check_password(
-        password, min_length=tenant["min_password_length"], username=username, email=email
+    violation = await check_password_off_loop(
+        ctx.executor,
+        password,
+        min_length=tenant["min_password_length"],
+        username=username,
+        email=email,
     )
     if violation is None:
         return None

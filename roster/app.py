@@ -10,7 +10,8 @@ from asyncpg import Pool
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from db.pool import create_pool
 from jobs.hashpool import hashing_pool
@@ -18,7 +19,8 @@ from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
 from roster.error_log import keep_query_strings_out_of_access_log
 from roster.graphql_schema import build_schema
-from roster.graphql_view import RosterGraphQL
+from roster.graphql_view import GRAPHIQL_ASSETS, RosterGraphQL
+from roster.httperrors import EXCEPTION_HANDLERS
 from roster.revocation import OpenSockets
 from roster.set_password import get_set_password, post_set_password
 from roster.settings import Settings
@@ -104,6 +106,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/set-password", get_set_password, methods=["GET"]),
             Route("/set-password", post_set_password, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
+            Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql"),
         ],
         lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,
     )

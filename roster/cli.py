@@ -5,6 +5,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 
 import asyncpg
 
@@ -12,6 +13,7 @@ from db import events, migrate, tenants, tokens
 from db.events import Actor
 from db.pool import connect
 from roster.auth import new_token, token_hash
+from roster.clierrors import Unavailable, check_backends, check_urls, explain_database_error
 from roster.settings import Settings
 from rules import events as vocabulary
 from rules import tenants as tenant_rules
@@ -52,6 +54,20 @@ async def _tenant_create(
         print(f"error: tenant {slug!r} exists already", file=sys.stderr)
         return 1
     print(f"created tenant {slug} ({tenant['id']}) with platforms learningcloud, contentcloud")
+    return 0
+
+
+async def _tenant_list(settings: Settings) -> int:
+    conn = await connect(settings.database_url)
+    try:
+        found = await tenants.list_tenants(conn)
+    finally:
+        await conn.close()
+    for t in found:
+        print(
+            f"{t['slug']:24}  {t['user_count']:>8} users  "
+            f"min password {t['min_password_length']:>2}  {t['name']}"
+        )
     return 0
 
 
@@ -136,45 +152,82 @@ async def _token_list(settings: Settings, slug: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="roster", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="roster",
+        description=__doc__,
+        epilog="Configuration comes from the environment (DATABASE_URL, REDIS_URL, …): "
+        "docs/configuration.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"roster {version('roster')}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="create the database if needed and apply migrations")
     serve = commands.add_parser("serve", help="run the API (GraphQL at /graphql)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="API processes")
-    commands.add_parser("worker", help="run a job worker")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
+    serve.add_argument("--workers", type=int, default=1, help="API processes (%(default)s)")
+    commands.add_parser("worker", help="run a job worker (imports)")
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
 
     tenant = commands.add_parser("tenant", help="organisations").add_subparsers(
         dest="action", required=True
     )
     create = tenant.add_parser("create", help="create a tenant with its default platforms")
-    create.add_argument("slug")
-    create.add_argument("--name")
+    create.add_argument("slug", help="1 to 63 lower-case letters, digits and '-'")
+    create.add_argument("--name", help="display name (the slug when left out)")
     create.add_argument("--exist-ok", action="store_true", help="succeed if it exists")
-    create.add_argument("--min-password-length", type=int)
+    create.add_argument(
+        "--min-password-length", type=int, help="8 to 64; 15 when left out (NIST SP 800-63B)"
+    )
+    tenant.add_parser("list", help="list tenants with their number of users")
     update = tenant.add_parser("update", help="change a tenant's settings")
-    update.add_argument("slug")
-    update.add_argument("--min-password-length", type=int, required=True)
+    update.add_argument("slug", help="the tenant to change")
+    update.add_argument(
+        "--min-password-length", type=int, required=True, help="8 to 64 (15 by default)"
+    )
 
     token = commands.add_parser("token", help="API tokens").add_subparsers(
         dest="action", required=True
     )
     token_create = token.add_parser("create", help="create a token and print it, once")
-    token_create.add_argument("--tenant", required=True)
-    token_create.add_argument("--scope", choices=["admin", "read"], required=True)
-    token_create.add_argument("--name", default="token")
+    token_create.add_argument("--tenant", required=True, help="the tenant's slug")
+    token_create.add_argument(
+        "--scope",
+        choices=["admin", "read"],
+        required=True,
+        help="admin: everything; read: queries only",
+    )
+    token_create.add_argument(
+        "--name", default="token", help="what it is for, shown by `token list` (%(default)s)"
+    )
     token_revoke = token.add_parser("revoke", help="revoke a token by id")
-    token_revoke.add_argument("token_id")
+    token_revoke.add_argument("token_id", help="the id `token list` shows")
     token_list = token.add_parser("list", help="list a tenant's tokens (never the secrets)")
-    token_list.add_argument("--tenant", required=True)
+    token_list.add_argument("--tenant", required=True, help="the tenant's slug")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
+    try:
+        if args.command in ("serve", "worker"):
+            # Checked first: uvicorn and arq would fail later, with a traceback each.
+            asyncio.run(check_backends(settings))
+        elif args.command != "schema":
+            check_urls(settings, redis=False)
+        return _run(args, settings)
+    except Unavailable as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+        explained = explain_database_error(e, settings)
+        if explained is None:
+            raise
+        print(f"error: {explained}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
         return 0
@@ -210,6 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(
             _tenant_create(settings, args.slug, args.name, args.exist_ok, args.min_password_length)
         )
+    if args.command == "tenant" and args.action == "list":
+        return asyncio.run(_tenant_list(settings))
     if args.command == "tenant" and args.action == "update":
         return asyncio.run(_tenant_update(settings, args.slug, args.min_password_length))
     if args.action == "create":

@@ -2,13 +2,14 @@
 type."""
 
 import contextlib
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from cross_web import HTTPException
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -29,11 +30,14 @@ from strawberry.types.unset import UNSET, UnsetType
 from resolvers.loaders import make_loaders
 from roster.auth import authenticate
 from roster.body_limit import LimitedReceive, Refused, declared_length
+from roster.httperrors import UNAUTHORIZED, error_response
 from roster.revocation import OpenSockets
 from roster.settings import Settings
 from schema.context import Context, NotAuthenticated
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+# GraphiQL's page and the scripts it loads, served by Roster: the page works offline.
+GRAPHIQL_ASSETS = Path(__file__).parent / "static" / "graphiql"
 
 
 class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -131,6 +135,11 @@ class RosterGraphQL(GraphQL[Context, None]):
             # sends cross-site without a CORS preflight, and Roster answers no preflight.
             multipart_uploads_enabled=True,
         )
+        self._graphiql_html = (GRAPHIQL_ASSETS / "index.html").read_text(encoding="utf-8")
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return self._graphiql_html
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -144,14 +153,19 @@ class RosterGraphQL(GraphQL[Context, None]):
             )
         except Refused as e:
             # Raised before the body is read or while it is, so before anything is answered.
-            error = {"message": str(e), "extensions": {"code": e.code}}
-            await JSONResponse({"errors": [error]}, status_code=e.status_code)(scope, receive, send)
+            await error_response(e.status_code, str(e), e.code)(scope, receive, send)
 
     async def run(
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
         try:
             return await super().run(request, context, root_value)
+        except HTTPException as e:
+            # Refused before GraphQL ran (no token, a method or body it does not take): the
+            # answer every other endpoint gives, not Strawberry's plain text.
+            if not isinstance(request, Request):
+                raise
+            return error_response(e.status_code, e.reason)
         finally:
             if isinstance(request, Request):
                 # A multipart upload is spooled to temporary files (at most the limit of its
@@ -169,9 +183,7 @@ class RosterGraphQL(GraphQL[Context, None]):
             return context  # the GraphiQL page itself; its requests carry the token
         principal = await authenticate(state.pool, request.headers.get("authorization"))
         if principal is None:
-            raise HTTPException(
-                401, "Unauthorized: send a valid token as `Authorization: Bearer <token>`."
-            )
+            raise HTTPException(401, UNAUTHORIZED)
         if principal.scope != "admin" and _is_multipart(request.headers):
             # Refused before its body is read: uploads are for startImport, a mutation.
             raise Refused(403, "FORBIDDEN", "This token is read-only: it cannot upload files.")

@@ -72,6 +72,8 @@ TEXTS = {
         "PASSWORD_TOO_COMMON": "Esta contraseña es demasiado común; elige otra.",
         "PASSWORD_CONTAINS_IDENTIFIER": "La contraseña no debe contener el nombre de usuario "
         "ni la dirección de correo.",
+        "PASSWORD_TOO_WEAK": "Esta contraseña es demasiado fácil de adivinar: evita secuencias, "
+        "repeticiones, recorridos del teclado y palabras comunes con números.",
     },
 }
 

@@ -19,6 +19,7 @@ from resolvers.permissions import CanMutate, can_mutate
 from roster.auth import authenticate
 from roster.body_limit import declared_length
 from roster.graphql_view import new_context
+from roster.httperrors import UNAUTHORIZED, error_response
 from rules.csvcolumns import CsvDialect
 from rules.userfields import camel
 from schema.context import Context
@@ -31,13 +32,32 @@ async def _context(request: Request) -> Context | Response:
     state = request.state
     principal = await authenticate(state.pool, request.headers.get("authorization"))
     if principal is None:
-        return JSONResponse(
-            {"error": "Unauthorized: send a valid token as `Authorization: Bearer <token>`."},
-            status_code=401,
-        )
+        return error_response(401, UNAUTHORIZED)
     context = new_context(request, None)
     context.authenticate(principal, make_loaders(state.pool, principal.tenant_id))
     return context
+
+
+_PARAMETERS = ["name", *(camel(name) for name in get_type_hints(ImportOptions))]
+# What a newcomer sends first (`curl -F file=@users.csv`): a form, not the CSV.
+_MULTIPART = (
+    "POST /imports takes the CSV itself as the request body, not a multipart form: "
+    "curl --data-binary @users.csv -H 'Content-Type: text/csv' …; "
+    "multipart uploads go to /graphql (the startImport mutation)."
+)
+
+
+def _unknown_parameters(request: Request) -> Response | None:
+    """A 400 naming the first query parameter that is no option: `dryrun=true` must not run a
+    real import."""
+    for given in request.query_params:
+        if given not in _PARAMETERS:
+            return error_response(
+                400,
+                f"Unknown query parameter {given!r}; the options are {', '.join(_PARAMETERS)}.",
+                "UNKNOWN_PARAMETER",
+            )
+    return None
 
 
 def _options(request: Request) -> ImportOptions:
@@ -62,17 +82,20 @@ async def post_import(request: Request) -> Response:
     if isinstance(context, Response):
         return context
     if not can_mutate(context.principal):
-        return JSONResponse({"error": CanMutate.message}, status_code=403)
+        return error_response(403, CanMutate.message)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return error_response(415, _MULTIPART)
+    if (unknown := _unknown_parameters(request)) is not None:
+        return unknown
     declared = declared_length(request.headers)
     if declared is not None and declared > context.max_upload_bytes:
         # Refused unread; a body longer than it says is cut off at the limit by start_import.
         message = f"The file is larger than {context.max_upload_bytes:,} bytes."
-        error = {"field": ["file"], "code": "FILE_TOO_LARGE", "message": message}
-        return JSONResponse({"errors": [error]}, status_code=413)
+        return error_response(413, message, "FILE_TOO_LARGE")
     try:
         options = _options(request)
     except ValueError as e:
-        return JSONResponse({"error": f"Invalid option: {e}"}, status_code=400)
+        return error_response(400, f"Invalid option: {e}", "INVALID_OPTION")
     payload = await start_import(
         context,
         content=request.stream(),
@@ -81,11 +104,9 @@ async def post_import(request: Request) -> Response:
         max_bytes=context.max_upload_bytes,
     )
     if payload.job is None:
-        errors = [
-            {"field": e.field, "code": e.code, "message": e.message} for e in payload.user_errors
-        ]
-        status = 413 if any(e.code == "FILE_TOO_LARGE" for e in payload.user_errors) else 400
-        return JSONResponse({"errors": errors}, status_code=status)
+        first = payload.user_errors[0]
+        status = 413 if first.code == "FILE_TOO_LARGE" else 400
+        return error_response(status, " ".join(e.message for e in payload.user_errors), first.code)
     return JSONResponse(
         {
             "id": encode_id("ImportJob", UUID(str(payload.job.id))),
@@ -101,7 +122,7 @@ async def error_report(request: Request) -> Response:
         return context
     records = await error_report_records(context, request.path_params["id"])
     if records is None:
-        return JSONResponse({"error": "No such job."}, status_code=404)
+        return error_response(404, "No such job.")
     return StreamingResponse(
         _csv(records),
         media_type="text/csv; charset=utf-8",

@@ -34,8 +34,8 @@ def roster_command() -> list[str]:
     return [sys.executable, "-m", "roster.cli"]
 
 
-async def roster(db_url: str, *args: str) -> Result:
-    env = {**os.environ, "DATABASE_URL": db_url}
+async def roster(db_url: str, *args: str, **env_vars: str) -> Result:
+    env = {**os.environ, "DATABASE_URL": db_url, **env_vars}
     process = await asyncio.create_subprocess_exec(
         *roster_command(),
         *args,
@@ -330,3 +330,94 @@ async def test_no_command_is_a_usage_error(db_url: str) -> None:
     result = await roster(db_url)
     assert result.code == 2
     assert "usage" in result.err
+
+
+# --- a newcomer's mistakes: one clear line, no traceback ------------------------------------
+
+
+def one_error_line(result: Result) -> str:
+    assert result.code == 1, result
+    assert "Traceback" not in result.err and "KeyError" not in result.err, result.err
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "args", [("tenant", "list"), ("token", "list", "--tenant", "acme"), ("migrate",), ("worker",)]
+)
+async def test_unreachable_postgres(args: tuple[str, ...]) -> None:
+    result = await roster("postgresql://postgres@127.0.0.1:1/roster", *args)
+    line = one_error_line(result)
+    assert (
+        line == "error: cannot reach PostgreSQL at 127.0.0.1:1 (DATABASE_URL): connection refused"
+    )
+
+
+@pytest.mark.parametrize("args", [("tenant", "list"), ("tenant", "create", "acme"), ("serve",)])
+async def test_missing_database(args: tuple[str, ...]) -> None:
+    url = database_url(f"roster_missing_{RUN}")
+    line = one_error_line(await roster(url, *args))
+    assert f"has no database 'roster_missing_{RUN}'" in line
+    assert "`roster migrate` creates it" in line
+
+
+async def test_database_not_migrated(empty_url: str) -> None:
+    await migrate.create_database(empty_url)
+    line = one_error_line(await roster(empty_url, "tenant", "list"))
+    assert "not migrated: run `roster migrate`" in line
+
+
+@pytest.mark.parametrize("args", [("tenant", "list"), ("migrate",), ("serve",)])
+async def test_a_database_url_of_another_kind(args: tuple[str, ...]) -> None:
+    line = one_error_line(await roster("mysql://me:s3cret@localhost/roster", *args))
+    assert line == "error: DATABASE_URL must be a postgresql:// URL, not mysql://"
+
+
+@pytest.mark.parametrize("command", ["worker", "serve"])
+async def test_unreachable_redis(db_url: str, command: str) -> None:
+    result = await roster(db_url, command, REDIS_URL="redis://127.0.0.1:1/0")
+    line = one_error_line(result)
+    assert line.startswith("error: cannot reach Redis at 127.0.0.1:1 (REDIS_URL)"), line
+
+
+async def test_version(db_url: str) -> None:
+    result = await ok(db_url, "--version")
+    assert re.fullmatch(r"roster \d+\.\d+\.\d+\S*\n", result.out), result.out
+
+
+async def test_tenant_list(db_url: str) -> None:
+    assert (await ok(db_url, "tenant", "list")).out == ""
+    await ok(db_url, "tenant", "create", "globex", "--name", "Globex Inc")
+    await ok(db_url, "tenant", "create", "acme", "--name", "Acme", "--min-password-length", "12")
+    lines = (await ok(db_url, "tenant", "list")).out.splitlines()
+    assert [line.split()[0] for line in lines] == ["acme", "globex"]
+    assert lines[0].split()[1:3] == ["0", "users"]
+    assert "min password 12" in lines[0] and lines[0].endswith("Acme")
+    assert lines[1].endswith("Globex Inc")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("serve",),
+        ("tenant", "create"),
+        ("tenant", "update"),
+        ("token", "create"),
+        ("token", "revoke"),
+        ("token", "list"),
+    ],
+)
+async def test_every_option_is_explained(db_url: str, command: tuple[str, ...]) -> None:
+    """In `--help`, every argument and option has a description next to it or under it."""
+    lines = (await ok(db_url, *command, "--help")).out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.endswith(("arguments:", "options:")))
+    arguments = [line for line in lines[start:] if line and not line.endswith(":")]
+    for i, line in enumerate(arguments):
+        if not re.match(r"^  \S", line):
+            continue  # a description's own line
+        explained = re.search(r"\S  +\S", line.strip()) or (
+            i + 1 < len(arguments) and re.match(r"^ {4,}\S", arguments[i + 1])
+        )
+        assert explained, f"{' '.join(command)}: {line.strip()} has no help"

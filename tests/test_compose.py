@@ -148,12 +148,32 @@ def test_roster_services_are_configured_for_compose(
     assert any(p[-1] == "8000" and int(p[-2]) == (public.port or 80) for p in published)
 
 
-@pytest.mark.parametrize("name", ["api", "worker"])
-def test_roster_services_build_from_the_dockerfile(services: dict[str, Any], name: str) -> None:
-    build = services[name]["build"]
+def test_roster_is_built_once_from_the_dockerfile(services: dict[str, Any]) -> None:
+    builders = [name for name, service in services.items() if "build" in service]
+    assert builders == ["api"], builders
+    build = services["api"]["build"]
     context = build if isinstance(build, str) else build.get("context", ".")
     dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
     assert (ROOT / context / dockerfile).resolve() == (ROOT / "Dockerfile").resolve()
+    # The worker runs the image the api service built, under the same name, never pulled.
+    image = services["api"]["image"]
+    assert services["worker"]["image"] == image
+    assert services["worker"].get("pull_policy") == "never"
+
+
+def test_every_other_image_is_pinned(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        if "build" in service or service.get("pull_policy") == "never":
+            continue
+        tag = service["image"].rpartition("/")[2].partition(":")[2]
+        assert tag and tag != "latest", (name, service["image"])
+
+
+def test_the_readme_says_to_build(compose: dict[str, Any]) -> None:
+    """`docker compose up` alone runs an image built earlier, however old: the README says
+    --build, as the compose file's own comment does."""
+    commands = re.findall(r"docker compose up[^`\n]*", (ROOT / "README.md").read_text())
+    assert commands and all("--build" in c for c in commands), commands
 
 
 @pytest.mark.parametrize("name", ["api", "worker"])

@@ -189,6 +189,7 @@ def test_password_hashes_accepted(tmp_path: Path) -> None:
         ("email,password", "ana@example.com,short", "password", "PASSWORD_TOO_SHORT"),
         ("email,password", f"ana@example.com,{'x' * 300}", "password", "PASSWORD_TOO_LONG"),
         ("email,password", "ana@example.com,qwerty123456789", "password", "PASSWORD_TOO_COMMON"),
+        ("email,password", "ana@example.com,password1234567890", "password", "PASSWORD_TOO_WEAK"),
         (
             "email,password",
             "anabel@example.com,my name is anabel!!",

@@ -81,8 +81,7 @@ async def test_the_report_keeps_every_cell_and_lists_every_problem(
             "es",
             "",
             "",
-            "[DUPLICATE_IN_FILE] email: Row 2 has the same username, e-mail or external id; "
-            "only the first one is imported.",
+            "[DUPLICATE_IN_FILE] email: Row 2 has the same e-mail; only the first one is imported.",
         ],
     ]
     # Neutralised cells are quoted (so is every cell), line ends are CRLF.

@@ -343,7 +343,29 @@ def test_key_claims_name_the_first_row_of_each_key(tmp_path: Path) -> None:
     assert claimed[("e", "a@example.com")] == 2 and claimed[("x", "HR-1")] == 4
     assert {row for row in claimed.values()} == {2, 4, 6, 7}
     earlier = {("u", "e"): 1000, ("e", "f@example.com"): 7}
-    assert claims.duplicates_given(earlier) == {3: 2, 5: 4, 6: 1000}
+    assert claims.duplicates_given(earlier) == {
+        3: (2, "email"),
+        5: (4, "external_id"),
+        6: (1000, "username"),
+    }
+
+
+def test_a_duplicate_names_the_repeated_field_on_its_column(tmp_path: Path) -> None:
+    rows, columns = read(
+        tmp_path,
+        "Name,E-mail,external_id,User\n"
+        "Ana,ana@example.com,HR-1,ana\n"  # 2
+        "Bea,bea@example.com,,ANA\n"  # 3: username of row 2
+        "Cai,cai@example.com,HR-1,cai\n"  # 4: external id of row 2
+        "Dan,ANA@example.com,,dan\n",  # 5: e-mail of row 2
+    )
+    problems = RowProblems(columns)
+    valid_rows(rows, KeyClaims(rows).duplicates_given({}), problems)
+    assert [(row, column, message) for row, _, column, _, message, _ in problems.errors] == [
+        (3, "User", "Row 2 has the same username; only the first one is imported."),
+        (4, "external_id", "Row 2 has the same external id; only the first one is imported."),
+        (5, "E-mail", "Row 2 has the same e-mail; only the first one is imported."),
+    ]
 
 
 def test_rows_with_problems_or_repeating_another_are_not_planned(tmp_path: Path) -> None:
@@ -361,7 +383,7 @@ def test_rows_with_problems_or_repeating_another_are_not_planned(tmp_path: Path)
         (3, "email", "INVALID_EMAIL"),
         (4, "email", "DUPLICATE_IN_FILE"),
     ]
-    assert "Row 2" in problems.errors[1][4]
+    assert problems.errors[1][4] == "Row 2 has the same e-mail; only the first one is imported."
     # A row's cells go with its first problem, never its password.
     assert problems.errors[0][5] == ["not-an-email", "", "Bad"]
     assert problems.rows == {3: 1, 4: 1}

@@ -263,7 +263,7 @@ async def test_uploads_need_an_admin_token_of_the_tenant(
     assert (await upload(client, None, body)).status_code == 401
     refused = await upload(client, acme.read_token, body)
     assert refused.status_code == 403, refused.text
-    assert [e["extensions"]["code"] for e in refused.json()["errors"]] == ["FORBIDDEN"]
+    assert refused.json()["error"]["code"] == "FORBIDDEN"
     assert (await sql(db_url, "SELECT count(*) FROM jobs"))[0][0] == 0
     # Tenant-scoped: globex neither sees nor cancels acme's job.
     job_id = (await post_csv(client, token, body)).json()["id"]
@@ -290,14 +290,14 @@ async def test_too_large_and_empty_files_are_refused_and_store_nothing(
     big = b"email\n" + b"".join(b"user%d@example.com\n" % i for i in range(10))
     response = await post_csv(small_client, token, big)
     assert response.status_code == 413, response.text
-    assert [e["code"] for e in response.json()["errors"]] == ["FILE_TOO_LARGE"]
+    assert response.json()["error"]["code"] == "FILE_TOO_LARGE"
     payload = (await upload(small_client, token, big)).json()["data"]["startImport"]
     assert payload["job"] is None
     assert [e["code"] for e in payload["userErrors"]] == ["FILE_TOO_LARGE"]
 
     response = await post_csv(small_client, token, b"")
     assert response.status_code == 400, response.text
-    assert [e["code"] for e in response.json()["errors"]] == ["EMPTY_FILE"]
+    assert response.json()["error"]["code"] == "EMPTY_FILE"
     payload = (await upload(small_client, token, b"")).json()["data"]["startImport"]
     assert [e["code"] for e in payload["userErrors"]] == ["EMPTY_FILE"]
 
@@ -510,8 +510,10 @@ async def test_duplicates_across_chunks_name_the_first_row(
     job = await finished(client, admin, db_url, body)
     messages = {e["node"]["row"]: e["node"]["message"] for e in job["rowErrors"]["edges"]}
     assert sorted(messages) == [4, 5, 7, 8]
-    assert "Row 2 " in messages[4] and "Row 3 " in messages[5]
-    assert "Row 2 " in messages[7] and "Row 6 " in messages[8]
+    assert messages[4].startswith("Row 2 has the same e-mail;")
+    assert messages[5].startswith("Row 3 has the same username;")
+    assert messages[7].startswith("Row 2 has the same e-mail;")
+    assert messages[8].startswith("Row 6 has the same username;")
     assert (job["created"], job["failed"]) == (4, 4)
     assert not await sql(db_url, "SELECT * FROM job_keys")
     assert not await sql(db_url, "SELECT * FROM job_chunks")
@@ -666,9 +668,25 @@ async def test_dry_run_changes_nothing_then_applies_the_same_file(
     old = await user(admin, "old@example.com")
     assert old is not None and old["firstName"] == "Olga"
     assert roles_of(old) == {"contentcloud:author"}
-    # A job that is not a finished dry run cannot be applied again.
+    # A job that is not a dry run cannot be applied.
     again = (await admin.data(START_IMPORT, dryRunJobId=real["id"]))["startImport"]
-    assert [e["code"] for e in again["userErrors"]] == ["NOT_A_FINISHED_DRY_RUN"]
+    assert again["userErrors"] == [
+        {
+            "field": ["dryRunJobId"],
+            "code": "NOT_A_FINISHED_DRY_RUN",
+            "message": "This import is not a dry run.",
+        }
+    ]
+    # Nor can the dry run twice: the answer names the import that applied it.
+    twice = (await admin.data(START_IMPORT, dryRunJobId=dry["id"]))["startImport"]
+    assert twice["job"] is None
+    assert twice["userErrors"] == [
+        {
+            "field": ["dryRunJobId"],
+            "code": "DRY_RUN_APPLIED",
+            "message": f"This dry run was applied already, by import {real['id']} (SUCCEEDED).",
+        }
+    ]
 
 
 # --- Cancel ------------------------------------------------------------------------------------

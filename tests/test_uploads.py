@@ -4,6 +4,7 @@ startImport mutation."""
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.test_imports import post_csv, sql, upload
 
@@ -76,9 +77,87 @@ async def test_bad_options_and_read_only_tokens_are_refused(
     client: httpx.AsyncClient, acme: Any, db_url: str
 ) -> None:
     bad = await post_csv(client, acme.admin_token, BODY, mode="SIDEWAYS")
-    assert bad.status_code == 400 and "Invalid option" in bad.json()["error"]
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "INVALID_OPTION"
+    assert "SIDEWAYS" in bad.json()["error"]["message"]
     refused = await post_csv(client, acme.read_token, BODY)
     assert refused.status_code == 403
     # The words of the GraphQL refusal.
-    assert refused.json() == {"error": "This token is read-only: it cannot change anything."}
+    assert refused.json() == {
+        "error": {
+            "code": "FORBIDDEN",
+            "message": "This token is read-only: it cannot change anything.",
+        }
+    }
     assert await stored_options(db_url) == []
+
+
+async def test_an_unknown_parameter_is_refused_and_runs_nothing(
+    client: httpx.AsyncClient, acme: Any, db_url: str
+) -> None:
+    # `dryrun` is not `dryRun`: taken as no option at all, it would apply the file for real.
+    response = await post_csv(client, acme.admin_token, BODY, dryrun="true")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "UNKNOWN_PARAMETER"
+    assert "'dryrun'" in error["message"] and "dryRun" in error["message"]
+    assert await stored_options(db_url) == []
+    accepted = await post_csv(client, acme.admin_token, BODY, dryRun="true", name="staff.csv")
+    assert accepted.status_code == 202, accepted.text
+
+
+async def test_a_multipart_form_is_refused_with_the_command_that_works(
+    client: httpx.AsyncClient, acme: Any, db_url: str
+) -> None:
+    # What `curl -F file=@users.csv` sends: the CSV would be read with the boundary as header.
+    response = await client.post(
+        "/imports",
+        files={"file": ("users.csv", BODY, "text/csv")},
+        headers={"authorization": f"Bearer {acme.admin_token}"},
+    )
+    assert response.status_code == 415
+    error = response.json()["error"]
+    assert error["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert "--data-binary @users.csv" in error["message"]
+    assert await stored_options(db_url) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("POST", "/graphql", 401, "UNAUTHORIZED"),
+        ("GET", "/graphql?query={platforms{key}}", 401, "UNAUTHORIZED"),
+        ("POST", "/imports", 401, "UNAUTHORIZED"),
+        ("GET", "/jobs/SW1wb3J0Sm9iOjE/errors.csv", 401, "UNAUTHORIZED"),
+        ("GET", "/no-such-page", 404, "NOT_FOUND"),
+        ("GET", "/imports", 405, "METHOD_NOT_ALLOWED"),
+        ("DELETE", "/graphql", 405, "METHOD_NOT_ALLOWED"),
+    ],
+)
+async def test_http_errors_answer_one_json_shape(
+    client: httpx.AsyncClient, method: str, path: str, status: int, code: str
+) -> None:
+    response = await client.request(
+        method, path, json={"query": "{ platforms { key } }"}, headers={"accept": "*/*"}
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert list(body) == ["error"] and sorted(body["error"]) == ["code", "message"], body
+    assert body["error"]["code"] == code
+    assert body["error"]["message"].endswith("."), body
+    if status == 401:
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_errors_of_an_authenticated_request_answer_the_same_shape(
+    client: httpx.AsyncClient, acme: Any
+) -> None:
+    headers = {"authorization": f"Bearer {acme.admin_token}"}
+    missing = await client.get("/jobs/SW1wb3J0Sm9iOjE/errors.csv", headers=headers)
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "NOT_FOUND"
+    # Strawberry's own refusal (a GraphQL request without a query) is not plain text either.
+    empty = await client.post("/graphql", json={}, headers=headers)
+    assert empty.status_code == 400
+    assert empty.json()["error"]["code"] == "BAD_REQUEST"

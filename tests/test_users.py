@@ -14,7 +14,7 @@ from strawberry import relay
 
 from db import tenants
 from db.pool import connect
-from tests.conftest import Api, create_user
+from tests.conftest import CREATE_USER, Api, create_user
 
 USER = """
 id username email firstName lastName language timeZone officePhone mobilePhone location
@@ -798,12 +798,20 @@ async def test_delete_a_selection(admin: Api, db_url: str) -> None:
         ("a8#Kq2!vLm9@Xz", "PASSWORD_TOO_SHORT"),  # 14
         ("y" * 3 + "q7" * 30 + "!", "ACCEPTED"),  # 64
         ("correct horse battery staple " * 4, "ACCEPTED"),  # 116
-        ("b7" * 128, "ACCEPTED"),  # 256
+        ("violet staple orbit canyon " + "b7" * 114 + "c", "ACCEPTED"),  # 256
         ("b7" * 128 + "c", "PASSWORD_TOO_LONG"),  # 257
-        ("é" * 16, "ACCEPTED"),  # 16 characters, 32 bytes
+        ("éàüñçøåß€îôûëïÿœ", "ACCEPTED"),  # 16 characters, 33 bytes
         ("123456789987654321", "PASSWORD_TOO_COMMON"),
         ("1Q2W3E4R5T6Y7U8I9O0P", "PASSWORD_TOO_COMMON"),  # case does not help
         ("friend of emily", "PASSWORD_TOO_COMMON"),  # list entries may contain spaces
+        # Long enough and in no list, yet guessed at once: words with digits, a sequence, a
+        # keyboard walk, a repetition.
+        ("password1234567890", "PASSWORD_TOO_WEAK"),
+        ("123456789012345678", "PASSWORD_TOO_WEAK"),
+        ("qwertyuiopasdfghjkl", "PASSWORD_TOO_WEAK"),
+        ("é" * 16, "PASSWORD_TOO_WEAK"),
+        ("b7" * 128, "PASSWORD_TOO_WEAK"),
+        ("summer2024summer2024", "PASSWORD_TOO_WEAK"),
         ("my zorro.hidalgo secret", "PASSWORD_CONTAINS_IDENTIFIER"),
         ("MY ZORRO.HIDALGO SECRET", "PASSWORD_CONTAINS_IDENTIFIER"),
         ("xx-zh.mailbox@example.net-xx", "PASSWORD_CONTAINS_IDENTIFIER"),
@@ -828,6 +836,27 @@ async def test_password_policy(admin: Api, db_url: str, password: str, code: str
         assert after == before
         assert after is not None and after["hasPassword"] is False
         assert await actions(admin, user["id"]) == ["user.created"]
+
+
+async def test_a_weak_password_is_refused_saying_why(admin: Api) -> None:
+    user = await create_user(admin, "ana")
+    payload = await set_password(admin, user["id"], "aaaaaaaaaaaaaaaaaaaa")
+    [error] = payload["userErrors"]
+    assert error["code"] == "PASSWORD_TOO_WEAK"
+    assert error["message"].startswith("This password is too easy to guess.")
+    assert 'Repeats like "aaa" are easy to guess.' in error["message"]
+    created = await admin.data(
+        CREATE_USER,
+        input={
+            "username": "bea",
+            "email": "bea@example.com",
+            "firstName": "Bea",
+            "lastName": "Tester",
+            "password": "qwertyuiopasdfghjkl",
+        },
+    )
+    assert [e["code"] for e in created["createUser"]["userErrors"]] == ["PASSWORD_TOO_WEAK"]
+    assert created["createUser"]["userErrors"][0]["field"] == ["input", "password"]
 
 
 async def test_every_long_common_password_is_refused(admin: Api) -> None:
