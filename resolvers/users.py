@@ -7,13 +7,20 @@ from typing import Any
 from uuid import UUID
 
 import strawberry
+from asyncpg import Record
 from strawberry import relay
 
 from db import events, platforms, tenants, users
 from db.users import UniqueConflict
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
-from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
+from resolvers.pagination import (
+    PageRequest,
+    decode_cursor,
+    encode_cursor,
+    page_request,
+    paginate,
+)
 from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from resolvers.search import search_fingerprint, user_search
 from resolvers.selection import selects
@@ -156,20 +163,34 @@ class UserQuery:
             if counting is not None:
                 counting.cancel()
             raise
-        cursor = {"k": "users", "o": order.value, "d": descending, "f": fingerprint}
-        edges, page_info = paginate(
-            page,
-            rows,
-            lambda r: relay.Edge(
-                cursor=encode_cursor({**cursor, "v": r["sort_key"], "i": r["id"]}),
-                node=User.from_row(r),
-            ),
-        )
+        edges, page_info = _UserEdges(info, order, descending, fingerprint).paginate(page, rows)
         return UserConnection(
             edges=edges,
             page_info=page_info,
             count=(lambda: counting) if counting is not None else count,
         )
+
+
+class _UserEdges:
+    """The edges of a page of users, with their cursors only when the query asks them: else
+    only the page info's two cursors are made."""
+
+    def __init__(self, info: Info, order: UserOrderField, descending: bool, fingerprint: str):
+        self.position = {"k": "users", "o": order.value, "d": descending, "f": fingerprint}
+        self.every_cursor = selects(info, "edges", "cursor")
+
+    def cursor(self, row: Record) -> str:
+        return encode_cursor({**self.position, "v": row["sort_key"], "i": row["id"]})
+
+    def edge(self, row: Record) -> relay.Edge[User]:
+        return relay.Edge(
+            cursor=self.cursor(row) if self.every_cursor else "", node=User.from_row(row)
+        )
+
+    def paginate(
+        self, page: PageRequest, rows: Sequence[Record]
+    ) -> tuple[list[relay.Edge[User]], relay.PageInfo]:
+        return paginate(page, rows, self.edge, None if self.every_cursor else self.cursor)
 
 
 def _decode_user_ids(ids: Sequence[str]) -> tuple[list[UUID], list[UserError]]:

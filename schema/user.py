@@ -37,6 +37,11 @@ class PlatformRole:
 @strawberry.type
 class User(relay.Node):
     id: relay.NodeID[str]
+    # The global id, made once per row: Node's own `id` resolver costs ~13 µs a node, and a
+    # field without a resolver is plain data, which the executor completes without one.
+    _id: strawberry.ID = strawberry.field(
+        name="id", description="The Globally Unique ID of this object"
+    )
     username: str
     email: str
     first_name: str
@@ -68,6 +73,7 @@ class User(relay.Node):
     def from_row(cls, row: Record) -> "User":
         return cls(
             id=str(row["id"]),
+            _id=strawberry.ID(relay.to_base64("User", row["id"])),
             username=row["username"],
             email=row["email"],
             first_name=row["first_name"],
