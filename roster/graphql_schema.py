@@ -27,6 +27,7 @@ from resolvers.platforms import PlatformMutation, PlatformQuery
 from resolvers.users import UserMutation, UserQuery
 from roster.error_log import log_unexpected_errors
 from roster.introspection import IntrospectionForAdmins
+from roster.plain_execution import PlainDataExecutionContext
 from roster.query_cost import cost_rule
 from roster.settings import Settings
 from schema.job import ImportJob
@@ -85,4 +86,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=extensions,
         # Job is an interface: its implementations are not reachable from fields alone.
         types=[ImportJob],
+        execution_context_class=PlainDataExecutionContext if settings.plain_execution else None,
     )
