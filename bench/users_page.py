@@ -10,7 +10,8 @@ at a time. CPU per request is the server process's user + system time from /proc
 before and after, divided by the requests wrk got answered: on a shared machine this moves far
 less than requests/s, which is printed too. Seeds its own database (roster_bench_users_page,
 10,000 users) on the server of DATABASE_URL unless it is there already. With --profile, py-spy
-records Roster under the same load, one flame graph per case.
+records Roster under the same load: collapsed stacks per case (flamegraph.pl or speedscope
+read them).
 """
 
 import argparse
@@ -174,7 +175,8 @@ async def first_user() -> tuple[str, str]:
 def profile(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
     py_spy = Path(sys.executable).parent / "py-spy"
     return subprocess.Popen(
-        [str(py_spy), "record", "-p", str(pid), "-d", str(seconds), "-o", str(out)],
+        [str(py_spy), "record", "-p", str(pid), "-d", str(seconds), "--format", "raw"]
+        + ["-o", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -195,7 +197,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--profile", type=Path, help="py-spy flame graphs of Roster go here")
+    parser.add_argument("--profile", type=Path, help="py-spy profiles of Roster go here")
     args = parser.parse_args()
     wrk = ensure_wrk()
     token = await seeded_token()
@@ -225,7 +227,7 @@ async def main() -> None:
                 spy = None
                 if args.profile and pid == roster.pid:
                     args.profile.mkdir(parents=True, exist_ok=True)
-                    name = re.sub(r"\W+", "-", case.name).strip("-") + ".svg"
+                    name = re.sub(r"\W+", "-", case.name).strip("-") + ".txt"
                     spy = profile(pid, args.seconds, args.profile / name)
                 runs.append(hammer(wrk, pid, url, script, args.seconds, args.connections))
                 if spy is not None:

@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 from resolvers.audit import AuditQuery
 from resolvers.errors import should_mask_error
 from resolvers.jobs import JobMutation, JobQuery, JobSubscription
+from resolvers.nodes import NodesQuery
 from resolvers.permissions import IsAuthenticated
 from resolvers.platforms import PlatformMutation, PlatformQuery
 from resolvers.users import UserMutation, UserQuery
@@ -60,7 +61,9 @@ Mutation = merge_types("Mutation", (UserMutation, PlatformMutation, JobMutation)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    query = merge_types("Query", (_node_query(), UserQuery, PlatformQuery, AuditQuery, JobQuery))
+    query = merge_types(
+        "Query", (_node_query(), NodesQuery, UserQuery, PlatformQuery, AuditQuery, JobQuery)
+    )
     # Factories, so that each request gets fresh extension instances. The limit rules are made
     # once, here: validation results are cached per document and rule set, and rule classes made
     # anew for each request (as QueryDepthLimiter does) would defeat the cache (~2.5 ms/request).
