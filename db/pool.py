@@ -1,9 +1,10 @@
 """The asyncpg pool, with the codecs every connection needs."""
 
 import json
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import asyncpg
+import orjson
 from asyncpg import Connection, Pool, Record
 from asyncpg.pool import PoolConnectionProxy
 
@@ -11,10 +12,19 @@ from asyncpg.pool import PoolConnectionProxy
 Conn: TypeAlias = "Connection[Record] | PoolConnectionProxy[Record]"
 
 
+def _json_loads(text: str) -> Any:
+    # orjson, several times faster on every user's attributes; json for what orjson refuses
+    # and PostgreSQL allows (numbers past 64 bits).
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 async def _init_connection(conn: Connection) -> None:
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(
-            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+            type_name, encoder=json.dumps, decoder=_json_loads, schema="pg_catalog"
         )
 
 
