@@ -28,12 +28,13 @@ from resolvers.validation import check_user_fields, resolve_roles
 from rules import events as vocabulary
 from rules.passwords import check_password, hash_password
 from rules.userfields import camel
-from schema.context import Context, Info
+from schema.context import Context, Info, Loaders
 from schema.errors import UserError
 from schema.pagination import OrderDirection
 from schema.user import (
     CreateUserInput,
     DeleteUsersPayload,
+    PlatformRole,
     UpdateUserInput,
     User,
     UserConnection,
@@ -42,6 +43,7 @@ from schema.user import (
     UserOrderField,
     UserPayload,
     UsersPayload,
+    load_roles,
 )
 
 PROFILE_FIELDS = users.PROFILE_COLUMNS
@@ -163,7 +165,9 @@ class UserQuery:
             if counting is not None:
                 counting.cancel()
             raise
-        edges, page_info = _UserEdges(info, order, descending, fingerprint).paginate(page, rows)
+        user_edges = _UserEdges(info, order, descending, fingerprint)
+        await user_edges.preload_roles(ctx.loaders, rows[: page.size])
+        edges, page_info = user_edges.paginate(page, rows)
         return UserConnection(
             edges=edges,
             page_info=page_info,
@@ -178,14 +182,23 @@ class _UserEdges:
     def __init__(self, info: Info, order: UserOrderField, descending: bool, fingerprint: str):
         self.position = {"k": "users", "o": order.value, "d": descending, "f": fingerprint}
         self.every_cursor = selects(info, "edges", "cursor")
+        self.asks_roles = selects(info, "edges", "node", "roles")
+        self.roles: dict[UUID, list[PlatformRole]] = {}
+
+    async def preload_roles(self, loaders: Loaders, rows: Sequence[Record]) -> None:
+        """The page's roles at once, when the query asks them: each user's field then only
+        hands them over."""
+        if self.asks_roles:
+            ids = [r["id"] for r in rows]
+            self.roles = dict(zip(ids, await load_roles(loaders, ids), strict=True))
 
     def cursor(self, row: Record) -> str:
         return encode_cursor({**self.position, "v": row["sort_key"], "i": row["id"]})
 
     def edge(self, row: Record) -> relay.Edge[User]:
-        return relay.Edge(
-            cursor=self.cursor(row) if self.every_cursor else "", node=User.from_row(row)
-        )
+        user = User.from_row(row)
+        user.preloaded_roles = self.roles.get(row["id"])
+        return relay.Edge(cursor=self.cursor(row) if self.every_cursor else "", node=user)
 
     def paginate(
         self, page: PageRequest, rows: Sequence[Record]
