@@ -42,11 +42,11 @@ query($search: String, $filter: UserFilter, $after: String, $order: UserOrder) {
 """
 
 
-async def build(users: int) -> str:
-    await migrate.drop_database(DB_URL)
-    await migrate.create_database(DB_URL)
-    await migrate.migrate(DB_URL)
-    conn = await connect(DB_URL)
+async def build(users: int, db_url: str = DB_URL) -> str:
+    await migrate.drop_database(db_url)
+    await migrate.create_database(db_url)
+    await migrate.migrate(db_url)
+    conn = await connect(db_url)
     try:
         main = await tenants.create_tenant(conn, "bench", "Bench")
         other = await tenants.create_tenant(conn, "other", "Other")
@@ -59,11 +59,11 @@ async def build(users: int) -> str:
         await conn.execute("VACUUM ANALYZE user_roles")
     finally:
         await conn.close()
-    return await admin_token()
+    return await admin_token(db_url)
 
 
-async def admin_token() -> str:
-    conn = await connect(DB_URL)
+async def admin_token(db_url: str = DB_URL) -> str:
+    conn = await connect(db_url)
     try:
         tenant = await tenants.get_tenant_by_slug(conn, "bench")
         assert tenant is not None

@@ -1,109 +1,241 @@
-"""`users(first: 50)` requests/s through Roster, as a ratio to a bare Starlette + asyncpg endpoint
-returning the same rows as JSON (target >= 50%).
+"""Server CPU per request of Roster's hottest reads, against a bare Starlette + asyncpg route
+returning the same JSON and a plain Strawberry schema of the same shape (the floor of stock
+GraphQL execution). Target: Roster at most 2x the bare route's CPU per request (a ratio of 50%
+or better), and for the 7-field page at most half of the plain Strawberry schema's.
 
-    .venv/bin/python bench/users_page.py [--seconds 10] [--concurrency 8]
+    .venv/bin/python bench/users_page.py [--seconds 10] [--connections 8] [--profile DIR]
 
-Uses the database bench/search.py seeds (run that first), or seeds 10,000 users itself when it
-is missing. Each server is one uvicorn process; the load comes from one client process with
-`--concurrency` connections, the same for both.
+The load comes from `wrk` (a C load generator; installed with apt-get when missing), one server
+at a time. CPU per request is the server process's user + system time from /proc/<pid>/stat,
+before and after, divided by the requests wrk got answered: on a shared machine this moves far
+less than requests/s, which is printed too. Seeds its own database (roster_bench_users_page,
+10,000 users) on the server of DATABASE_URL unless it is there already. With --profile, py-spy
+records Roster under the same load: collapsed stacks per case (flamegraph.pl or speedscope
+read them).
 """
 
 import argparse
 import asyncio
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
 import sys
-import time
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.processes import log_file, start_app, stop, wait_up
-from bench.search import DB_URL, admin_token, build  # noqa: E402
+from bench.processes import log_file, start_app, stop, wait_up  # noqa: E402
+from bench.search import SERVER, admin_token, build  # noqa: E402
+from db import migrate  # noqa: E402
+from db.pool import connect  # noqa: E402
 
-QUERY = (
-    "{ users(first: 50) { edges { node { id username email firstName lastName status "
-    "createdAt } } } }"
+DB_URL = migrate._with_database(SERVER, "roster_bench_users_page")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+BARE, PLAIN, ROSTER = 8771, 8772, 8773
+SHORT = "id username email firstName lastName status createdAt"
+FULL = (
+    "id username email firstName lastName language timeZone officePhone mobilePhone location "
+    "externalId status attributes hasPassword passwordChangedAt welcomeEmailSentAt createdAt "
+    "updatedAt disabledAt roles { platform { key } role }"
 )
-QUERY_COUNT = (
-    "{ users(first: 50) { totalCount edges { node { id username email firstName "
-    "lastName status createdAt } } } }"
-)
 
 
-async def load(url: str, seconds: float, concurrency: int, **request: object) -> float:
-    """Requests per second that `concurrency` clients get out of the server for `seconds`."""
-    done = 0
-    deadline = time.perf_counter() + seconds
+@dataclass(frozen=True)
+class Case:
+    name: str
+    bare_path: str
+    query: str
+    variables: dict[str, Any]
 
-    async def client() -> None:
-        nonlocal done
-        async with httpx.AsyncClient(timeout=30) as http:
-            while time.perf_counter() < deadline:
-                response = await http.request(url=url, **request)  # type: ignore[arg-type]
-                if response.status_code != 200 or b'"errors"' in response.content[:20]:
-                    raise SystemExit(f"failed: {response.status_code} {response.text[:300]}")
-                done += 1
 
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(concurrency)))
-    return done / (time.perf_counter() - started)
+@dataclass(frozen=True)
+class Run:
+    cpu_ms: float  # server CPU per request
+    rps: float
+
+
+def cases(user_id: str, global_id: str) -> list[Case]:
+    return [
+        Case(
+            "users(first: 50), 7 fields",
+            "/users",
+            f"{{ users(first: 50) {{ edges {{ node {{ {SHORT} }} }} }} }}",
+            {},
+        ),
+        Case(
+            "users(first: 100), every field + roles",
+            "/users/full",
+            f"{{ users(first: 100) {{ edges {{ node {{ {FULL} }} }} }} }}",
+            {},
+        ),
+        Case(
+            "user(id:), 7 fields",
+            f"/user?id={user_id}",
+            f"query($id: ID!) {{ user(id: $id) {{ {SHORT} }} }}",
+            {"id": global_id},
+        ),
+    ]
+
+
+def ensure_wrk() -> str:
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True)
+    wrk = shutil.which("wrk")
+    assert wrk is not None
+    return wrk
+
+
+def cpu_ticks(pid: int) -> int:
+    # utime and stime, the 14th and 15th fields; the command name before them may hold spaces.
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def wrk_script(body: str | None, token: str | None) -> str:
+    """A Lua script for wrk: POST `body` as JSON with the token, or a plain GET."""
+    lines = []
+    if body is not None:
+        lines += ['wrk.method = "POST"', f"wrk.body = {json.dumps(body)}"]
+        lines.append('wrk.headers["Content-Type"] = "application/json"')
+    if token is not None:
+        lines.append(f'wrk.headers["Authorization"] = "Bearer {token}"')
+    path = Path(tempfile.mkstemp(suffix=".lua")[1])
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def hammer(wrk: str, pid: int, url: str, script: str, seconds: int, connections: int) -> Run:
+    before = cpu_ticks(pid)
+    out = subprocess.run(
+        [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script, url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    ticks = cpu_ticks(pid) - before
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise SystemExit(f"wrk saw failures on {url}:\n{out}")
+    match = re.search(r"(\d+) requests in", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert match and rps, out
+    requests = int(match.group(1))
+    return Run(ticks / os.sysconf("SC_CLK_TCK") * 1000 / requests, float(rps.group(1)))
+
+
+async def same_answers(case: Case, token: str) -> None:
+    """The three servers answer the case with the same JSON, or the comparison is void."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        bare = (await http.get(f"http://127.0.0.1:{BARE}{case.bare_path}")).json()
+        body = {"query": case.query, "variables": case.variables}
+        plain = (await http.post(f"http://127.0.0.1:{PLAIN}/graphql", json=body)).json()
+        roster = (
+            await http.post(
+                f"http://127.0.0.1:{ROSTER}/graphql",
+                json=body,
+                headers={"authorization": f"Bearer {token}"},
+            )
+        ).json()
+    for name, answer in (("plain Strawberry", plain), ("Roster", roster)):
+        if answer != bare:
+            raise SystemExit(f"{case.name}: {name} answers otherwise than the bare route")
+
+
+async def seeded_token() -> str:
+    try:
+        return await admin_token(DB_URL)
+    except (asyncpg.InvalidCatalogNameError, AssertionError):
+        return await build(10_000, DB_URL)
+
+
+async def first_user() -> tuple[str, str]:
+    conn = await connect(DB_URL)
+    try:
+        user_id = await conn.fetchval(
+            "SELECT u.id FROM users u JOIN tenants t ON t.id = u.tenant_id"
+            " WHERE t.slug = 'bench' ORDER BY lower(username), u.id LIMIT 1"
+        )
+    finally:
+        await conn.close()
+    return str(user_id), base64.b64encode(f"User:{user_id}".encode()).decode()
+
+
+def profile(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
+    py_spy = Path(sys.executable).parent / "py-spy"
+    return subprocess.Popen(
+        [str(py_spy), "record", "-p", str(pid), "-d", str(seconds), "--format", "raw"]
+        + ["-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def report(case: Case, bare: Run, plain: Run, roster: Run) -> None:
+    print(f"\n{case.name}")
+    for name, run in (("bare route", bare), ("plain Strawberry", plain), ("Roster", roster)):
+        print(f"  {name:17} {run.cpu_ms:7.3f} ms CPU/request  {run.rps:8.0f} req/s")
+    print(
+        f"  Roster vs bare:    {bare.cpu_ms / roster.cpu_ms:6.0%} (target >= 50%)"
+        f"   Roster vs plain Strawberry: {plain.cpu_ms / roster.cpu_ms:6.0%}"
+        f"   plain Strawberry vs bare: {bare.cpu_ms / plain.cpu_ms:6.0%}"
+    )
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--profile", type=Path, help="py-spy profiles of Roster go here")
     args = parser.parse_args()
-    try:
-        token = await admin_token()
-    except (asyncpg.InvalidCatalogNameError, AssertionError):
-        token = await build(10_000)
+    wrk = ensure_wrk()
+    token = await seeded_token()
+    user_id, global_id = await first_user()
 
     log = log_file("users-page")
-    baseline = start_app("bench.baseline_app:app", 8771, {"DATABASE_URL": DB_URL}, log)
-    roster = start_app("roster.app:create_app()", 8772, {"DATABASE_URL": DB_URL}, log)
+    env = {"DATABASE_URL": DB_URL, "REDIS_URL": REDIS_URL}
+    bare = start_app("bench.baseline_app:app", BARE, env, log)
+    plain = start_app("bench.strawberry_app:app", PLAIN, env, log)
+    roster = start_app("roster.app:create_app()", ROSTER, env, log)
+    print(f"load average at start: {load_average()}")
     try:
-        await wait_up("http://127.0.0.1:8771/users")
-        await wait_up("http://127.0.0.1:8772/healthz")
-        graphql = {
-            "method": "POST",
-            "headers": {"authorization": f"Bearer {token}"},
-        }
-        # Warm both (pools, caches, plans).
-        await load("http://127.0.0.1:8771/users", 2, args.concurrency, method="GET")
-        await load(
-            "http://127.0.0.1:8772/graphql", 2, args.concurrency, json={"query": QUERY}, **graphql
-        )
-        raw = await load(
-            "http://127.0.0.1:8771/users", args.seconds, args.concurrency, method="GET"
-        )
-        page = await load(
-            "http://127.0.0.1:8772/graphql",
-            args.seconds,
-            args.concurrency,
-            json={"query": QUERY},
-            **graphql,
-        )
-        counted = await load(
-            "http://127.0.0.1:8772/graphql",
-            args.seconds,
-            args.concurrency,
-            json={"query": QUERY_COUNT},
-            **graphql,
-        )
+        await wait_up(f"http://127.0.0.1:{BARE}/users")
+        await wait_up(f"http://127.0.0.1:{PLAIN}/graphql")
+        await wait_up(f"http://127.0.0.1:{ROSTER}/healthz")
+        for case in cases(user_id, global_id):
+            await same_answers(case, token)
+            body = json.dumps({"query": case.query, "variables": case.variables})
+            targets = [
+                (bare.pid, f"http://127.0.0.1:{BARE}{case.bare_path}", wrk_script(None, None)),
+                (plain.pid, f"http://127.0.0.1:{PLAIN}/graphql", wrk_script(body, None)),
+                (roster.pid, f"http://127.0.0.1:{ROSTER}/graphql", wrk_script(body, token)),
+            ]
+            runs = []
+            for pid, url, script in targets:
+                hammer(wrk, pid, url, script, 2, args.connections)  # warm: pools, caches, plans
+                spy = None
+                if args.profile and pid == roster.pid:
+                    args.profile.mkdir(parents=True, exist_ok=True)
+                    name = re.sub(r"\W+", "-", case.name).strip("-") + ".txt"
+                    spy = profile(pid, args.seconds, args.profile / name)
+                runs.append(hammer(wrk, pid, url, script, args.seconds, args.connections))
+                if spy is not None:
+                    spy.wait()
+            report(case, *runs)
     finally:
-        stop(baseline, roster)
-    print(f"baseline (Starlette + asyncpg, same rows as JSON): {raw:8.0f} req/s")
-    print(
-        f"roster users(first: 50):                         {page:8.0f} req/s"
-        f"  ratio {page / raw:.0%}  (target >= 50%)"
-    )
-    print(
-        f"roster users(first: 50) with totalCount:         {counted:8.0f} req/s"
-        f"  ratio {counted / raw:.0%}"
-    )
+        stop(bare, plain, roster)
+    print(f"\nload average at end: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -54,11 +54,18 @@ E = TypeVar("E", bound=Edge)
 
 
 def paginate(
-    page: PageRequest, rows: Sequence[R], edge: Callable[[R], E]
+    page: PageRequest,
+    rows: Sequence[R],
+    edge: Callable[[R], E],
+    cursor: Callable[[R], str] | None = None,
 ) -> tuple[list[E], PageInfo]:
     """The edges of `rows`, fetched with a limit of page.size + 1 in the direction of travel,
     in the connection's order, and their page info. The extra row says there is more ahead;
-    a cursor given says there is more behind."""
+    a cursor given says there is more behind.
+
+    With `cursor`, the page info's cursors come from it, for the first and last rows only: for
+    a query that asks no edge's cursor, whose `edge` then makes none (a page's cursors cost
+    more than a bare endpoint's whole request)."""
     more = len(rows) > page.size
     shown = list(rows[: page.size])
     if page.backward:
@@ -66,11 +73,15 @@ def paginate(
         shown.reverse()
     edges = [edge(r) for r in shown]
     behind = page.cursor is not None
+    if cursor is not None:
+        start, end = (cursor(shown[0]), cursor(shown[-1])) if shown else (None, None)
+    else:
+        start, end = (edges[0].cursor, edges[-1].cursor) if edges else (None, None)
     return edges, PageInfo(
         has_next_page=behind if page.backward else more,
         has_previous_page=more if page.backward else behind,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
+        start_cursor=start,
+        end_cursor=end,
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import strawberry
+from asyncpg import Record
 from strawberry import relay
 
 from db import emails, events, platforms, tenants, users
@@ -14,7 +15,13 @@ from db.users import UniqueConflict
 from resolvers.emails import queue_welcome_job, record_welcome_job
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
-from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
+from resolvers.pagination import (
+    PageRequest,
+    decode_cursor,
+    encode_cursor,
+    page_request,
+    paginate,
+)
 from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from resolvers.search import search_fingerprint, user_search
 from resolvers.selection import selects
@@ -22,12 +29,13 @@ from resolvers.validation import check_user_fields, resolve_roles
 from rules import events as vocabulary
 from rules.passwords import check_password_off_loop, hash_password
 from rules.userfields import camel
-from schema.context import Context, Info
+from schema.context import Context, Info, Loaders
 from schema.errors import UserError
 from schema.pagination import OrderDirection
 from schema.user import (
     CreateUserInput,
     DeleteUsersPayload,
+    PlatformRole,
     UpdateUserInput,
     User,
     UserConnection,
@@ -36,6 +44,7 @@ from schema.user import (
     UserOrderField,
     UserPayload,
     UsersPayload,
+    load_roles,
 )
 
 PROFILE_FIELDS = users.PROFILE_COLUMNS
@@ -157,20 +166,45 @@ class UserQuery:
             if counting is not None:
                 counting.cancel()
             raise
-        cursor = {"k": "users", "o": order.value, "d": descending, "f": fingerprint}
-        edges, page_info = paginate(
-            page,
-            rows,
-            lambda r: relay.Edge(
-                cursor=encode_cursor({**cursor, "v": r["sort_key"], "i": r["id"]}),
-                node=User.from_row(r),
-            ),
-        )
+        user_edges = _UserEdges(info, order, descending, fingerprint)
+        await user_edges.preload_roles(ctx.loaders, rows[: page.size])
+        edges, page_info = user_edges.paginate(page, rows)
         return UserConnection(
             edges=edges,
             page_info=page_info,
             count=(lambda: counting) if counting is not None else count,
         )
+
+
+class _UserEdges:
+    """The edges of a page of users, with their cursors only when the query asks them: else
+    only the page info's two cursors are made."""
+
+    def __init__(self, info: Info, order: UserOrderField, descending: bool, fingerprint: str):
+        self.position = {"k": "users", "o": order.value, "d": descending, "f": fingerprint}
+        self.every_cursor = selects(info, "edges", "cursor")
+        self.asks_roles = selects(info, "edges", "node", "roles")
+        self.roles: dict[UUID, list[PlatformRole]] = {}
+
+    async def preload_roles(self, loaders: Loaders, rows: Sequence[Record]) -> None:
+        """The page's roles at once, when the query asks them: each user's field then only
+        hands them over."""
+        if self.asks_roles:
+            ids = [r["id"] for r in rows]
+            self.roles = dict(zip(ids, await load_roles(loaders, ids), strict=True))
+
+    def cursor(self, row: Record) -> str:
+        return encode_cursor({**self.position, "v": row["sort_key"], "i": row["id"]})
+
+    def edge(self, row: Record) -> relay.Edge[User]:
+        user = User.from_row(row)
+        user.preloaded_roles = self.roles.get(row["id"])
+        return relay.Edge(cursor=self.cursor(row) if self.every_cursor else "", node=user)
+
+    def paginate(
+        self, page: PageRequest, rows: Sequence[Record]
+    ) -> tuple[list[relay.Edge[User]], relay.PageInfo]:
+        return paginate(page, rows, self.edge, None if self.every_cursor else self.cursor)
 
 
 def _decode_user_ids(ids: Sequence[str]) -> tuple[list[UUID], list[UserError]]:

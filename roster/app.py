@@ -70,7 +70,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
         pool = await create_pool(
-            settings.database_url, max_size=settings.db_pool_size, custom_plans=True
+            settings.database_url,
+            max_size=settings.db_pool_size,
+            custom_plans=True,
+            session_state=False,
         )
         try:
             redis = await connect_queue(settings.redis_url)

@@ -23,11 +23,13 @@ from resolvers.audit import AuditQuery
 from resolvers.emails import EmailMutation
 from resolvers.errors import should_mask_error
 from resolvers.jobs import JobMutation, JobQuery, JobSubscription
+from resolvers.nodes import NodesQuery
 from resolvers.permissions import IsAuthenticated
 from resolvers.platforms import PlatformMutation, PlatformQuery
 from resolvers.users import UserMutation, UserQuery
 from roster.error_log import log_unexpected_errors
 from roster.introspection import IntrospectionForAdmins
+from roster.plain_execution import PlainDataExecutionContext
 from roster.query_cost import cost_rule
 from roster.settings import Settings
 from schema.job import EmailJob, ImportJob
@@ -60,7 +62,9 @@ Mutation = merge_types("Mutation", (UserMutation, PlatformMutation, JobMutation,
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    query = merge_types("Query", (_node_query(), UserQuery, PlatformQuery, AuditQuery, JobQuery))
+    query = merge_types(
+        "Query", (_node_query(), NodesQuery, UserQuery, PlatformQuery, AuditQuery, JobQuery)
+    )
     # Factories, so that each request gets fresh extension instances. The limit rules are made
     # once, here: validation results are cached per document and rule set, and rule classes made
     # anew for each request (as QueryDepthLimiter does) would defeat the cache (~2.5 ms/request).
@@ -86,4 +90,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions=extensions,
         # Job is an interface: its implementations are not reachable from fields alone.
         types=[ImportJob, EmailJob],
+        execution_context_class=PlainDataExecutionContext if settings.plain_execution else None,
     )

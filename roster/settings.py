@@ -74,6 +74,14 @@ class Settings:
     max_query_cost: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_QUERY_COST", "20000"))
     )
+    # Objects of plain data completed by plans (roster/plain_execution.py); off: graphql-core's
+    # stock execution for every field, the same answers at several times the CPU.
+    plain_execution: bool = field(
+        default_factory=lambda: (
+            os.environ.get("ROSTER_PLAIN_EXECUTION", "1").strip().lower()
+            not in ("0", "false", "no", "off")
+        )
+    )
     max_tokens: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_TOKENS", "2000"))
     )

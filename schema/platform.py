@@ -20,6 +20,10 @@ class PlatformKind(Enum):
 @strawberry.type
 class Platform(relay.Node):
     id: relay.NodeID[str]
+    # Made once per row, as User's: see there.
+    _id: strawberry.ID = strawberry.field(
+        name="id", description="The Globally Unique ID of this object"
+    )
     key: str = strawberry.field(description="Names the platform in inputs and CSV columns.")
     aliases: list[str] = strawberry.field(
         description="Other names a CSV column for this platform may carry."
@@ -33,6 +37,7 @@ class Platform(relay.Node):
     def from_row(cls, row: Record) -> "Platform":
         return cls(
             id=str(row["id"]),
+            _id=strawberry.ID(relay.to_base64("Platform", row["id"])),
             key=row["key"],
             aliases=list(row["aliases"]),
             name=row["name"],
