@@ -17,6 +17,7 @@ from arq.constants import in_progress_key_prefix as IN_PROGRESS
 from db import files, jobs
 from db.pool import create_pool
 from jobs import imports
+from jobs.webhooks import WebhookConfig, WebhookLoop
 
 HEARTBEAT_SECONDS = 10
 # Set by whichever worker takes the heartbeat job off the queue: while it exists, jobs are being
@@ -92,9 +93,15 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["executor"] = ProcessPoolExecutor(max_workers=ctx.get("hash_workers") or os.cpu_count())
     await worker_heartbeat(ctx)
     await recover_jobs(ctx)
+    # Webhook delivery runs beside the jobs for as long as the worker does.
+    ctx["webhooks"] = await WebhookLoop.start(
+        ctx["database_url"], ctx.get("webhooks_config") or WebhookConfig()
+    )
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    if "webhooks" in ctx:
+        await ctx["webhooks"].stop()
     ctx["executor"].shutdown(cancel_futures=True)
     await ctx["pool"].close()
 
@@ -123,7 +130,9 @@ class WorkerSettings:
     on_shutdown = shutdown
 
 
-def run_worker(*, redis_url: str, database_url: str, hash_workers: int) -> None:
+def run_worker(
+    *, redis_url: str, database_url: str, hash_workers: int, webhooks: WebhookConfig
+) -> None:
     """Runs a worker in this process until it is stopped (SIGINT, SIGTERM)."""
     # An import holds a few chunks of rows (some 400,000 objects) for seconds at a time:
     # with the default thresholds the cycle collector scanned them again and again, a
@@ -134,5 +143,9 @@ def run_worker(*, redis_url: str, database_url: str, hash_workers: int) -> None:
     arq.worker.run_worker(
         WorkerSettings,  # type: ignore[arg-type]
         redis_settings=RedisSettings.from_dsn(redis_url),
-        ctx={"database_url": database_url, "hash_workers": hash_workers},
+        ctx={
+            "database_url": database_url,
+            "hash_workers": hash_workers,
+            "webhooks_config": webhooks,
+        },
     )

@@ -191,12 +191,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     if args.command == "worker":
+        from jobs.webhooks import WebhookConfig
         from jobs.worker import run_worker
 
         run_worker(
             redis_url=settings.redis_url,
             database_url=settings.database_url,
             hash_workers=settings.hash_workers,
+            webhooks=WebhookConfig(
+                timeout=settings.webhook_timeout,
+                retry_base=settings.webhook_retry_base,
+                retry_cap=settings.webhook_retry_cap,
+                retry_window=settings.webhook_retry_window,
+            ),
         )
         return 0
     if args.command == "schema":

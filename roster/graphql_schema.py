@@ -24,6 +24,7 @@ from resolvers.jobs import JobMutation, JobQuery, JobSubscription
 from resolvers.permissions import IsAuthenticated
 from resolvers.platforms import PlatformMutation, PlatformQuery
 from resolvers.users import UserMutation, UserQuery
+from resolvers.webhooks import WebhookMutation, WebhookQuery
 from roster.settings import Settings
 from schema.job import ImportJob
 
@@ -38,11 +39,14 @@ def _node_query() -> type:
     return NodeQuery
 
 
-Mutation = merge_types("Mutation", (UserMutation, PlatformMutation, JobMutation))
+Mutation = merge_types("Mutation", (UserMutation, PlatformMutation, JobMutation, WebhookMutation))
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    query = merge_types("Query", (_node_query(), UserQuery, PlatformQuery, AuditQuery, JobQuery))
+    query = merge_types(
+        "Query",
+        (_node_query(), UserQuery, PlatformQuery, AuditQuery, JobQuery, WebhookQuery),
+    )
     # Factories, so that each request gets fresh extension instances. The limit rules are made
     # once, here: validation results are cached per document and rule set, and rule classes made
     # anew for each request (as QueryDepthLimiter does) would defeat the cache (~2.5 ms/request).
