@@ -32,14 +32,11 @@ WITH taken AS (
         SELECT event_id FROM webhook_outbox WHERE tenant_id = $1
         ORDER BY event_id LIMIT $2
     )
-    RETURNING event_id
+    RETURNING event_id, platform_ids
 )
-SELECT e.id, e.action, e.target_id, e.data
+SELECT e.id, e.action, e.target_id, e.data, taken.platform_ids
 FROM taken JOIN events e ON e.id = taken.event_id
 ORDER BY e.id
-"""
-ROLE_PLATFORMS = """
-SELECT DISTINCT user_id, platform_id FROM user_roles WHERE user_id = ANY($1::uuid[])
 """
 LISTENING_PLATFORMS = """
 SELECT id FROM platforms
@@ -150,12 +147,9 @@ async def try_lock_tenant_outbox(conn: Conn, tenant_id: UUID) -> bool:
 
 
 async def take_outbox(conn: Conn, tenant_id: UUID, limit: int) -> list[Record]:
-    """Removes up to `limit` of the tenant's queued events, oldest first, and returns them."""
+    """Removes up to `limit` of the tenant's queued events, oldest first, and returns them with
+    the platforms their user had a role on when each was written."""
     return await conn.fetch(TAKE_OUTBOX, tenant_id, limit)
-
-
-async def role_platforms(conn: Conn, user_ids: Sequence[UUID]) -> list[Record]:
-    return await conn.fetch(ROLE_PLATFORMS, user_ids)
 
 
 async def listening_platforms(conn: Conn, tenant_id: UUID) -> set[UUID]:

@@ -71,17 +71,13 @@ class Dispatcher:
                 return 0  # another worker's dispatcher has it
             queued = await webhooks.take_outbox(conn, tenant_id, self.config.dispatch_size)
             listening = await webhooks.listening_platforms(conn, tenant_id)
-            users = list({e["target_id"] for e in queued if e["target_id"] is not None})
-            current: dict[UUID, set[UUID]] = {}
-            for r in await webhooks.role_platforms(conn, users):
-                current.setdefault(r["user_id"], set()).add(r["platform_id"])
             rows = []
             for event in queued:
                 user_id = event["target_id"]
                 if user_id is None:
                     continue
                 reached = rules.platforms_to_reach(
-                    event["action"], event["data"], current.get(user_id, ())
+                    event["action"], event["data"], event["platform_ids"]
                 )
                 rows += [
                     (event["id"], event["action"], user_id, p) for p in sorted(reached & listening)

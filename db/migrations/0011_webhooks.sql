@@ -13,23 +13,30 @@ ALTER TABLE platforms
         CHECK (webhook_batch_size BETWEEN 1 AND 100);
 
 -- The user events not yet turned into deliveries, filled by a trigger in the transaction that
--- writes the event. Event ids do not follow commit order across transactions, so a reader that
+-- writes the event, with the platforms (with a webhook) the user has a role on at that moment:
+-- by the time the event is dispatched, the user may have lost them, or be gone. Event ids do not follow commit order across transactions, so a reader that
 -- paged the events by id would skip an id committed late; a row here is taken (deleted) when
 -- dispatched instead, whenever it became visible. No foreign keys: an import adds a row per
 -- user, and a row whose event or tenant is gone is simply dropped by the dispatcher.
 CREATE TABLE webhook_outbox (
     tenant_id uuid NOT NULL,
     event_id bigint NOT NULL,
+    platform_ids uuid[] NOT NULL,
     PRIMARY KEY (tenant_id, event_id)
 );
 
 -- Only tenants with a webhook somewhere pay for the queue.
 CREATE FUNCTION webhook_outbox_fill() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO webhook_outbox (tenant_id, event_id)
-    SELECT n.tenant_id, n.id FROM new_events n
+    INSERT INTO webhook_outbox (tenant_id, event_id, platform_ids)
+    SELECT n.tenant_id, n.id,
+        coalesce(array_agg(DISTINCT r.platform_id) FILTER (WHERE r.platform_id IS NOT NULL), '{}')
+    FROM new_events n
+    LEFT JOIN (user_roles r JOIN platforms p ON p.id = r.platform_id AND p.webhook_url IS NOT NULL)
+        ON r.user_id = n.target_id
     WHERE n.target_type = 'User'
-        AND n.tenant_id IN (SELECT tenant_id FROM platforms WHERE webhook_url IS NOT NULL);
+        AND n.tenant_id IN (SELECT tenant_id FROM platforms WHERE webhook_url IS NOT NULL)
+    GROUP BY n.tenant_id, n.id;
     RETURN NULL;
 END
 $$;
