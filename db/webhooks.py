@@ -65,17 +65,22 @@ ORDER BY p.tenant_id, p.id
 """
 # Only the first pending delivery of each user on the platform: a later event waits behind an
 # earlier one that is failing. A row another worker holds is skipped, never sent twice at once.
+# The first of a user's is looked up row by row (a subquery, not an anti-join): planned on a
+# queue just filled, with statistics saying it is empty, the anti-join compared every pending
+# row with every other, and asyncpg kept that plan for good.
 CLAIM_DUE = """
 SELECT d.id, d.event_id, d.action, d.user_id, d.attempts, d.retry_from
 FROM webhook_deliveries d
 WHERE d.tenant_id = $1 AND d.platform_id = $2 AND d.status = 'PENDING'
     AND d.next_attempt_at <= now()
-    AND NOT EXISTS (
-        SELECT 1 FROM webhook_deliveries e
+    AND (d.user_id IS NULL OR d.event_id = (
+        SELECT e.event_id FROM webhook_deliveries e
         WHERE e.tenant_id = d.tenant_id AND e.platform_id = d.platform_id
-            AND e.user_id = d.user_id AND e.status = 'PENDING' AND e.event_id < d.event_id
-    )
-ORDER BY d.next_attempt_at, d.event_id
+            AND e.user_id = d.user_id AND e.status = 'PENDING'
+        ORDER BY e.event_id
+        LIMIT 1
+    ))
+ORDER BY d.next_attempt_at
 LIMIT $3
 FOR UPDATE OF d SKIP LOCKED
 """

@@ -9,7 +9,8 @@ from resolvers.ids import decode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
 from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from rules import events as vocabulary
-from rules.webhooks import SECRET_OVERLAP_SECONDS, TEST_ACTION, new_secret
+from rules.ids import encode_id
+from rules.webhooks import SECRET_OVERLAP_SECONDS, TEST_ACTION, new_secret, webhook_id
 from schema.context import Info
 from schema.errors import UserError
 from schema.node import NO_SUCH_ID
@@ -80,7 +81,7 @@ class WebhookMutation:
         if row is None:
             error = UserError(field=["id"], message="No such delivery.", code="NOT_FOUND")
             return WebhookDeliveryPayload(delivery=None, user_errors=[error])
-        return WebhookDeliveryPayload(delivery=WebhookDelivery.from_row(row))
+        return WebhookDeliveryPayload(delivery=_delivery(row))
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
@@ -96,7 +97,7 @@ class WebhookMutation:
             return WebhookDeliveryPayload(delivery=None, user_errors=[error])
         async with ctx.pool.acquire() as conn:
             row = await webhooks.insert_test_delivery(conn, ctx.tenant_id, found["id"], TEST_ACTION)
-        return WebhookDeliveryPayload(delivery=WebhookDelivery.from_row(row))
+        return WebhookDeliveryPayload(delivery=_delivery(row))
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
@@ -139,5 +140,26 @@ async def _platform(info: Info, platform_id: strawberry.ID) -> Record | None:
 def _edge(row: Record) -> WebhookDeliveryEdge:
     return WebhookDeliveryEdge(
         cursor=encode_cursor({"k": "deliveries", "s": row["seq"]}),
-        node=WebhookDelivery.from_row(row),
+        node=_delivery(row),
+    )
+
+
+def _delivery(row: Record) -> WebhookDelivery:
+    pending = row["status"] == DeliveryStatus.PENDING.value
+    return WebhookDelivery(
+        id=strawberry.ID(encode_id(DELIVERY, row["id"])),
+        platform_id=row["platform_id"],
+        webhook_id=webhook_id([row["id"]]),
+        event_type=row["action"],
+        event_id=strawberry.ID(str(row["event_id"])) if row["event_id"] else None,
+        user_id=strawberry.ID(encode_id("User", row["user_id"])) if row["user_id"] else None,
+        status=DeliveryStatus(row["status"]),
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"] if pending else None,
+        last_attempt_at=row["last_attempt_at"],
+        last_response_code=row["last_status_code"],
+        last_error=row["last_error"],
+        latency_ms=row["last_latency_ms"],
+        delivered_at=row["delivered_at"],
+        created_at=row["created_at"],
     )

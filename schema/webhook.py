@@ -3,10 +3,7 @@ from enum import Enum
 from uuid import UUID
 
 import strawberry
-from asyncpg import Record
 
-from rules.ids import encode_id
-from rules.webhooks import webhook_id
 from schema.context import Info
 from schema.errors import UserError
 from schema.platform import Platform
@@ -51,27 +48,6 @@ class WebhookDelivery:
         row = await info.context.loaders.platforms.load(self.platform_id)
         assert row is not None  # a platform's deliveries are deleted with it
         return Platform.from_row(row)
-
-    @classmethod
-    def from_row(cls, row: Record) -> "WebhookDelivery":
-        pending = row["status"] == DeliveryStatus.PENDING.value
-        return cls(
-            id=strawberry.ID(encode_id(DELIVERY, row["id"])),
-            platform_id=row["platform_id"],
-            webhook_id=webhook_id([row["id"]]),
-            event_type=row["action"],
-            event_id=strawberry.ID(str(row["event_id"])) if row["event_id"] else None,
-            user_id=strawberry.ID(encode_id("User", row["user_id"])) if row["user_id"] else None,
-            status=DeliveryStatus(row["status"]),
-            attempts=row["attempts"],
-            next_attempt_at=row["next_attempt_at"] if pending else None,
-            last_attempt_at=row["last_attempt_at"],
-            last_response_code=row["last_status_code"],
-            last_error=row["last_error"],
-            latency_ms=row["last_latency_ms"],
-            delivered_at=row["delivered_at"],
-            created_at=row["created_at"],
-        )
 
 
 @strawberry.type
