@@ -14,6 +14,7 @@ from standardwebhooks import Webhook
 
 from db.pool import connect
 from jobs.webhooks import WebhookConfig, WebhookLoop
+from rules import webhooks as rules
 from tests.conftest import Api, create_user
 from tests.receiver import Received, Receiver
 from tests.test_imports import start_worker, stop
@@ -507,10 +508,35 @@ async def test_webhook_urls_with_credentials_or_other_schemes_are_refused(admin:
         assert data["createPlatform"]["userErrors"][0]["code"] == "INVALID_URL", url
 
 
+async def test_a_redirect_is_not_followed_but_retried(
+    admin: Api, receiver: Receiver, worker: WebhookLoop
+) -> None:
+    answers = iter([307, 200])
+
+    async def answer(request: Received) -> int:
+        return next(answers, 200)
+
+    receiver.answer = answer
+    await webhook_platform(admin, receiver.url)
+    await user_on(admin, "sam", "crm")
+    await receiver.wait_for(1)
+    assert [r.status for r in receiver.requests] == [307, 200]
+    (delivery,) = await settled(admin, 1)
+    assert delivery["attempts"] == 2
+
+
+def test_retry_delays_double_with_jitter_up_to_the_cap() -> None:
+    for attempts, ceiling in ((1, 10), (2, 20), (3, 40), (10, 3600), (30, 3600)):
+        delays = [rules.retry_delay(attempts, 10, 3600) for _ in range(50)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays), (attempts, delays)
+        assert len(set(delays)) > 1
+
+
 async def _ok(request: Received) -> int:
     return 200
 
 
 async def _platform_id(api: Api, key: str) -> str:
     data = await api.data("{ platforms { id key } }")
-    return next(p["id"] for p in data["platforms"] if p["key"] == key)
+    found: str = next(p["id"] for p in data["platforms"] if p["key"] == key)
+    return found
