@@ -11,13 +11,15 @@ LIST_PLATFORMS = "SELECT * FROM platforms WHERE tenant_id = $1 ORDER BY key"
 GET_PLATFORMS = "SELECT * FROM platforms WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
 LOCK_TENANT_PLATFORMS = "SELECT pg_advisory_xact_lock(hashtextextended('platforms:' || $1, 0))"
 INSERT_PLATFORM = """
-INSERT INTO platforms (tenant_id, key, aliases, name, kind, roles, webhook_url, webhook_secret)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO platforms (
+    tenant_id, key, aliases, name, kind, roles, webhook_url, webhook_secret, webhook_batch_size
+)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 RETURNING *
 """
 UPDATE_PLATFORM = """
 UPDATE platforms SET key = $3, aliases = $4, name = $5, roles = $6, webhook_url = $7,
-    webhook_secret = $8, updated_at = now()
+    webhook_secret = $8, webhook_batch_size = $9, updated_at = now()
 WHERE tenant_id = $1 AND id = $2
 RETURNING *
 """
@@ -57,9 +59,19 @@ async def insert_platform(
     roles: list[str],
     webhook_url: str | None,
     webhook_secret: str | None,
+    webhook_batch_size: int = 1,
 ) -> Record:
     row = await conn.fetchrow(
-        INSERT_PLATFORM, tenant_id, key, aliases, name, kind, roles, webhook_url, webhook_secret
+        INSERT_PLATFORM,
+        tenant_id,
+        key,
+        aliases,
+        name,
+        kind,
+        roles,
+        webhook_url,
+        webhook_secret,
+        webhook_batch_size,
     )
     assert row is not None
     return row
@@ -76,6 +88,7 @@ async def update_platform(
     roles: list[str],
     webhook_url: str | None,
     webhook_secret: str | None,
+    webhook_batch_size: int = 1,
 ) -> Record | None:
     return await conn.fetchrow(
         UPDATE_PLATFORM,
@@ -87,6 +100,7 @@ async def update_platform(
         roles,
         webhook_url,
         webhook_secret,
+        webhook_batch_size,
     )
 
 

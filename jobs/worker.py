@@ -24,6 +24,7 @@ from jobs import imports, welcome
 from jobs.hashpool import hashing_pool
 from jobs.mail import MailConfig
 from jobs.scratch import make_scratch_dir, remove_scratch_dir
+from jobs.webhooks import WebhookConfig, WebhookLoop
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +128,17 @@ async def startup(ctx: dict[str, Any]) -> None:
     await worker_heartbeat(ctx)
     await recover_jobs(ctx)
     await queue_welcome_requests(ctx)
+    # Webhook delivery runs beside the jobs for as long as the worker does.
+    ctx["webhooks"] = await WebhookLoop.start(
+        ctx["database_url"], ctx.get("webhooks_config") or WebhookConfig()
+    )
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     # Also after a startup that failed midway: its own error is the one to report, not a
     # KeyError for what it did not get to create.
+    if "webhooks" in ctx:
+        await ctx["webhooks"].stop()
     if "executor" in ctx:
         ctx["executor"].shutdown(cancel_futures=True)
     if "scratch" in ctx:
@@ -221,6 +228,7 @@ def run_worker(
     hash_workers: int,
     max_record_size: int,
     mail: MailConfig | None,
+    webhooks: WebhookConfig,
 ) -> None:
     """Runs a worker in this process until it is stopped (SIGINT, SIGTERM)."""
     # An import holds a few chunks of rows (some 400,000 objects) for seconds at a time:
@@ -242,6 +250,7 @@ def run_worker(
             "hash_workers": hash_workers,
             "max_record_size": max_record_size,
             "mail": mail,
+            "webhooks_config": webhooks,
         },
     )
     worker.run()

@@ -1,20 +1,18 @@
 """Platforms: the `platforms` query and the mutations that register external apps."""
 
-import base64
 import re
-import secrets
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import strawberry
 
-from db import events, platforms
+from db import events, platforms, webhooks
 from resolvers.ids import decode_id
 from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from rules import events as vocabulary
 from rules.csvcolumns import header_name, names_a_field
+from rules.webhooks import new_secret, url_problem
 from schema.context import Info
 from schema.errors import UserError
 from schema.platform import (
@@ -28,11 +26,6 @@ from schema.platform import (
 
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 ROLE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
-
-
-def new_webhook_secret() -> str:
-    # Standard Webhooks: "whsec_" and the base64 of the key (24 to 64 bytes).
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def _names(
@@ -57,7 +50,13 @@ def _names(
 
 
 def _check(
-    *, key: str, name: str, aliases: Sequence[str], roles: Sequence[str], webhook_url: str | None
+    *,
+    key: str,
+    name: str,
+    aliases: Sequence[str],
+    roles: Sequence[str],
+    webhook_url: str | None,
+    webhook_batch_size: int,
 ) -> tuple[dict[str, Any], list[UserError]]:
     errors: list[UserError] = []
     keys, key_errors = _names([key], NAME_RE, ["input", "key"], "key")
@@ -82,16 +81,17 @@ def _check(
             )
         )
     url = (webhook_url or "").strip() or None
-    if url is not None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
-            errors.append(
-                UserError(
-                    field=["input", "webhookUrl"],
-                    message=f"{url!r} is not an http(s) URL.",
-                    code="INVALID_URL",
-                )
+    problem = url_problem(url) if url is not None else None
+    if problem is not None:
+        errors.append(UserError(field=["input", "webhookUrl"], message=problem, code="INVALID_URL"))
+    if not 1 <= webhook_batch_size <= 100:
+        errors.append(
+            UserError(
+                field=["input", "webhookBatchSize"],
+                message="From 1 (one event per request) to 100.",
+                code="OUT_OF_RANGE",
             )
+        )
     clean_key = keys[0] if keys else key
     return {
         "key": clean_key,
@@ -99,6 +99,7 @@ def _check(
         "name": name.strip(),
         "roles": clean_roles,
         "webhook_url": url,
+        "webhook_batch_size": webhook_batch_size,
     }, errors
 
 
@@ -156,10 +157,11 @@ class PlatformMutation:
             aliases=input.aliases or [],
             roles=input.roles,
             webhook_url=input.webhook_url,
+            webhook_batch_size=input.webhook_batch_size,
         )
         if errors:
             return PlatformPayload(platform=None, user_errors=errors)
-        secret = new_webhook_secret() if values["webhook_url"] else None
+        secret = new_secret() if values["webhook_url"] else None
         async with ctx.pool.acquire() as conn, conn.transaction():
             await platforms.lock_tenant_platforms(conn, ctx.tenant_id)
             wanted = [values["key"], *values["aliases"]]
@@ -210,6 +212,9 @@ class PlatformMutation:
                 webhook_url=current["webhook_url"]
                 if input.webhook_url is strawberry.UNSET
                 else input.webhook_url,
+                webhook_batch_size=current["webhook_batch_size"]
+                if input.webhook_batch_size is None
+                else input.webhook_batch_size,
             )
             if errors:
                 return PlatformPayload(platform=None, user_errors=errors)
@@ -232,12 +237,16 @@ class PlatformMutation:
                     ],
                 )
             secret = current["webhook_secret"]
-            new_secret = None
+            given_secret = None
             if values["webhook_url"] and not secret:
-                secret = new_secret = new_webhook_secret()
+                secret = given_secret = new_secret()
             row = await platforms.update_platform(
                 conn, ctx.tenant_id, platform_id, webhook_secret=secret, **values
             )
+            if input.webhook_url is not strawberry.UNSET and current["webhook_disabled_at"]:
+                # Setting the URL again is how an administrator says the receiver is back.
+                await webhooks.enable_webhook(conn, ctx.tenant_id, platform_id)
+                row = (await platforms.get_platforms(conn, ctx.tenant_id, [platform_id]))[0]
             assert row is not None
             changed = [k for k in values if current[k] != row[k]]
             if changed:
@@ -247,7 +256,7 @@ class PlatformMutation:
                     actor_of(ctx),
                     [(platform_id, vocabulary.platform_updated(changed))],
                 )
-        return PlatformPayload(platform=Platform.from_row(row), webhook_secret=new_secret)
+        return PlatformPayload(platform=Platform.from_row(row), webhook_secret=given_secret)
 
     @strawberry.mutation(
         permission_classes=[CanMutate],

@@ -27,6 +27,7 @@ from resolvers.nodes import NodesQuery
 from resolvers.permissions import IsAuthenticated
 from resolvers.platforms import PlatformMutation, PlatformQuery
 from resolvers.users import UserMutation, UserQuery
+from resolvers.webhooks import WebhookMutation, WebhookQuery
 from roster.error_log import log_unexpected_errors
 from roster.introspection import IntrospectionForAdmins
 from roster.plain_execution import PlainDataExecutionContext
@@ -58,12 +59,16 @@ class RosterSchema(strawberry.Schema):
             )
 
 
-Mutation = merge_types("Mutation", (UserMutation, PlatformMutation, JobMutation, EmailMutation))
+Mutation = merge_types(
+    "Mutation",
+    (UserMutation, PlatformMutation, JobMutation, EmailMutation, WebhookMutation),
+)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     query = merge_types(
-        "Query", (_node_query(), NodesQuery, UserQuery, PlatformQuery, AuditQuery, JobQuery)
+        "Query",
+        (_node_query(), NodesQuery, UserQuery, PlatformQuery, AuditQuery, JobQuery, WebhookQuery),
     )
     # Factories, so that each request gets fresh extension instances. The limit rules are made
     # once, here: validation results are cached per document and rule set, and rule classes made

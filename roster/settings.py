@@ -85,6 +85,20 @@ class Settings:
     max_tokens: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_TOKENS", "2000"))
     )
+    # Webhook delivery: the timeout of one POST, and retries doubling from a base delay up to
+    # a cap, given up after a window (seconds).
+    webhook_timeout: float = field(
+        default_factory=lambda: float(os.environ.get("ROSTER_WEBHOOK_TIMEOUT", "15"))
+    )
+    webhook_retry_base: float = field(
+        default_factory=lambda: float(os.environ.get("ROSTER_WEBHOOK_RETRY_BASE", "10"))
+    )
+    webhook_retry_cap: float = field(
+        default_factory=lambda: float(os.environ.get("ROSTER_WEBHOOK_RETRY_CAP", "3600"))
+    )
+    webhook_retry_window: float = field(
+        default_factory=lambda: float(os.environ.get("ROSTER_WEBHOOK_RETRY_WINDOW", "86400"))
+    )
 
     def mail(self) -> MailConfig:
         return MailConfig(

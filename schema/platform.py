@@ -1,4 +1,5 @@
 from collections.abc import Iterable
+from datetime import datetime
 from enum import Enum
 
 import strawberry
@@ -32,6 +33,14 @@ class Platform(relay.Node):
     kind: PlatformKind
     roles: list[str] = strawberry.field(description="The roles this platform accepts.")
     webhook_url: str | None
+    webhook_batch_size: int = strawberry.field(
+        description="Events per webhook request: 1 sends each alone; more sends an array."
+    )
+    webhook_disabled_at: datetime | None = strawberry.field(
+        description="When the receiver answered 410 Gone, which stopped deliveries; setting "
+        "the webhook URL again resumes them."
+    )
+    webhook_disabled_reason: str | None
 
     @classmethod
     def from_row(cls, row: Record) -> "Platform":
@@ -44,6 +53,9 @@ class Platform(relay.Node):
             kind=PlatformKind(row["kind"]),
             roles=list(row["roles"]),
             webhook_url=row["webhook_url"],
+            webhook_batch_size=row["webhook_batch_size"],
+            webhook_disabled_at=row["webhook_disabled_at"],
+            webhook_disabled_reason=row["webhook_disabled_reason"],
         )
 
     @classmethod
@@ -65,6 +77,9 @@ class CreatePlatformInput:
     roles: list[str]
     aliases: list[str] | None = None
     webhook_url: str | None = None
+    webhook_batch_size: int = strawberry.field(
+        default=1, description="Events per webhook request (1 to 100): more sends arrays."
+    )
 
 
 @strawberry.input
@@ -76,8 +91,10 @@ class UpdatePlatformInput:
     )
     aliases: list[str] | None = None
     webhook_url: str | None = strawberry.field(
-        default=strawberry.UNSET, description="null removes the webhook."
+        default=strawberry.UNSET,
+        description="null removes the webhook; setting it resumes a disabled webhook.",
     )
+    webhook_batch_size: int | None = None
 
 
 @strawberry.type
@@ -85,8 +102,8 @@ class PlatformPayload:
     platform: Platform | None
     webhook_secret: str | None = strawberry.field(
         default=None,
-        description="The webhook signing secret (whsec_…): given once, when the platform is "
-        "created with a webhook URL.",
+        description="The webhook signing secret (whsec_…): given once, when the platform "
+        "gets a webhook URL or its secret is rotated.",
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
