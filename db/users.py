@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 from asyncpg import Record
 
+from db import jobs
 from db.pool import Conn
 
 # What a user row reads as everywhere: the password hash never leaves the database.
@@ -33,7 +34,9 @@ PROFILE_COLUMNS = (
     "external_id",
     "attributes",
 )
-EDITABLE_COLUMNS = frozenset(PROFILE_COLUMNS)
+# The confusable skeletons of username and e-mail (0006_identifiers.sql), written beside them.
+SKELETON_COLUMNS = ("username_skeleton", "email_skeleton")
+EDITABLE_COLUMNS = frozenset(PROFILE_COLUMNS + SKELETON_COLUMNS)
 
 # Sort keys of the users connection; each has a (tenant_id, key, id) index.
 ORDER_KEYS = {
@@ -45,20 +48,25 @@ ORDER_KEYS = {
     "UPDATED_AT": "updated_at",
 }
 
-# Which field a unique index guards, for the error a user sees.
+# Which field a unique index guards, and whether it is the field's look (its skeleton), for
+# the error a user sees.
 _UNIQUE_FIELDS = {
-    "users_tenant_username_key": "username",
-    "users_tenant_email_key": "email",
-    "users_tenant_external_id_key": "external_id",
+    "users_tenant_username_key": ("username", False),
+    "users_tenant_email_key": ("email", False),
+    "users_tenant_external_id_key": ("external_id", False),
+    "users_tenant_username_skeleton_key": ("username", True),
+    "users_tenant_email_skeleton_key": ("email", True),
 }
 
 
 class UniqueConflict(Exception):
-    """Another user of the tenant already has this username, e-mail or external id."""
+    """Another user of the tenant already has this username, e-mail or external id, or (when
+    `look_alike`) one that looks the same."""
 
-    def __init__(self, field: str) -> None:
+    def __init__(self, field: str, look_alike: bool = False) -> None:
         super().__init__(field)
         self.field = field
+        self.look_alike = look_alike
 
 
 GET_USERS = f"SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
@@ -84,13 +92,13 @@ RETURNING id
 DELETE_DISABLED_USERS = """
 WITH gone AS (
     DELETE FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'DISABLED'
-    RETURNING id
+    RETURNING id, lower(username) AS username, lower(email) AS email
 )
-SELECT gone.id,
+SELECT gone.id, gone.username, gone.email,
        coalesce(array_agg(DISTINCT r.platform_id) FILTER (WHERE r.platform_id IS NOT NULL), '{}')
            AS platform_ids
 FROM gone LEFT JOIN user_roles r ON r.user_id = gone.id
-GROUP BY gone.id
+GROUP BY gone.id, gone.username, gone.email
 """
 SET_PASSWORD_HASH = f"""
 UPDATE users SET password_hash = $3, password_changed_at = now(), updated_at = now()
@@ -129,7 +137,7 @@ ON CONFLICT DO NOTHING
 
 
 def _unique_conflict(error: asyncpg.UniqueViolationError) -> UniqueConflict:
-    return UniqueConflict(_UNIQUE_FIELDS.get(error.constraint_name or "", "username"))
+    return UniqueConflict(*_UNIQUE_FIELDS.get(error.constraint_name or "", ("username", False)))
 
 
 def _checked_columns(fields: Mapping[str, Any]) -> list[str]:
@@ -338,9 +346,11 @@ async def enable_users(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> list
 async def delete_disabled_users(
     conn: Conn, tenant_id: UUID, ids: Sequence[UUID]
 ) -> dict[UUID, list[UUID]]:
-    """Deletes the disabled ones among `ids`, roles included; returns, for each deleted user,
-    the platforms it had roles on."""
+    """Deletes the disabled ones among `ids`, roles included, and what imports' row errors
+    kept of them; returns, for each deleted user, the platforms it had roles on."""
     rows = await conn.fetch(DELETE_DISABLED_USERS, tenant_id, ids)
+    names = [r[column] for r in rows for column in ("username", "email")]
+    await jobs.redact_row_errors(conn, tenant_id, [r["id"] for r in rows], names)
     return {r["id"]: list(r["platform_ids"]) for r in rows}
 
 

@@ -580,7 +580,7 @@ class _RowReader:
             username_from_email = False
             self._text(values, problems, self.header[self.username], "username", raw)
         elif "email" in values:
-            values["username"] = values["email"]
+            self._text(values, problems, self.header[self.email], "username", str(values["email"]))
 
         operation: str | None = None
         roles: list[tuple[str, str]] | None = None
@@ -680,9 +680,9 @@ class _RowReader:
                 )
             )
         if attributes:
-            _, wrong = check_field("attributes", attributes)
+            cleaned, wrong = check_field("attributes", attributes)
             if wrong is None:
-                values["attributes"] = attributes
+                values["attributes"] = cleaned
             else:  # name the column(s) at fault
                 for _, column, kind, key in self.plan:
                     if kind == _ATTRIBUTE and key in attributes:

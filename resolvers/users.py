@@ -19,8 +19,9 @@ from resolvers.search import search_fingerprint, user_search
 from resolvers.selection import selects
 from resolvers.validation import check_user_fields, resolve_roles
 from rules import events as vocabulary
+from rules.identifiers import has_refused, nfc
 from rules.passwords import check_password, hash_password
-from rules.userfields import camel
+from rules.userfields import camel, look_alike, skeletons
 from schema.context import Context, Info
 from schema.errors import UserError
 from schema.pagination import OrderDirection
@@ -47,6 +48,9 @@ def _not_found(path: list[str]) -> UserError:
 
 def _taken(conflict: UniqueConflict) -> UserError:
     name = camel(conflict.field)
+    if conflict.look_alike:
+        problem = look_alike(conflict.field)
+        return UserError(field=["input", name], message=problem.message, code=problem.code)
     return UserError(
         field=["input", name],
         message=f"Another user already has this {name}.",
@@ -82,13 +86,17 @@ class UserQuery:
         if id is not None:
             user_id = decode_id(id, "User")
             row = await ctx.loaders.users.load(user_id) if user_id else None
+        elif has_refused(username or email or ""):
+            # No user has one of these characters (PostgreSQL could not even compare a NUL).
+            row = None
         else:
             async with ctx.pool.acquire() as conn:
                 if username is not None:
-                    row = await users.get_user_by_username(conn, ctx.tenant_id, username.strip())
+                    name = nfc(username.strip())
+                    row = await users.get_user_by_username(conn, ctx.tenant_id, name)
                 else:
                     assert email is not None
-                    row = await users.get_user_by_email(conn, ctx.tenant_id, email.strip())
+                    row = await users.get_user_by_email(conn, ctx.tenant_id, nfc(email.strip()))
         return User.from_row(row) if row else None
 
     @strawberry.field(
@@ -221,7 +229,9 @@ class UserMutation:
             password_hash = await hash_password(ctx.executor, input.password)
         try:
             async with ctx.pool.acquire() as conn, conn.transaction():
-                row = await users.insert_user(conn, ctx.tenant_id, fields, password_hash)
+                row = await users.insert_user(
+                    conn, ctx.tenant_id, {**fields, **skeletons(fields)}, password_hash
+                )
                 await users.add_roles(conn, row["id"], roles)
                 # The welcome e-mail job reads the requests among these events.
                 made = vocabulary.user_creation(
@@ -267,7 +277,8 @@ class UserMutation:
                     changes = {k: v for k, v in fields.items() if current[0][k] != v}
                     row = current[0]
                     if changes:
-                        updated = await users.update_user(conn, ctx.tenant_id, user_id, changes)
+                        written = {**changes, **skeletons(changes)}
+                        updated = await users.update_user(conn, ctx.tenant_id, user_id, written)
                         assert updated is not None
                         row = updated
                     added: list[tuple[UUID, str]] = []
