@@ -125,7 +125,7 @@ class UserQuery:
         fingerprint = search_fingerprint(criteria)
         position = None
         if page.cursor is not None:
-            payload = decode_cursor(page.cursor, "users")
+            payload = decode_cursor(ctx.cursor_key, page.cursor, "users")
             if (payload.get("o"), payload.get("d"), payload.get("f")) != (
                 order.value,
                 descending,
@@ -169,7 +169,7 @@ class UserQuery:
             page,
             rows,
             lambda r: relay.Edge(
-                cursor=encode_cursor({**cursor, "v": r["sort_key"], "i": r["id"]}),
+                cursor=encode_cursor(ctx.cursor_key, {**cursor, "v": r["sort_key"], "i": r["id"]}),
                 node=User.from_row(r),
             ),
         )

@@ -12,9 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from db import secrets
 from db.pool import create_pool
 from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
+from resolvers.pagination import cursor_key
 from roster.graphql_schema import build_schema
 from roster.graphql_view import RosterGraphQL
 from roster.settings import Settings
@@ -28,6 +30,7 @@ class State(TypedDict):
     redis: Queue
     executor: Executor
     relay: JobRelay
+    cursor_key: bytes
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -55,6 +58,18 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+async def _cursor_key(settings: Settings, pool: Pool) -> bytes:
+    """From ROSTER_CURSOR_SECRET, else from the secret the migrations made for the database,
+    which every instance reads alike."""
+    secret: str | bytes | None = settings.cursor_secret
+    if secret is None:
+        async with pool.acquire() as conn:
+            secret = await secrets.get_secret(conn, "cursor")
+        if secret is None:
+            raise RuntimeError("The database has no cursor secret: run `roster migrate`.")
+    return cursor_key(secret)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     graphql = RosterGraphQL(build_schema(settings))
@@ -65,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.database_url, max_size=settings.db_pool_size, custom_plans=True
         )
         try:
+            key = await _cursor_key(settings, pool)
             redis = await connect_queue(settings.redis_url)
             executor = ProcessPoolExecutor(max_workers=settings.hash_workers or os.cpu_count())
             relay = JobRelay(redis)
@@ -76,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "redis": redis,
                     "executor": executor,
                     "relay": relay,
+                    "cursor_key": key,
                 }
             finally:
                 await relay.stop()

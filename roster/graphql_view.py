@@ -45,6 +45,7 @@ def new_context(request: Request | WebSocket, response: Any) -> Context:
         public_url=state.settings.public_url,
         max_upload_bytes=state.settings.max_upload_bytes,
         relay=state.relay,
+        cursor_key=state.cursor_key,
     )
 
 
@@ -90,7 +91,9 @@ class RosterGraphQL(GraphQL[Context, None]):
             raise HTTPException(
                 401, "Unauthorized: send a valid token as `Authorization: Bearer <token>`."
             )
-        context.authenticate(principal, make_loaders(state.pool, principal.tenant_id))
+        context.authenticate(
+            principal, make_loaders(state.pool, principal.tenant_id, state.cursor_key)
+        )
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -99,7 +102,9 @@ class RosterGraphQL(GraphQL[Context, None]):
         principal = await authenticate(context.pool, value if isinstance(value, str) else None)
         if principal is None:
             raise NotAuthenticated("No valid token in the connection_init payload.")
-        context.authenticate(principal, make_loaders(context.pool, principal.tenant_id))
+        context.authenticate(
+            principal, make_loaders(context.pool, principal.tenant_id, context.cursor_key)
+        )
         return None
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:

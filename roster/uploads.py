@@ -30,7 +30,7 @@ async def _context(request: Request) -> Context | Response:
             status_code=401,
         )
     context = new_context(request, None)
-    context.authenticate(principal, make_loaders(state.pool, principal.tenant_id))
+    context.authenticate(principal, make_loaders(state.pool, principal.tenant_id, state.cursor_key))
     return context
 
 
