@@ -136,6 +136,23 @@ ON CONFLICT DO NOTHING
 """
 
 
+# Users stored before their skeletons were (0006_identifiers.sql), in id order, `after` an id.
+USERS_WITHOUT_SKELETONS = """
+SELECT id, tenant_id, username, email, username_skeleton, email_skeleton FROM users
+WHERE (username_skeleton IS NULL OR email_skeleton IS NULL) AND id > $1
+ORDER BY id LIMIT $2
+"""
+# Gives skeletons to users without one, unless another user of the tenant has it already.
+SET_SKELETONS = """
+UPDATE users u SET {column} = s.skeleton
+FROM unnest($1::uuid[], $2::text[]) AS s(id, skeleton)
+WHERE u.id = s.id AND u.{column} IS NULL AND NOT EXISTS (
+    SELECT 1 FROM users o WHERE o.tenant_id = u.tenant_id AND o.{column} = s.skeleton
+)
+RETURNING u.id
+"""
+
+
 def _unique_conflict(error: asyncpg.UniqueViolationError) -> UniqueConflict:
     return UniqueConflict(*_UNIQUE_FIELDS.get(error.constraint_name or "", ("username", False)))
 
@@ -376,3 +393,25 @@ async def replace_roles(
     added = [(r["platform_id"], r["role"]) for r in rows if r["added"]]
     removed = [(r["platform_id"], r["role"]) for r in rows if not r["added"]]
     return added, removed
+
+
+async def users_without_skeletons(conn: Conn, after: UUID, limit: int) -> list[Record]:
+    """Up to `limit` users after id `after` (in id order) lacking a skeleton."""
+    return await conn.fetch(USERS_WITHOUT_SKELETONS, after, limit)
+
+
+async def set_skeletons(
+    conn: Conn, column: str, skeletons: Sequence[tuple[UUID, str]]
+) -> set[UUID]:
+    """Gives each user its skeleton in `column` (one of SKELETON_COLUMNS) where it has none
+    and no other user of its tenant has it; returns the users given one. One user meanwhile
+    given the same skeleton by another writer: the statement is tried again, and sees it."""
+    if column not in SKELETON_COLUMNS:
+        raise ValueError(f"not a skeleton column: {column}")
+    sql = SET_SKELETONS.format(column=column)
+    ids, values = [u for u, _ in skeletons], [v for _, v in skeletons]
+    while True:
+        try:
+            return {r["id"] for r in await conn.fetch(sql, ids, values)}
+        except asyncpg.UniqueViolationError:
+            continue
