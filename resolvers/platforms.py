@@ -15,6 +15,7 @@ from jobs.csvfile import header_name, names_a_field
 from resolvers.ids import decode_id
 from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from rules import events as vocabulary
+from rules.identifiers import has_refused, nfc
 from schema.context import Info
 from schema.errors import UserError
 from schema.platform import (
@@ -75,16 +76,31 @@ def _check(
                 code="REQUIRED",
             )
         )
-    if not name.strip() or len(name.strip()) > 100:
+    name = nfc(name.strip())
+    if not name or len(name) > 100:
         errors.append(
             UserError(
                 field=["input", "name"], message="A name of 1 to 100 characters.", code="REQUIRED"
             )
         )
+    elif has_refused(name):
+        errors.append(
+            UserError(
+                field=["input", "name"],
+                message="A name cannot hold control characters, line breaks or characters that "
+                "change the direction of text.",
+                code="INVALID_CHARACTERS",
+            )
+        )
     url = (webhook_url or "").strip() or None
     if url is not None:
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or len(url) > 2000
+            or has_refused(url)
+        ):
             errors.append(
                 UserError(
                     field=["input", "webhookUrl"],
@@ -96,7 +112,7 @@ def _check(
     return {
         "key": clean_key,
         "aliases": [a for a in clean_aliases if a != clean_key],
-        "name": name.strip(),
+        "name": name,
         "roles": clean_roles,
         "webhook_url": url,
     }, errors

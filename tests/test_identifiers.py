@@ -208,3 +208,25 @@ async def test_the_import_refuses_look_alikes_and_control_characters(
     assert [r["username"] for r in stored] == ["admin", "carl", "fred"]
     skeletons = await sql(db_url, "SELECT count(*) FROM users WHERE username_skeleton IS NULL")
     assert skeletons[0][0] == 0
+
+
+CREATE_PLATFORM = """
+mutation($name: String!, $url: String) {
+  createPlatform(input: {key: "moodle", name: $name, roles: ["student"], webhookUrl: $url}) {
+    platform { name } userErrors { field code }
+  }
+}
+"""
+
+
+async def test_platform_names_and_urls_refuse_control_characters(admin: Api) -> None:
+    data = await admin.data(CREATE_PLATFORM, name="Moo\x00dle\u202e", url=None)
+    assert data["createPlatform"]["userErrors"] == [
+        {"field": ["input", "name"], "code": "INVALID_CHARACTERS"}
+    ]
+    data = await admin.data(CREATE_PLATFORM, name="Moodle", url="https://m.example.com/\x00")
+    assert data["createPlatform"]["userErrors"] == [
+        {"field": ["input", "webhookUrl"], "code": "INVALID_URL"}
+    ]
+    data = await admin.data(CREATE_PLATFORM, name="Moodle\u0301", url=None)
+    assert data["createPlatform"]["platform"] == {"name": "Moodl\u00e9"}
