@@ -93,7 +93,7 @@ class RowProblems:
         column: str | None,
         code: str,
         message: str,
-        user: "Stored | None" = None,
+        user: Stored | None = None,
     ) -> None:
         seq = self.rows.get(row.number, 0)
         self.rows[row.number] = seq + 1

@@ -72,7 +72,7 @@ def email_form(text: str) -> str | None:
     if not at:
         return form  # not an address at all: the e-mail pattern says so
     domain = domain.lower()
-    if not domain.isascii() and imitating_domain(domain):
+    if (not domain.isascii() or "xn--" in domain) and imitating_domain(domain):
         return None
     return f"{local}@{domain}"
 
@@ -80,8 +80,14 @@ def email_form(text: str) -> str | None:
 def imitating_domain(domain: str) -> bool:
     """Whether a domain name imitates another: a label mixing scripts (gmаil with a Cyrillic
     а) or one of another script that reads as ASCII (аррӏе, all Cyrillic, reads as apple).
-    A label in one script, such as пример.рф or 例え.jp, is a real name."""
+    A label in one script, such as пример.рф or 例え.jp, is a real name. Labels in their
+    ASCII form (xn--…, RFC 3492) are read as what they encode."""
     for label in domain.split("."):
+        if label.startswith("xn--"):
+            try:
+                label = label[4:].encode("ascii").decode("punycode")
+            except UnicodeError:
+                return True  # not a name a resolver would look up
         if label.isascii():
             continue
         scripts = {_script(c) for c in label if c.isalpha()}
