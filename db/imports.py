@@ -7,7 +7,7 @@ from uuid import UUID
 from asyncpg import Record
 
 from db.pool import Conn
-from db.users import PROFILE_COLUMNS, USER_COLUMNS
+from db.users import PROFILE_COLUMNS, SKELETON_COLUMNS, USER_COLUMNS
 
 # What a CSV row can set, in the order the arrays below carry them.
 IMPORT_COLUMNS = (
@@ -15,14 +15,16 @@ IMPORT_COLUMNS = (
     "status",
     "attributes",
     "password_hash",
+    *SKELETON_COLUMNS,
 )
 _TYPES = ["jsonb" if c == "attributes" else "text" for c in IMPORT_COLUMNS]
 
 FIND_EXISTING = f"""
-SELECT {USER_COLUMNS} FROM users
+SELECT {USER_COLUMNS}, {", ".join(SKELETON_COLUMNS)} FROM users
 WHERE tenant_id = $1
   AND (lower(username) = ANY($2::text[]) OR lower(email) = ANY($3::text[])
-       OR external_id = ANY($4::text[]))
+       OR external_id = ANY($4::text[])
+       OR username_skeleton = ANY($5::text[]) OR email_skeleton = ANY($6::text[]))
 """
 
 _unnest = ", ".join(f"${i + 2}::{t}[]" for i, t in enumerate(_TYPES))
@@ -83,9 +85,20 @@ async def find_existing(
     usernames: Sequence[str],
     emails: Sequence[str],
     external_ids: Sequence[str],
+    username_skeletons: Sequence[str],
+    email_skeletons: Sequence[str],
 ) -> list[Record]:
-    """Users of the tenant with any of these usernames or e-mails (lower case) or external ids."""
-    return await conn.fetch(FIND_EXISTING, tenant_id, usernames, emails, external_ids)
+    """Users of the tenant with any of these usernames or e-mails (lower case), external ids
+    or skeletons of username or e-mail; with their skeletons."""
+    return await conn.fetch(
+        FIND_EXISTING,
+        tenant_id,
+        usernames,
+        emails,
+        external_ids,
+        username_skeletons,
+        email_skeletons,
+    )
 
 
 def _arrays(rows: Sequence[Mapping[str, Any]]) -> list[list[Any] | None]:

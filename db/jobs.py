@@ -86,16 +86,29 @@ UNLOCK_JOB = "SELECT pg_advisory_unlock(hashtextextended('job:' || $1::text, 0))
 # The cells travel as JSON text: a list of lists given as jsonb[] would be taken as a
 # two-dimensional array (or refused when the rows differ in length).
 INSERT_ROW_ERRORS = """
-INSERT INTO job_row_errors (job_id, row, seq, column_name, code, message, cells)
-SELECT $1, r, s, c, k, m, j::jsonb
-FROM unnest($2::int[], $3::smallint[], $4::text[], $5::text[], $6::text[], $7::text[])
-    AS e(r, s, c, k, m, j)
+INSERT INTO job_row_errors (job_id, row, seq, column_name, code, message, cells, user_id, user_keys)
+SELECT $1, r, s, c, k, m, j::jsonb, u, CASE WHEN n <> '' THEN string_to_array(n, E'\\n') END
+FROM unnest(
+    $2::int[], $3::smallint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[],
+    $9::text[]
+) AS e(r, s, c, k, m, j, u, n)
 """
 INSERT_USER_ROW_ERRORS = """
 INSERT INTO job_row_errors (job_id, row, seq, code, message, user_id)
 SELECT $1, r, 0, k, m, u FROM unnest($2::int[], $3::uuid[], $4::text[], $5::text[]) AS e(r, u, k, m)
 ON CONFLICT DO NOTHING
 """
+# Deleting users deletes what row errors kept of them (in the deletion's transaction): the
+# errors of rows that matched one of them, or named one by username or e-mail, keep their row,
+# column and code, and lose their cells and message.
+REDACT_ROW_ERRORS = """
+UPDATE job_row_errors e
+SET cells = NULL, message = $4, user_id = NULL, user_keys = NULL
+FROM jobs j
+WHERE j.id = e.job_id AND j.tenant_id = $1
+  AND (e.user_id = ANY($2::uuid[]) OR e.user_keys && $3::text[])
+"""
+REDACTED = "Removed: the user this row was about has been deleted."
 LIST_ROW_ERRORS = """
 SELECT row, seq, column_name, code, message, user_id FROM job_row_errors
 WHERE job_id = $1 AND (row, seq) > ($2, $3)
@@ -266,12 +279,20 @@ async def add_row_errors(
     conn: Conn,
     job_id: UUID,
     errors: Sequence[tuple[int, int, str | None, str, str, Sequence[str] | None]],
+    about: Mapping[int, tuple[UUID | None, Sequence[str]]] | None = None,
 ) -> None:
     """(row, seq, column, code, message, cells) for each problem; a row's original cells go
-    with its first problem (seq 0), None with the others."""
+    with its first problem (seq 0), None with the others; and with them whom the row is about,
+    from `about` by row: the user it matched (or None), its username and e-mail in lower case."""
     if not errors:
         return
     rows, seqs, columns, codes, messages, cells = zip(*errors, strict=True)
+    about = about or {}
+    # Only the first problem of a row says whom it is about, as only it has the cells.
+    subjects = [
+        about.get(r, (None, ())) if c is not None else (None, ())
+        for r, c in zip(rows, cells, strict=True)
+    ]
     await conn.execute(
         INSERT_ROW_ERRORS,
         job_id,
@@ -281,6 +302,9 @@ async def add_row_errors(
         list(codes),
         list(messages),
         [json.dumps(list(c)) if c is not None else None for c in cells],
+        [user_id for user_id, _ in subjects],
+        # One text per row: an array of arrays must be rectangular.
+        ["\n".join(keys) for _, keys in subjects],
     )
 
 
@@ -293,6 +317,15 @@ async def add_user_row_errors(
         return
     rows, users, codes, messages = (list(c) for c in zip(*errors, strict=True))
     await conn.execute(INSERT_USER_ROW_ERRORS, job_id, rows, users, codes, messages)
+
+
+async def redact_row_errors(
+    conn: Conn, tenant_id: UUID, user_ids: Sequence[UUID], keys: Sequence[str]
+) -> None:
+    """Removes the cells and messages of the tenant's row errors about these users (matched,
+    or named by one of `keys`: usernames and e-mails in lower case)."""
+    if user_ids or keys:
+        await conn.execute(REDACT_ROW_ERRORS, tenant_id, list(user_ids), list(keys), REDACTED)
 
 
 async def list_row_errors(

@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 from asyncpg import Record
 
+from db import jobs
 from db.pool import Conn
 
 # What a user row reads as everywhere: the password hash never leaves the database.
@@ -33,7 +34,9 @@ PROFILE_COLUMNS = (
     "external_id",
     "attributes",
 )
-EDITABLE_COLUMNS = frozenset(PROFILE_COLUMNS)
+# The confusable skeletons of username and e-mail (0006_identifiers.sql), written beside them.
+SKELETON_COLUMNS = ("username_skeleton", "email_skeleton")
+EDITABLE_COLUMNS = frozenset(PROFILE_COLUMNS + SKELETON_COLUMNS)
 
 # Sort keys of the users connection; each has a (tenant_id, key, id) index.
 ORDER_KEYS = {
@@ -45,20 +48,25 @@ ORDER_KEYS = {
     "UPDATED_AT": "updated_at",
 }
 
-# Which field a unique index guards, for the error a user sees.
+# Which field a unique index guards, and whether it is the field's look (its skeleton), for
+# the error a user sees.
 _UNIQUE_FIELDS = {
-    "users_tenant_username_key": "username",
-    "users_tenant_email_key": "email",
-    "users_tenant_external_id_key": "external_id",
+    "users_tenant_username_key": ("username", False),
+    "users_tenant_email_key": ("email", False),
+    "users_tenant_external_id_key": ("external_id", False),
+    "users_tenant_username_skeleton_key": ("username", True),
+    "users_tenant_email_skeleton_key": ("email", True),
 }
 
 
 class UniqueConflict(Exception):
-    """Another user of the tenant already has this username, e-mail or external id."""
+    """Another user of the tenant already has this username, e-mail or external id, or (when
+    `look_alike`) one that looks the same."""
 
-    def __init__(self, field: str) -> None:
+    def __init__(self, field: str, look_alike: bool = False) -> None:
         super().__init__(field)
         self.field = field
+        self.look_alike = look_alike
 
 
 GET_USERS = f"SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
@@ -84,13 +92,13 @@ RETURNING id
 DELETE_DISABLED_USERS = """
 WITH gone AS (
     DELETE FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'DISABLED'
-    RETURNING id
+    RETURNING id, lower(username) AS username, lower(email) AS email
 )
-SELECT gone.id,
+SELECT gone.id, gone.username, gone.email,
        coalesce(array_agg(DISTINCT r.platform_id) FILTER (WHERE r.platform_id IS NOT NULL), '{}')
            AS platform_ids
 FROM gone LEFT JOIN user_roles r ON r.user_id = gone.id
-GROUP BY gone.id
+GROUP BY gone.id, gone.username, gone.email
 """
 SET_PASSWORD_HASH = f"""
 UPDATE users SET password_hash = $3, password_changed_at = now(), updated_at = now()
@@ -128,8 +136,25 @@ ON CONFLICT DO NOTHING
 """
 
 
+# Users stored before their skeletons were (0006_identifiers.sql), in id order, `after` an id.
+USERS_WITHOUT_SKELETONS = """
+SELECT id, tenant_id, username, email, username_skeleton, email_skeleton FROM users
+WHERE (username_skeleton IS NULL OR email_skeleton IS NULL) AND id > $1
+ORDER BY id LIMIT $2
+"""
+# Gives skeletons to users without one, unless another user of the tenant has it already.
+SET_SKELETONS = """
+UPDATE users u SET {column} = s.skeleton
+FROM unnest($1::uuid[], $2::text[]) AS s(id, skeleton)
+WHERE u.id = s.id AND u.{column} IS NULL AND NOT EXISTS (
+    SELECT 1 FROM users o WHERE o.tenant_id = u.tenant_id AND o.{column} = s.skeleton
+)
+RETURNING u.id
+"""
+
+
 def _unique_conflict(error: asyncpg.UniqueViolationError) -> UniqueConflict:
-    return UniqueConflict(_UNIQUE_FIELDS.get(error.constraint_name or "", "username"))
+    return UniqueConflict(*_UNIQUE_FIELDS.get(error.constraint_name or "", ("username", False)))
 
 
 def _checked_columns(fields: Mapping[str, Any]) -> list[str]:
@@ -338,9 +363,11 @@ async def enable_users(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> list
 async def delete_disabled_users(
     conn: Conn, tenant_id: UUID, ids: Sequence[UUID]
 ) -> dict[UUID, list[UUID]]:
-    """Deletes the disabled ones among `ids`, roles included; returns, for each deleted user,
-    the platforms it had roles on."""
+    """Deletes the disabled ones among `ids`, roles included, and what imports' row errors
+    kept of them; returns, for each deleted user, the platforms it had roles on."""
     rows = await conn.fetch(DELETE_DISABLED_USERS, tenant_id, ids)
+    names = [r[column] for r in rows for column in ("username", "email")]
+    await jobs.redact_row_errors(conn, tenant_id, [r["id"] for r in rows], names)
     return {r["id"]: list(r["platform_ids"]) for r in rows}
 
 
@@ -366,3 +393,25 @@ async def replace_roles(
     added = [(r["platform_id"], r["role"]) for r in rows if r["added"]]
     removed = [(r["platform_id"], r["role"]) for r in rows if not r["added"]]
     return added, removed
+
+
+async def users_without_skeletons(conn: Conn, after: UUID, limit: int) -> list[Record]:
+    """Up to `limit` users after id `after` (in id order) lacking a skeleton."""
+    return await conn.fetch(USERS_WITHOUT_SKELETONS, after, limit)
+
+
+async def set_skeletons(
+    conn: Conn, column: str, skeletons: Sequence[tuple[UUID, str]]
+) -> set[UUID]:
+    """Gives each user its skeleton in `column` (one of SKELETON_COLUMNS) where it has none
+    and no other user of its tenant has it; returns the users given one. One user meanwhile
+    given the same skeleton by another writer: the statement is tried again, and sees it."""
+    if column not in SKELETON_COLUMNS:
+        raise ValueError(f"not a skeleton column: {column}")
+    sql = SET_SKELETONS.format(column=column)
+    ids, values = [u for u, _ in skeletons], [v for _, v in skeletons]
+    while True:
+        try:
+            return {r["id"] for r in await conn.fetch(sql, ids, values)}
+        except asyncpg.UniqueViolationError:
+            continue

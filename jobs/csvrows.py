@@ -295,9 +295,9 @@ class _Attributes:
                 found[key] = unneutralised(cell) if cell[0] == "'" else cell
         if not found:
             return
-        _, wrong = check_field("attributes", found)
+        cleaned, wrong = check_field("attributes", found)
         if wrong is None:
-            row.values["attributes"] = found
+            row.values["attributes"] = cleaned  # NFC
             return
         for _, column, key in self.columns:  # name the column(s) at fault
             if key in found:
@@ -430,7 +430,8 @@ class RowReader:
                 reader.read(row, unneutralised(username))
                 return
         if "email" in row.values:
-            row.values["username"] = row.values["email"]
+            # A username made from the e-mail follows the username rules (PRECIS: lower case).
+            _Text(self.email.column, "username").read(row, str(row.values["email"]))
 
 
 def _reader(column: str, field: str, roles: _PlatformRoles) -> Read:

@@ -26,6 +26,8 @@ class Chunk:
     after: int
     rows: list[ImportRow]
     duplicates: dict[int, Duplicate]
+    # Those of `duplicates` that only look like the earlier row: the field that does.
+    look_alikes: dict[int, str] = field(default_factory=dict)
     earlier: list["Chunk"] = field(default_factory=list)
     planned: asyncio.Event = field(default_factory=asyncio.Event)
     written: asyncio.Event = field(default_factory=asyncio.Event)

@@ -71,7 +71,8 @@ class ChunkPipeline:
             self.position = batch[-1].number - 1
         claims = KeyClaims(batch)
         earlier = await jobs.claim_keys(keys_conn, self.writer.job_id, claims.claimed())
-        return Chunk(after, batch, claims.duplicates_given(earlier))
+        duplicates = claims.duplicates_given(earlier)
+        return Chunk(after, batch, duplicates, look_alikes=claims.look_alikes)
 
     async def _make_room(self, writers: int) -> None:
         """Waits until fewer than `writers` chunks are being written; raises the error of one

@@ -2,23 +2,27 @@
 the stored users the rows name. No database and no waiting here: the chunk writer looks the users
 up and writes what is decided, the pipeline orders chunks by the keys decided here."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
 
 from jobs.csvrows import ImportRow
 from rules.csvcolumns import ColumnMap
-from rules.userfields import TEXT_FIELDS
+from rules.identifiers import skeleton
+from rules.userfields import TEXT_FIELDS, Problem, look_alike, skeletons
 
 # What a row can change of a user, besides attributes, password and roles.
 PROFILE = (*TEXT_FIELDS, "status")
 
-# What makes a user unique, tagged by kind: ("u", username), ("e", e-mail), ("x", external id).
+# What makes a user unique, tagged by kind: ("u", username), ("e", e-mail), ("x", external id),
+# and what makes one look unique: ("su", skeleton of the username), ("se", of the e-mail).
 Key = tuple[str, str]
 # A row repeating an earlier one: (the earlier row, the field of the key they share).
 Duplicate = tuple[int, str]
 KEY_FIELDS = {"e": "email", "u": "username", "x": "external_id"}
+# The field whose look a key of each skeleton kind is.
+LOOK_ALIKE_KINDS = {"su": "username", "se": "email"}
 Role = tuple[UUID, str]  # (platform id, role)
 
 
@@ -77,23 +81,41 @@ class ErrorColumns:
 
 class RowProblems:
     """Row errors of a chunk: (row, seq, column, code, message, cells), the cells with the
-    first problem of each row."""
+    first problem of each row; and whom each row is about (`about`: the user it matched, if
+    any, and its username and e-mail in lower case), so that deleting them deletes the cells."""
 
     def __init__(self, columns: ErrorColumns) -> None:
         self.errors: list[tuple[int, int, str | None, str, str, list[str] | None]] = []
         self.rows: dict[int, int] = {}
+        self.about: dict[int, tuple[UUID | None, list[str]]] = {}
         self.column = columns.of_field
         self.secret_columns = columns.secret
 
-    def add(self, row: ImportRow, column: str | None, code: str, message: str) -> None:
+    def add(
+        self,
+        row: ImportRow,
+        column: str | None,
+        code: str,
+        message: str,
+        user: Stored | None = None,
+    ) -> None:
         seq = self.rows.get(row.number, 0)
         self.rows[row.number] = seq + 1
         cells = None
         if seq == 0:
             cells = ["" if i in self.secret_columns else c for i, c in enumerate(row.cells)]
+            names = {str(row.values[f]).lower() for f in ("username", "email") if f in row.values}
+            self.about[row.number] = (user["id"] if user is not None else None, sorted(names))
         self.errors.append((row.number, seq, column, code, message, cells))
 
-    def taken(self, row: ImportRow, field: str) -> None:
+    def problem(self, row: ImportRow, field: str, problem: Problem) -> None:
+        self.add(row, self.column[field], problem.code, problem.message)
+
+    def taken(self, row: ImportRow, field: str, looks_alike: bool = False) -> None:
+        """Another user has the row's `field`, or (`looks_alike`) one that looks the same."""
+        if looks_alike:
+            self.problem(row, field, look_alike(field))
+            return
         self.add(
             row,
             self.column[field],
@@ -101,8 +123,22 @@ class RowProblems:
             f"Another user already has this {field.replace('_', ' ')}.",
         )
 
-    def duplicate(self, row: ImportRow, first: int, field: str) -> None:
-        """On the column of the repeated value (a username made from the e-mail: e-mail's)."""
+    def duplicate(
+        self, row: ImportRow, first: int, field: str, look_alike_of: str | None = None
+    ) -> None:
+        """A row repeating row `first`, on the column of the repeated value (a username made
+        from the e-mail: the e-mail's); or, with `look_alike_of`, whose username or e-mail
+        looks like that row's."""
+        if look_alike_of is not None:
+            problem = look_alike(look_alike_of)
+            self.add(
+                row,
+                self.column[look_alike_of],
+                problem.code,
+                f"Row {first} has a {look_alike_of.replace('email', 'e-mail')} that looks the "
+                "same; only the first one is imported.",
+            )
+            return
         named = {"email": "e-mail", "external_id": "external id"}.get(field, field)
         self.add(
             row,
@@ -113,16 +149,21 @@ class RowProblems:
 
 
 def valid_rows(
-    rows: Sequence[ImportRow], duplicates: dict[int, Duplicate], problems: RowProblems
+    rows: Sequence[ImportRow],
+    duplicates: dict[int, Duplicate],
+    problems: RowProblems,
+    look_alikes: Mapping[int, str] | None = None,
 ) -> list[ImportRow]:
     """The rows to plan. The others go to `problems`: with their own problems, or as repeating
-    the earlier row `duplicates` gives them."""
+    the earlier row `duplicates` gives them (or looking like it: `look_alikes` gives which of
+    its fields does)."""
     valid = []
     for row in rows:
         for p in row.problems:
             problems.add(row, p.column, p.code, p.message)
         if row.number in duplicates:
-            problems.duplicate(row, *duplicates[row.number])
+            looks = look_alikes.get(row.number) if look_alikes else None
+            problems.duplicate(row, *duplicates[row.number], looks)
         elif not row.problems:
             valid.append(row)
     return valid
@@ -131,11 +172,13 @@ def valid_rows(
 @dataclass(frozen=True, slots=True)
 class Identifiers:
     """What rows name their users by, as the look-up of stored users takes them: usernames and
-    e-mails in lower case, external ids."""
+    e-mails in lower case, external ids, and the skeletons of usernames and e-mails."""
 
     usernames: list[str]
     emails: list[str]
     external_ids: list[str]
+    username_skeletons: list[str]
+    email_skeletons: list[str]
 
     @classmethod
     def of(cls, rows: Sequence[ImportRow]) -> "Identifiers":
@@ -143,22 +186,27 @@ class Identifiers:
             usernames=[_username(r).lower() for r in rows],
             emails=[str(r.values["email"]).lower() for r in rows],
             external_ids=[str(r.values["external_id"]) for r in rows if "external_id" in r.values],
+            username_skeletons=[skeleton(_username(r)) for r in rows],
+            email_skeletons=[skeleton(str(r.values["email"])) for r in rows],
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Existing:
-    """The stored users that rows name, by lower-case username, lower-case e-mail and external
-    id, and the roles each of them holds."""
+    """The stored users that rows name, by lower-case username, lower-case e-mail, external
+    id and the skeletons of username and e-mail, and the roles each of them holds."""
 
     by_username: dict[str, Stored]
     by_email: dict[str, Stored]
     by_external: dict[str, Stored]
+    by_username_skeleton: dict[str, Stored]
+    by_email_skeleton: dict[str, Stored]
     roles: dict[UUID, set[Role]]
 
     @classmethod
     def of(cls, users: Sequence[Stored], roles: Iterable[Stored]) -> "Existing":
-        """From the users found and their roles (user_id, platform_id, role)."""
+        """From the users found (with their stored skeletons) and their roles (user_id,
+        platform_id, role)."""
         current: dict[UUID, set[Role]] = {u["id"]: set() for u in users}
         for r in roles:
             current[r["user_id"]].add((r["platform_id"], r["role"]))
@@ -166,6 +214,11 @@ class Existing:
             by_username={u["username"].lower(): u for u in users},
             by_email={u["email"].lower(): u for u in users},
             by_external={u["external_id"]: u for u in users if u["external_id"]},
+            # A user stored before skeletons were has none until `roster migrate` gives it one.
+            by_username_skeleton={
+                u["username_skeleton"]: u for u in users if u["username_skeleton"]
+            },
+            by_email_skeleton={u["email_skeleton"]: u for u in users if u["email_skeleton"]},
             roles=current,
         )
 
@@ -241,6 +294,7 @@ class _Planner:
                 self.problems.column["status"],
                 "USER_ACTIVE",
                 f"{user['username']} is active: disable the user before deleting.",
+                user,
             )
             return None
         return Planned(row=row, action="DELETE", user=user)
@@ -260,11 +314,12 @@ class _Planner:
                 None,
                 "USER_EXISTS",
                 f"{user['username']} exists already; use operation U or mode UPSERT.",
+                user,
             )
             return None
         taken = _taken(self.existing, None, username, email, external_id)
         if taken:
-            self.problems.taken(row, taken)
+            self.problems.taken(row, *taken)
             return None
         values = {
             "first_name": "",
@@ -273,6 +328,7 @@ class _Planner:
             **{k: v for k, v in row.values.items() if k != "welcome_email"},
             "username": name,
         }
+        values.update(skeletons(values))
         return Planned(row=row, action="CREATE", values=values, roles=self._role_ids(row) or [])
 
     def _update(
@@ -287,10 +343,11 @@ class _Planner:
         username = str(given["username"]).lower() if "username" in given else None
         taken = _taken(self.existing, user["id"], username, email, external_id)
         if taken:
-            self.problems.taken(row, taken)
+            self.problems.taken(row, *taken)
             return None
         changed = [f for f in PROFILE if f in given and given[f] != user[f]]
         values = {f: given[f] for f in changed}
+        values.update(skeletons(values))
         attributes = given.get("attributes")
         if attributes and {**user["attributes"], **attributes} != user["attributes"]:
             changed.append("attributes")
@@ -325,24 +382,39 @@ class _Planner:
 
 
 def keys(row: ImportRow) -> list[Key]:
-    """What makes a row's user unique: e-mail and username (lower case), external id."""
-    found = [("e", str(row.values["email"]).lower()), ("u", _username(row).lower())]
+    """What makes a row's user unique: e-mail and username (lower case), external id; then
+    what makes it look unique: the skeletons of e-mail and username."""
+    email, username = str(row.values["email"]), _username(row)
+    found = [("e", email.lower()), ("u", username.lower())]
     if row.values.get("external_id"):
         found.append(("x", str(row.values["external_id"])))
+    found += [("se", skeleton(email)), ("su", skeleton(username))]
     return found
 
 
+# The keys of a stored user, by kind: the column each is read from, and whether it is compared
+# in lower case.
+_STORED_KEYS = (
+    ("u", "username", True),
+    ("e", "email", True),
+    ("x", "external_id", False),
+    ("su", "username_skeleton", False),
+    ("se", "email_skeleton", False),
+)
+
+
 def freed(plans: Iterable[Planned]) -> set[Key]:
-    """The usernames, e-mails and external ids (as `keys` gives them) that these plans take
-    from their users: changed by an update, or all of a deleted user's."""
+    """The usernames, e-mails and external ids and their skeletons (as `keys` gives them) that
+    these plans take from their users: changed by an update, or all of a deleted user's."""
     gone = set()
     for plan in plans:
         if plan.user is None or plan.action not in ("UPDATE", "DELETE"):
             continue
         user = plan.user
-        for kind, name in (("u", "username"), ("e", "email"), ("x", "external_id")):
-            if user[name] and (plan.action == "DELETE" or name in plan.changed):
-                gone.add((kind, user[name] if kind == "x" else user[name].lower()))
+        for kind, column, lower in _STORED_KEYS:
+            name = column.removesuffix("_skeleton")
+            if user[column] and (plan.action == "DELETE" or name in plan.changed):
+                gone.add((kind, user[column].lower() if lower else user[column]))
     return gone
 
 
@@ -355,17 +427,28 @@ class KeyClaims:
     def __init__(self, rows: Iterable[ImportRow]) -> None:
         self.firsts: dict[Key, int] = {}
         self.duplicates: dict[int, Duplicate] = {}
+        # The repeating rows that only look like the earlier one: the field that does.
+        self.look_alikes: dict[int, str] = {}
         self.kept: list[tuple[int, list[Key]]] = []
         for row in rows:
             if row.problems:
                 continue
             row_keys = keys(row)
-            repeated = next((k for k in row_keys if k in self.firsts), None)
-            if repeated is not None:
-                self.duplicates[row.number] = (self.firsts[repeated], KEY_FIELDS[repeated[0]])
-                continue
-            self.firsts.update({k: row.number for k in row_keys})
-            self.kept.append((row.number, row_keys))
+            if not self._repeats(row.number, row_keys, self.firsts):
+                self.firsts.update({k: row.number for k in row_keys})
+                self.kept.append((row.number, row_keys))
+
+    def _repeats(self, number: int, row_keys: list[Key], firsts: dict[Key, int]) -> bool:
+        # The keys come exact ones first: a row both equal to and looking like an earlier
+        # one is a duplicate.
+        key = next((k for k in row_keys if k in firsts and firsts[k] != number), None)
+        if key is None:
+            return False
+        kind = key[0]
+        if kind in LOOK_ALIKE_KINDS:
+            self.look_alikes[number] = LOOK_ALIKE_KINDS[kind]
+        self.duplicates[number] = (firsts[key], KEY_FIELDS.get(kind) or LOOK_ALIKE_KINDS[kind])
+        return True
 
     def claimed(self) -> list[tuple[str, str, int]]:
         """(kind, key, row) for each key claimed."""
@@ -376,9 +459,7 @@ class KeyClaims:
         given the keys that an earlier chunk's rows claimed (with the row of each)."""
         if earlier:
             for number, row_keys in self.kept:
-                repeated = next((k for k in row_keys if k in earlier), None)
-                if repeated is not None and earlier[repeated] != number:
-                    self.duplicates[number] = (earlier[repeated], KEY_FIELDS[repeated[0]])
+                self._repeats(number, row_keys, earlier)
         return self.duplicates
 
 
@@ -392,14 +473,17 @@ def _taken(
     username: str | None,
     email: str,
     external_id: Any,
-) -> str | None:
-    """Which identifier of a row another user (not `user_id`) has already."""
-    for name, index, key in (
-        ("username", existing.by_username, username),
-        ("email", existing.by_email, email),
-        ("external_id", existing.by_external, str(external_id) if external_id else None),
+) -> tuple[str, bool] | None:
+    """Which identifier of a row another user (not `user_id`) has already, and whether only
+    one that looks the same."""
+    for name, index, key, looks in (
+        ("username", existing.by_username, username, False),
+        ("email", existing.by_email, email, False),
+        ("external_id", existing.by_external, str(external_id) if external_id else None, False),
+        ("username", existing.by_username_skeleton, username and skeleton(username), True),
+        ("email", existing.by_email_skeleton, skeleton(email), True),
     ):
         other = index.get(key) if key is not None else None
         if other is not None and other["id"] != user_id:
-            return name
+            return name, looks
     return None

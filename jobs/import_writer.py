@@ -17,6 +17,7 @@ from db.pool import Conn
 from jobs.csvrows import ImportRow
 from jobs.import_chunk import Chunk
 from jobs.import_plan import (
+    PROFILE,
     ErrorColumns,
     Existing,
     Identifiers,
@@ -146,12 +147,15 @@ class ChunkWriter:
         """One try, in the caller's transaction: plans the chunk when its turn comes, writes it
         and adds its progress; returns the job."""
         problems = RowProblems(self.error_columns)
-        valid = valid_rows(chunk.rows, chunk.duplicates, problems)
+        valid = valid_rows(chunk.rows, chunk.duplicates, problems, chunk.look_alikes)
         await chunk.wait_for_freed_keys()
         existing = await self._existing(conn, valid)
         plans = plan_rows(valid, existing, self.options, self.platform_ids, problems)
         chunk.has_planned(freed(plans))
         await chunk.wait_for_lookups()
+        # Before the writes: a row deleting a user deletes what these errors keep of the user.
+        known = len(problems.errors)
+        await jobs.add_row_errors(conn, self.job_id, problems.errors, problems.about)
         if self.dry_run:
             await jobs.add_plans(conn, self.job_id, [self._plan_row(p) for p in plans])
             done = {a: sum(p.action == a for p in plans) for a in ("CREATE", "UPDATE", "DELETE")}
@@ -168,7 +172,7 @@ class ChunkWriter:
         # Blank records are read but never yielded as rows: skipped, as rows that change nothing.
         blank = counts.processed - len(chunk.rows)
         counts.skipped = blank + sum(p.action == "NOOP" for p in plans)
-        await jobs.add_row_errors(conn, self.job_id, problems.errors)
+        await jobs.add_row_errors(conn, self.job_id, problems.errors[known:], problems.about)
         await jobs.record_chunk(conn, self.job_id, chunk.after, last)
         job = await jobs.add_progress(conn, self.job_id, counts.as_dict(), self.lock.fence)
         if job is None:
@@ -184,6 +188,8 @@ class ChunkWriter:
             usernames=wanted.usernames,
             emails=wanted.emails,
             external_ids=wanted.external_ids,
+            username_skeletons=wanted.username_skeletons,
+            email_skeletons=wanted.email_skeletons,
         )
         return Existing.of(found, await users.get_roles(conn, [u["id"] for u in found]))
 
@@ -195,7 +201,7 @@ class ChunkWriter:
         changes: dict[str, Any] = {}
         if plan.action == "CREATE":
             changes = {
-                "fields": sorted(k for k in plan.values if k not in ("password", "password_hash")),
+                "fields": sorted(k for k in plan.values if k in PROFILE or k == "attributes"),
                 "roles": self._role_names(plan.roles or []),
             }
         elif plan.action == "UPDATE":
@@ -245,7 +251,9 @@ class ChunkWriter:
         )
         for plan in deletes:
             if plan.user is not None and plan.user["id"] not in deleted:
-                problems.add(plan.row, None, "USER_ACTIVE", "The user was enabled meanwhile.")
+                problems.add(
+                    plan.row, None, "USER_ACTIVE", "The user was enabled meanwhile.", plan.user
+                )
 
         await self._record(conn, made, updates, deleted)
         return {"CREATE": len(made), "UPDATE": len(updates), "DELETE": len(deleted)}

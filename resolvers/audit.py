@@ -29,7 +29,7 @@ class AuditQuery:
         page = page_request(first, after, None, None)
         before_id = None
         if page.cursor:
-            before_id = decode_cursor(page.cursor, "events").get("i")
+            before_id = decode_cursor(info.context.cursor_key, page.cursor, "events").get("i")
             if not isinstance(before_id, int) or isinstance(before_id, bool):
                 raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR")
         target = None
@@ -44,13 +44,14 @@ class AuditQuery:
                 limit=page.size + 1,
                 target_type="User" if target is not None else None,
             )
-        edges, page_info = paginate(page, rows, _event_edge)
+        key = info.context.cursor_key
+        edges, page_info = paginate(page, rows, lambda row: _event_edge(key, row))
         return AuditEventConnection(edges=edges, page_info=page_info)
 
 
-def _event_edge(row: Record) -> AuditEventEdge:
+def _event_edge(key: bytes, row: Record) -> AuditEventEdge:
     return AuditEventEdge(
-        cursor=encode_cursor({"k": "events", "i": row["id"]}),
+        cursor=encode_cursor(key, {"k": "events", "i": row["id"]}),
         node=AuditEvent(
             id=strawberry.ID(str(row["id"])),
             action=row["action"],

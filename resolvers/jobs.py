@@ -271,7 +271,7 @@ class JobQuery:
         page = page_request(first, after, None, None)
         before = None
         if page.cursor:
-            payload = decode_cursor(page.cursor, "jobs")
+            payload = decode_cursor(info.context.cursor_key, page.cursor, "jobs")
             try:
                 before = (datetime.fromisoformat(payload["t"]), UUID(payload["i"]))
             except (KeyError, ValueError, TypeError, AttributeError) as e:
@@ -288,7 +288,9 @@ class JobQuery:
             page,
             rows,
             lambda r: JobEdge(
-                cursor=encode_cursor({"k": "jobs", "t": r["created_at"], "i": r["id"]}),
+                cursor=encode_cursor(
+                    info.context.cursor_key, {"k": "jobs", "t": r["created_at"], "i": r["id"]}
+                ),
                 node=job_of(r),
             ),
         )

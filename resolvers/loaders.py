@@ -22,7 +22,7 @@ from schema.job import (
 )
 
 
-def make_loaders(pool: Pool, tenant_id: UUID) -> Loaders:
+def make_loaders(pool: Pool, tenant_id: UUID, cursor_key: bytes) -> Loaders:
     async def load_users(ids: Sequence[UUID]) -> list[Record | None]:
         async with pool.acquire() as conn:
             rows = await users.get_users(conn, tenant_id, ids)
@@ -55,7 +55,7 @@ def make_loaders(pool: Pool, tenant_id: UUID) -> Loaders:
         roles=DataLoader(load_fn=load_roles),
         platforms=DataLoader(load_fn=load_platforms),
         jobs=DataLoader(load_fn=load_jobs),
-        job_rows=JobRowPages(pool),
+        job_rows=JobRowPages(pool, cursor_key),
     )
 
 
@@ -63,8 +63,9 @@ class JobRowPages:
     """Pages of a job's row errors and plan. Only reached through an ImportJob the caller's
     tenant can see, so the job id is already checked."""
 
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Pool, cursor_key: bytes) -> None:
         self.pool = pool
+        self.cursor_key = cursor_key
 
     async def row_errors(
         self, job_id: str, first: int | None, after: str | None
@@ -72,29 +73,31 @@ class JobRowPages:
         page = page_request(first, after, None, None)
         position = (0, -1)
         if page.cursor:
-            payload = decode_cursor(page.cursor, "rowerrors")
+            payload = decode_cursor(self.cursor_key, page.cursor, "rowerrors")
             position = (_int(payload.get("r")), _int(payload.get("s")))
         async with self.pool.acquire() as conn:
             rows = await jobs.list_row_errors(
                 conn, UUID(job_id), after=position, limit=page.size + 1
             )
-        edges, page_info = paginate(page, rows, _row_error_edge)
+        edges, page_info = paginate(page, rows, lambda r: _row_error_edge(self.cursor_key, r))
         return RowErrorConnection(edges=edges, page_info=page_info)
 
     async def plan(self, job_id: str, first: int | None, after: str | None) -> PlannedRowConnection:
         page = page_request(first, after, None, None)
-        after_row = _int(decode_cursor(page.cursor, "plan").get("r")) if page.cursor else 0
+        after_row = 0
+        if page.cursor:
+            after_row = _int(decode_cursor(self.cursor_key, page.cursor, "plan").get("r"))
         async with self.pool.acquire() as conn:
             rows = await jobs.list_plans(
                 conn, UUID(job_id), after_row=after_row, limit=page.size + 1
             )
-        edges, page_info = paginate(page, rows, _planned_row_edge)
+        edges, page_info = paginate(page, rows, lambda r: _planned_row_edge(self.cursor_key, r))
         return PlannedRowConnection(edges=edges, page_info=page_info)
 
 
-def _row_error_edge(row: Record) -> RowErrorEdge:
+def _row_error_edge(key: bytes, row: Record) -> RowErrorEdge:
     return RowErrorEdge(
-        cursor=encode_cursor({"k": "rowerrors", "r": row["row"], "s": row["seq"]}),
+        cursor=encode_cursor(key, {"k": "rowerrors", "r": row["row"], "s": row["seq"]}),
         node=RowError(
             row=row["row"],
             column=row["column_name"],
@@ -105,10 +108,10 @@ def _row_error_edge(row: Record) -> RowErrorEdge:
     )
 
 
-def _planned_row_edge(row: Record) -> PlannedRowEdge:
+def _planned_row_edge(key: bytes, row: Record) -> PlannedRowEdge:
     changes = row["changes"]
     return PlannedRowEdge(
-        cursor=encode_cursor({"k": "plan", "r": row["row"]}),
+        cursor=encode_cursor(key, {"k": "plan", "r": row["row"]}),
         node=PlannedRow(
             row=row["row"],
             action=PlanAction(row["action"]),

@@ -12,6 +12,7 @@ from resolvers.ids import decode_id
 from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from rules import events as vocabulary
 from rules.csvcolumns import header_name, names_a_field
+from rules.identifiers import has_refused, nfc
 from rules.webhooks import new_secret, url_problem
 from schema.context import Info
 from schema.errors import UserError
@@ -74,10 +75,20 @@ def _check(
                 code="REQUIRED",
             )
         )
-    if not name.strip() or len(name.strip()) > 100:
+    name = nfc(name.strip())
+    if not name or len(name) > 100:
         errors.append(
             UserError(
                 field=["input", "name"], message="A name of 1 to 100 characters.", code="REQUIRED"
+            )
+        )
+    elif has_refused(name):
+        errors.append(
+            UserError(
+                field=["input", "name"],
+                message="A name cannot hold control characters, line breaks or characters that "
+                "change the direction of text.",
+                code="INVALID_CHARACTERS",
             )
         )
     url = (webhook_url or "").strip() or None
@@ -96,7 +107,7 @@ def _check(
     return {
         "key": clean_key,
         "aliases": [a for a in clean_aliases if a != clean_key],
-        "name": name.strip(),
+        "name": name,
         "roles": clean_roles,
         "webhook_url": url,
         "webhook_batch_size": webhook_batch_size,

@@ -10,16 +10,26 @@ from asyncpg import Record
 from db.users import UserSearch
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
+from rules.identifiers import has_refused, nfc
 from schema.node import NO_SUCH_ID
 from schema.user import UserFilter
+
+# What a search for a character no stored field holds (rules/identifiers.REFUSED) finds: nobody.
+# Such text never reaches SQL, where a NUL is an error, not a mismatch.
+NOBODY = UserSearch(ids=())
 
 
 def user_search(
     search: str | None, filter: UserFilter | None, platforms: Sequence[Record]
 ) -> UserSearch:
     """Blank search means no search; an unknown platform or role is an error, not an empty
-    list (a typo must not look like "nobody")."""
-    words = tuple(dict.fromkeys((search or "").split()))
+    list (a typo must not look like "nobody"); text with a character no field may hold
+    finds nobody."""
+    # Split first: tabs and line breaks between words are blanks, not characters to refuse.
+    words = tuple(dict.fromkeys(nfc(search or "").split()))
+    texts = [*words, *(_texts(filter) if filter is not None else ())]
+    if any(has_refused(t) for t in texts if t is not None):
+        return NOBODY
     if filter is None:
         return UserSearch(words=words)
     platform = None
@@ -55,6 +65,10 @@ def user_search(
         has_password=filter.has_password,
         ids=ids,
     )
+
+
+def _texts(filter: UserFilter) -> list[str | None]:
+    return [filter.platform, filter.role, filter.email_domain, filter.language]
 
 
 def search_fingerprint(search: UserSearch) -> str:

@@ -27,8 +27,9 @@ from resolvers.search import search_fingerprint, user_search
 from resolvers.selection import selects
 from resolvers.validation import check_user_fields, resolve_roles
 from rules import events as vocabulary
+from rules.identifiers import has_refused, nfc
 from rules.passwords import check_password_off_loop, hash_password
-from rules.userfields import camel
+from rules.userfields import camel, look_alike, skeletons
 from schema.context import Context, Info, Loaders
 from schema.errors import UserError
 from schema.pagination import OrderDirection
@@ -57,6 +58,9 @@ def _not_found(path: list[str]) -> UserError:
 
 def _taken(conflict: UniqueConflict) -> UserError:
     name = camel(conflict.field)
+    if conflict.look_alike:
+        problem = look_alike(conflict.field)
+        return UserError(field=["input", name], message=problem.message, code=problem.code)
     return UserError(
         field=["input", name],
         message=f"Another user already has this {name}.",
@@ -92,13 +96,17 @@ class UserQuery:
         if id is not None:
             user_id = decode_id(id, "User")
             row = await ctx.loaders.users.load(user_id) if user_id else None
+        elif has_refused(username or email or ""):
+            # No user has one of these characters (PostgreSQL could not even compare a NUL).
+            row = None
         else:
             async with ctx.pool.acquire() as conn:
                 if username is not None:
-                    row = await users.get_user_by_username(conn, ctx.tenant_id, username.strip())
+                    name = nfc(username.strip())
+                    row = await users.get_user_by_username(conn, ctx.tenant_id, name)
                 else:
                     assert email is not None
-                    row = await users.get_user_by_email(conn, ctx.tenant_id, email.strip())
+                    row = await users.get_user_by_email(conn, ctx.tenant_id, nfc(email.strip()))
         return User.from_row(row) if row else None
 
     @strawberry.field(
@@ -127,7 +135,7 @@ class UserQuery:
         fingerprint = search_fingerprint(criteria)
         position = None
         if page.cursor is not None:
-            payload = decode_cursor(page.cursor, "users")
+            payload = decode_cursor(ctx.cursor_key, page.cursor, "users")
             if (payload.get("o"), payload.get("d"), payload.get("f")) != (
                 order.value,
                 descending,
@@ -166,7 +174,7 @@ class UserQuery:
             if counting is not None:
                 counting.cancel()
             raise
-        user_edges = _UserEdges(info, order, descending, fingerprint)
+        user_edges = _UserEdges(info, ctx.cursor_key, order, descending, fingerprint)
         await user_edges.preload_roles(ctx.loaders, rows[: page.size])
         edges, page_info = user_edges.paginate(page, rows)
         return UserConnection(
@@ -180,7 +188,10 @@ class _UserEdges:
     """The edges of a page of users, with their cursors only when the query asks them: else
     only the page info's two cursors are made."""
 
-    def __init__(self, info: Info, order: UserOrderField, descending: bool, fingerprint: str):
+    def __init__(
+        self, info: Info, key: bytes, order: UserOrderField, descending: bool, fingerprint: str
+    ):
+        self.key = key
         self.position = {"k": "users", "o": order.value, "d": descending, "f": fingerprint}
         self.every_cursor = selects(info, "edges", "cursor")
         self.asks_roles = selects(info, "edges", "node", "roles")
@@ -194,7 +205,7 @@ class _UserEdges:
             self.roles = dict(zip(ids, await load_roles(loaders, ids), strict=True))
 
     def cursor(self, row: Record) -> str:
-        return encode_cursor({**self.position, "v": row["sort_key"], "i": row["id"]})
+        return encode_cursor(self.key, {**self.position, "v": row["sort_key"], "i": row["id"]})
 
     def edge(self, row: Record) -> relay.Edge[User]:
         user = User.from_row(row)
@@ -261,7 +272,9 @@ class UserMutation:
         welcome_job = None
         try:
             async with ctx.pool.acquire() as conn, conn.transaction():
-                row = await users.insert_user(conn, ctx.tenant_id, fields, password_hash)
+                row = await users.insert_user(
+                    conn, ctx.tenant_id, {**fields, **skeletons(fields)}, password_hash
+                )
                 await users.add_roles(conn, row["id"], roles)
                 made = vocabulary.user_creation(
                     fields,
@@ -310,7 +323,8 @@ class UserMutation:
                     changes = {k: v for k, v in fields.items() if current[0][k] != v}
                     row = current[0]
                     if changes:
-                        updated = await users.update_user(conn, ctx.tenant_id, user_id, changes)
+                        written = {**changes, **skeletons(changes)}
+                        updated = await users.update_user(conn, ctx.tenant_id, user_id, written)
                         assert updated is not None
                         row = updated
                     added: list[tuple[UUID, str]] = []

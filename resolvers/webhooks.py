@@ -48,7 +48,7 @@ class WebhookQuery:
         page = page_request(first, after, None, None)
         before_seq = None
         if page.cursor:
-            before_seq = decode_cursor(page.cursor, "deliveries").get("s")
+            before_seq = decode_cursor(info.context.cursor_key, page.cursor, "deliveries").get("s")
             if not isinstance(before_seq, int) or isinstance(before_seq, bool):
                 raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR")
         platform_id = decode_id(platform, "Platform") or NO_SUCH_ID if platform else None
@@ -63,7 +63,8 @@ class WebhookQuery:
                 user_id=user,
                 limit=page.size + 1,
             )
-        edges, page_info = paginate(page, rows, _edge)
+        key = info.context.cursor_key
+        edges, page_info = paginate(page, rows, lambda row: _edge(key, row))
         return WebhookDeliveryConnection(edges=edges, page_info=page_info)
 
 
@@ -137,9 +138,9 @@ async def _platform(info: Info, platform_id: strawberry.ID) -> Record | None:
     return rows[0] if rows else None
 
 
-def _edge(row: Record) -> WebhookDeliveryEdge:
+def _edge(key: bytes, row: Record) -> WebhookDeliveryEdge:
     return WebhookDeliveryEdge(
-        cursor=encode_cursor({"k": "deliveries", "s": row["seq"]}),
+        cursor=encode_cursor(key, {"k": "deliveries", "s": row["seq"]}),
         node=_delivery(row),
     )
 

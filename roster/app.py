@@ -13,10 +13,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from db import secrets
 from db.pool import create_pool
 from jobs.hashpool import hashing_pool
 from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
+from resolvers.pagination import cursor_key
 from roster.error_log import keep_query_strings_out_of_access_log
 from roster.graphql_schema import build_schema
 from roster.graphql_view import GRAPHIQL_ASSETS, RosterGraphQL
@@ -35,6 +37,7 @@ class State(TypedDict):
     executor: Executor
     relay: JobRelay
     sockets: OpenSockets
+    cursor_key: bytes
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -62,6 +65,18 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+async def _cursor_key(settings: Settings, pool: Pool) -> bytes:
+    """From ROSTER_CURSOR_SECRET, else from the secret the migrations made for the database,
+    which every instance reads alike."""
+    secret: str | bytes | None = settings.cursor_secret
+    if secret is None:
+        async with pool.acquire() as conn:
+            secret = await secrets.get_secret(conn, "cursor")
+        if secret is None:
+            raise RuntimeError("The database has no cursor secret: run `roster migrate`.")
+    return cursor_key(secret)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     keep_query_strings_out_of_access_log()
@@ -76,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             session_state=False,
         )
         try:
+            key = await _cursor_key(settings, pool)
             redis = await connect_queue(settings.redis_url)
             executor = hashing_pool(settings.hash_workers)
             relay = JobRelay(redis)
@@ -90,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "executor": executor,
                     "relay": relay,
                     "sockets": sockets,
+                    "cursor_key": key,
                 }
             finally:
                 await sockets.stop()

@@ -13,6 +13,7 @@ from db import events, migrate, tenants, tokens
 from db.events import Actor
 from db.pool import connect
 from roster.auth import new_token, token_hash
+from roster.backfill import backfill_skeletons
 from roster.clierrors import Unavailable, check_backends, check_urls, explain_database_error
 from roster.settings import Settings
 from rules import events as vocabulary
@@ -28,6 +29,16 @@ async def _migrate(settings: Settings) -> None:
         print(f"created database {migrate.database_name(settings.database_url)}")
     applied = await migrate.migrate(settings.database_url)
     print(f"applied {', '.join(applied)}" if applied else "database is up to date")
+    conn = await connect(settings.database_url)
+    try:
+        left = await backfill_skeletons(conn)
+    finally:
+        await conn.close()
+    for user_id, field in left:
+        print(
+            f"user {user_id}: its {field} looks like another user's of its tenant (both stored "
+            "before look-alikes were refused); rename one of them"
+        )
 
 
 async def _tenant_create(

@@ -110,6 +110,7 @@ def new_context(request: Request | WebSocket, response: Any) -> Context:
         public_url=state.settings.public_url,
         max_upload_bytes=state.settings.max_upload_bytes,
         relay=state.relay,
+        cursor_key=state.cursor_key,
     )
 
 
@@ -189,14 +190,18 @@ class RosterGraphQL(GraphQL[Context, None]):
         if principal.scope != "admin" and _is_multipart(request.headers):
             # Refused before its body is read: uploads are for startImport, a mutation.
             raise Refused(403, "FORBIDDEN", "This token is read-only: it cannot upload files.")
-        context.authenticate(principal, make_loaders(state.pool, principal.tenant_id))
+        context.authenticate(
+            principal, make_loaders(state.pool, principal.tenant_id, state.cursor_key)
+        )
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         principal = await authenticate(context.pool, _ws_authorization(context))
         if principal is None:
             raise NotAuthenticated("No valid token in the connection_init payload.")
-        context.authenticate(principal, make_loaders(context.pool, principal.tenant_id))
+        context.authenticate(
+            principal, make_loaders(context.pool, principal.tenant_id, context.cursor_key)
+        )
         return None
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:

@@ -85,6 +85,12 @@ class Settings:
     max_tokens: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_TOKENS", "2000"))
     )
+    # Seals page cursors; unset, every instance reads the secret made for the database by its
+    # migrations (table app_secrets). Setting or changing it invalidates the cursors issued
+    # before (a client starts again from the first page).
+    cursor_secret: str | None = field(
+        default_factory=lambda: os.environ.get("ROSTER_CURSOR_SECRET") or None
+    )
     # Webhook delivery: the timeout of one POST, and retries doubling from a base delay up to
     # a cap, given up after a window (seconds).
     webhook_timeout: float = field(

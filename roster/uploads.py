@@ -34,7 +34,7 @@ async def _context(request: Request) -> Context | Response:
     if principal is None:
         return error_response(401, UNAUTHORIZED)
     context = new_context(request, None)
-    context.authenticate(principal, make_loaders(state.pool, principal.tenant_id))
+    context.authenticate(principal, make_loaders(state.pool, principal.tenant_id, state.cursor_key))
     return context
 
 

@@ -2,8 +2,11 @@
 
 import re
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from rules.identifiers import email_form, has_refused, nfc, skeleton, username_form
 
 _LOCAL = r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
 _LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
@@ -25,6 +28,9 @@ TEXT_FIELDS: dict[str, tuple[int, bool]] = {
     "external_id": (255, True),
 }
 MAX_ATTRIBUTES = 100
+# The identifiers no two users of a tenant may share even in look (see rules/identifiers.py):
+# each with the name of its stored skeleton.
+SKELETONS = {"username": "username_skeleton", "email": "email_skeleton"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,29 +45,72 @@ def camel(name: str) -> str:
 
 
 def check_field(name: str, value: Any) -> tuple[Any, Problem | None]:
-    """The cleaned value of one user field (text trimmed, empty optional text as None,
-    attributes None as {}) and what is wrong with it, if anything."""
+    """The cleaned value of one user field (text trimmed and NFC, usernames and e-mails in the
+    form rules/identifiers.py gives them, empty optional text as None, attributes None as {})
+    and what is wrong with it, if anything."""
     if name == "attributes":
         value = {} if value is None else value
-        problem = _attributes_problem(value)
-        return value, Problem(problem, "INVALID_ATTRIBUTES") if problem else None
+        return _checked_attributes(value)
     max_length, optional = TEXT_FIELDS[name]
     text = value.strip() if isinstance(value, str) else value
     if not text:
         if optional:
             return None, None
         return None, Problem(f"{camel(name)} cannot be empty.", "REQUIRED")
+    if has_refused(text):
+        return text, Problem(
+            "Control characters, line breaks and characters that change the direction of text "
+            "are not allowed here.",
+            "INVALID_CHARACTERS",
+        )
+    text = nfc(text)
     if len(text) > max_length:
         return text, Problem(f"At most {max_length} characters.", "TOO_LONG")
-    wrong = _format_problem(name, text)
+    text, wrong = _form(name, text)
+    if wrong is None and len(text) > max_length:  # lower case can be longer: İ is i̇
+        wrong = f"At most {max_length} characters.", "TOO_LONG"
+    if wrong is None:
+        wrong = _format_problem(name, text)
     return text, Problem(*wrong) if wrong else None
+
+
+def skeletons(fields: Mapping[str, Any]) -> dict[str, str]:
+    """The stored skeletons of the username and e-mail among checked `fields`."""
+    return {column: skeleton(fields[name]) for name, column in SKELETONS.items() if name in fields}
+
+
+def look_alike(name: str) -> Problem:
+    """The problem of a username or e-mail whose skeleton another user of the tenant has. It
+    says no more about that user than "already has this username" does."""
+    what = "e-mail address" if name == "email" else name
+    return Problem(
+        f"This {what} looks the same as another user's (with letters of another alphabet, or "
+        "that read alike, such as rn and m); choose one that is clearly different.",
+        f"{name.upper()}_CONFUSABLE",
+    )
+
+
+def _form(name: str, text: str) -> tuple[str, tuple[str, str] | None]:
+    if name == "username":
+        form = username_form(text)
+        if form is None:
+            return text, (
+                "A username holds letters, digits and punctuation, without spaces, symbols or "
+                "compatibility characters (such as ﬁ).",
+                "INVALID_USERNAME",
+            )
+        return form, None
+    if name == "email":
+        form = email_form(text)
+        if form is None:
+            return text, (f"{text!r} is not a valid e-mail address.", "INVALID_EMAIL")
+        return form, None
+    return text, None
 
 
 def _format_problem(name: str, text: str) -> tuple[str, str] | None:
     if name == "email" and not EMAIL_RE.fullmatch(text):
         return f"{text!r} is not a valid e-mail address.", "INVALID_EMAIL"
-    if name == "username" and any(c.isspace() or not c.isprintable() for c in text):
-        return "A username cannot contain spaces or control characters.", "INVALID_USERNAME"
     if name == "language" and not LANGUAGE_RE.fullmatch(text):
         return f"{text!r} is not a language tag such as 'es' or 'en-GB'.", "INVALID_LANGUAGE"
     if name in ("office_phone", "mobile_phone") and not PHONE_RE.fullmatch(text):
@@ -78,15 +127,24 @@ def _format_problem(name: str, text: str) -> tuple[str, str] | None:
     return None
 
 
-def _attributes_problem(value: Any) -> str | None:
+def _checked_attributes(value: Any) -> tuple[Any, Problem | None]:
     if not isinstance(value, dict):
-        return "Attributes must be an object of string keys and string values."
+        return value, _attributes_problem(
+            "Attributes must be an object of string keys and string values."
+        )
     if len(value) > MAX_ATTRIBUTES:
-        return f"At most {MAX_ATTRIBUTES} attributes."
+        return value, _attributes_problem(f"At most {MAX_ATTRIBUTES} attributes.")
     for key, item in value.items():
         if not key or len(key) > 100 or not isinstance(item, str) or len(item) > 2000:
-            return (
+            return value, _attributes_problem(
                 "Attributes must be string keys (1 to 100 characters) and string values "
                 "(at most 2000 characters)."
             )
-    return None
+        # PostgreSQL stores no NUL in text, nor in JSON.
+        if "\x00" in key or "\x00" in item:
+            return value, Problem("Attributes cannot contain NUL characters.", "INVALID_CHARACTERS")
+    return {nfc(k): nfc(v) for k, v in value.items()}, None
+
+
+def _attributes_problem(message: str) -> Problem:
+    return Problem(message, "INVALID_ATTRIBUTES")

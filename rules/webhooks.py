@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from rules import events
+from rules.identifiers import has_refused
 from rules.ids import encode_id
 from rules.userfields import camel
 
@@ -65,7 +66,12 @@ def url_problem(url: str) -> str | None:
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
         return f"{url!r} is not a URL."
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or len(url) > 2000
+        or has_refused(url)
+    ):
         return f"{url!r} is not an http(s) URL."
     if parts.username is not None or parts.password is not None:
         return "A webhook URL may not hold credentials: the signature authenticates Roster."

@@ -69,6 +69,8 @@ class Context:
     max_upload_bytes: int
     # Relays job progress from Redis to this process's subscribers (jobs.progress.JobRelay).
     relay: Any
+    # Seals page cursors (resolvers.pagination.cursor_key).
+    cursor_key: bytes
     principal: Principal | None = None
     _loaders: Loaders | None = None
     # Strawberry stores the graphql-transport-ws connection_init payload here.

@@ -74,6 +74,21 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield c
 
 
+async def app_cursor_key(db_url: str) -> bytes:
+    """The key an app without ROSTER_CURSOR_SECRET seals its cursors with: from the secret
+    the migrations made for its database."""
+    from db.secrets import get_secret
+    from resolvers.pagination import cursor_key
+
+    conn = await connect(db_url)
+    try:
+        secret = await get_secret(conn, "cursor")
+    finally:
+        await conn.close()
+    assert secret is not None
+    return cursor_key(secret)
+
+
 @dataclass
 class Tenant:
     id: uuid.UUID

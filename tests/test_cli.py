@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from db import migrate
-from tests.conftest import RUN, database_url
+from tests.conftest import RUN, Tenant, database_url
 
 TOKEN_LINE = re.compile(r"^# token ([0-9a-f-]{36}) \((admin|read)\) for tenant (\S+);")
 
@@ -421,3 +421,33 @@ async def test_every_option_is_explained(db_url: str, command: tuple[str, ...]) 
             i + 1 < len(arguments) and re.match(r"^ {4,}\S", arguments[i + 1])
         )
         assert explained, f"{' '.join(command)}: {line.strip()} has no help"
+
+
+async def test_migrate_gives_users_stored_before_skeletons_theirs(
+    db_url: str, acme: Tenant
+) -> None:
+    """Users written before 0006 have no skeletons: `roster migrate` computes them, and
+    leaves (and names) the second of two stored look-alikes, for an administrator to rename."""
+    conn = await asyncpg.connect(db_url)
+    try:
+        ids = {}
+        for username in ("admin", "\u0430dmin", "bob"):  # the second with a Cyrillic а
+            ids[username] = await conn.fetchval(
+                "INSERT INTO users (tenant_id, username, email, first_name, last_name)"
+                " VALUES ($1, $2, $2 || '@example.com', 'A', 'B') RETURNING id",
+                acme.id,
+                username,
+            )
+    finally:
+        await conn.close()
+    result = await ok(db_url, "migrate")
+    rows = await fetch(db_url, "SELECT id, username_skeleton, email_skeleton FROM users")
+    skeletons = {r["id"]: (r["username_skeleton"], r["email_skeleton"]) for r in rows}
+    first, second = sorted([ids["admin"], ids["\u0430dmin"]])
+    assert skeletons[first][0] is not None and skeletons[ids["bob"]][0] is not None
+    assert skeletons[second] == (None, None)
+    assert str(second) in result.out
+    assert "look" in result.out
+    # Done once: nothing left to give but the look-alike.
+    again = await ok(db_url, "migrate")
+    assert str(second) in again.out

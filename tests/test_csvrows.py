@@ -72,7 +72,8 @@ def test_username_defaults_to_email_and_blanks_are_absent(tmp_path: Path) -> Non
         "bob@example.com, bob ,Bob,en-GB,no,sí,,\n"
     )
     _, _, (ana, bob) = load(write(tmp_path, content))
-    assert ana.values == {"email": "Ana@Example.com", "username": "Ana@Example.com"}
+    # The domain in lower case; the username, taken from the e-mail, all in lower case.
+    assert ana.values == {"email": "Ana@example.com", "username": "ana@example.com"}
     assert ana.username_from_email is True
     assert ana.roles is None and ana.operation is None and ana.problems == []
     assert bob.values == {

@@ -33,7 +33,8 @@ def test_latin1_when_bytes_cp1252_leaves_undefined(tmp_path: Path) -> None:
     shape, _, rows = load(write(tmp_path, data))
     assert shape.encoding == "latin-1"
     assert rows[0].values["last_name"] == "Núñez"
-    assert rows[0].values["location"] == "x\x8dy"
+    # \x8d, undefined in cp1252, is a C1 control in Latin-1: read as such, and refused.
+    assert codes(rows[0]) == [("location", "INVALID_CHARACTERS")]
 
 
 def test_utf8_is_checked_over_the_whole_file(tmp_path: Path) -> None:
@@ -79,8 +80,9 @@ def test_delimiters(tmp_path: Path, delimiter: str) -> None:
         "email": "ana@example.com",
         "username": "ana@example.com",
         "first_name": "Ana",
-        "location": "Madrid, Spain; Europe\tEU",
     }
+    # The quoted tab stayed in its field, which refuses it as it refuses every control.
+    assert [(p.column, p.code) for p in rows[0].problems] == [("location", "INVALID_CHARACTERS")]
 
 
 def test_delimiter_comes_from_the_header_outside_quotes(tmp_path: Path) -> None:
@@ -102,15 +104,16 @@ def test_given_encoding_and_delimiter_are_used(tmp_path: Path) -> None:
 
 def test_crlf_and_quoted_newlines_keep_row_numbers(tmp_path: Path) -> None:
     content = (
-        "email,first_name,location\r\n"
-        'ana@example.com,Ana,"Calle Mayor 1,\r\n2º B\r\nMadrid"\r\n'
-        'bob@example.com,"Bob ""the builder""",Sevilla\r\n'
-        "not-an-email,Carl,Bilbao\r\n"
+        "email,first_name,attr:address,location\r\n"
+        'ana@example.com,Ana,"Calle Mayor 1,\r\n2º B\r\nMadrid",\r\n'
+        'bob@example.com,"Bob ""the builder""",,Sevilla\r\n'
+        "not-an-email,Carl,,Bilbao\r\n"
     )
     shape, _, rows = load(write(tmp_path, content))
     assert shape == FileShape("utf-8", ",", 3)
     assert [row.number for row in rows] == [2, 3, 4]
-    assert rows[0].values["location"] == "Calle Mayor 1,\r\n2º B\r\nMadrid"
+    # Line breaks are kept in attributes (single-line fields refuse them).
+    assert rows[0].values["attributes"] == {"address": "Calle Mayor 1,\r\n2º B\r\nMadrid"}
     assert rows[1].values["first_name"] == 'Bob "the builder"'
     assert rows[1].values["location"] == "Sevilla"
     assert codes(rows[2]) == [("email", "INVALID_EMAIL")]

@@ -22,6 +22,8 @@ from jobs.import_plan import (
     valid_rows,
 )
 from rules.csvcolumns import PlatformInfo, map_header
+from rules.identifiers import skeleton
+from rules.userfields import skeletons
 
 LEARNING, CONTENT = uuid.uuid4(), uuid.uuid4()
 PLATFORMS = [
@@ -42,7 +44,7 @@ def read(tmp_path: Path, text: str) -> tuple[list[ImportRow], ErrorColumns]:
 
 def stored(username: str, **fields: Any) -> dict[str, Any]:
     """A user as the look-up reads it."""
-    return {
+    user = {
         "id": uuid.uuid4(),
         "username": username,
         "email": f"{username}@example.com",
@@ -58,6 +60,7 @@ def stored(username: str, **fields: Any) -> dict[str, Any]:
         "attributes": {},
         **fields,
     }
+    return {**user, **skeletons(user)}
 
 
 def role(user: dict[str, Any], platform: uuid.UUID, name: str) -> dict[str, Any]:
@@ -179,7 +182,11 @@ def test_match_by_username_lets_a_row_change_the_email(tmp_path: Path) -> None:
     by_username = plan(tmp_path, text, [ana], match_by="USERNAME")
     assert by_username.actions() == {2: "UPDATE"}
     assert by_username.plans[2].user is ana
-    assert by_username.plans[2].values == {"username": "ANA", "email": "ana.new@example.com"}
+    # ANA is ana (usernames are case-mapped): only the e-mail (and its skeleton) changes.
+    assert by_username.plans[2].values == {
+        "email": "ana.new@example.com",
+        "email_skeleton": skeleton("ana.new@example.com"),
+    }
     # By e-mail the same row is a new user whose username is taken.
     by_email = plan(tmp_path, text, [ana], match_by="EMAIL")
     assert by_email.errors == [(2, "username", "USERNAME_TAKEN")]
@@ -300,8 +307,14 @@ def test_delete_only_disabled_users(tmp_path: Path) -> None:
 
 def test_keys_of_a_row_are_its_identifiers(tmp_path: Path) -> None:
     rows, _ = read(tmp_path, "username,email,external_id\nAna,ANA@Example.com,HR-1\nbob,b@x.es,\n")
-    assert keys(rows[0]) == [("e", "ana@example.com"), ("u", "ana"), ("x", "HR-1")]
-    assert keys(rows[1]) == [("e", "b@x.es"), ("u", "bob")]
+    assert keys(rows[0]) == [
+        ("e", "ana@example.com"),
+        ("u", "ana"),
+        ("x", "HR-1"),
+        ("se", skeleton("ana@example.com")),
+        ("su", skeleton("ana")),
+    ]
+    assert keys(rows[1])[:2] == [("e", "b@x.es"), ("u", "bob")]
 
 
 def test_plans_free_what_they_take_from_users(tmp_path: Path) -> None:
@@ -320,8 +333,11 @@ def test_plans_free_what_they_take_from_users(tmp_path: Path) -> None:
     assert done.actions() == {2: "UPDATE", 3: "DELETE", 4: "UPDATE", 5: "CREATE"}
     assert freed(done.plans.values()) == {
         ("u", "olga"),
+        ("su", skeleton("olga")),
         ("u", "gone"),
+        ("su", skeleton("gone")),
         ("e", "gone@example.com"),
+        ("se", skeleton("gone@example.com")),
         ("x", "HR-2"),
     }
 

@@ -55,5 +55,5 @@ INSERT INTO welcome_request_mark DEFAULT VALUES;
 CREATE INDEX events_welcome_requested ON events (id)
     WHERE action = 'user.welcome_email_requested';
 
--- A row error of an e-mail job names the user who did not get the e-mail.
-ALTER TABLE job_row_errors ADD COLUMN user_id uuid;
+-- A row error of an e-mail job names the user who did not get the e-mail: in
+-- job_row_errors.user_id, which 0006 added for every job's row errors.
