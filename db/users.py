@@ -366,3 +366,9 @@ async def replace_roles(
     added = [(r["platform_id"], r["role"]) for r in rows if r["added"]]
     removed = [(r["platform_id"], r["role"]) for r in rows if not r["added"]]
     return added, removed
+
+
+def search_condition(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
+    """The WHERE condition of `search` over `users`, for other modules' queries over the same
+    users (the export): one search, the values appended to `params` as $n placeholders."""
+    return _where(tenant_id, search, params)

@@ -14,15 +14,16 @@ from arq.connections import create_pool as create_arq_pool
 from arq.constants import default_queue_name as QUEUE
 from arq.constants import in_progress_key_prefix as IN_PROGRESS
 
+from db import exports as export_files
 from db import files, jobs
 from db.pool import create_pool
-from jobs import imports
+from jobs import exports, imports
 
 HEARTBEAT_SECONDS = 10
 # Set by whichever worker takes the heartbeat job off the queue: while it exists, jobs are being
 # consumed (a worker that is up but stuck would not refresh it).
 HEARTBEAT_KEY = "roster:worker:heartbeat"
-FUNCTIONS = {"IMPORT": "import_users"}
+FUNCTIONS = {"IMPORT": "import_users", "EXPORT": "export_users"}
 MAX_TRIES = 5
 ABANDONED_UPLOAD_SECONDS = 24 * 3600
 RETRY_SECONDS = 5
@@ -46,6 +47,20 @@ async def import_users(ctx: dict[str, Any], job_id: str) -> None:
     except imports.TryAgain as e:
         # arq retries only on Retry; the next try resumes from the checkpoint.
         raise Retry(defer=RETRY_SECONDS * ctx["job_try"]) from e
+
+
+async def export_users(ctx: dict[str, Any], job_id: str) -> None:
+    try:
+        await exports.export_users(ctx, job_id, last_try=ctx["job_try"] >= MAX_TRIES)
+    except exports.TryAgain as e:
+        raise Retry(defer=RETRY_SECONDS * ctx["job_try"]) from e
+
+
+async def remove_expired_exports(ctx: dict[str, Any]) -> int:
+    """Deletes the files of exports past their expiry (ROSTER_EXPORT_TTL); returns how many."""
+    async with ctx["pool"].acquire() as conn:
+        removed = await export_files.delete_expired_files(conn)
+    return removed
 
 
 async def enqueue_job(queue: Queue, pool_conn: Any, job_id: UUID, kind: str) -> None:
@@ -106,7 +121,10 @@ async def worker_heartbeat(ctx: dict[str, Any]) -> None:
 class WorkerSettings:
     # Jobs resume from their checkpoint, so a retry after a crash or a timeout costs only the
     # chunk in flight.
-    functions = [func(import_users, max_tries=MAX_TRIES, timeout=6 * 3600)]
+    functions = [
+        func(import_users, max_tries=MAX_TRIES, timeout=6 * 3600),
+        func(export_users, max_tries=MAX_TRIES, timeout=6 * 3600),
+    ]
     # Imports are heavy (a chunk's transaction, a hashing pool on every core): a few at a time
     # per worker; more workers for more.
     max_jobs = 4
@@ -118,6 +136,7 @@ class WorkerSettings:
             run_at_startup=False,
         ),
         cron(recover_jobs, second={15, 45}, unique=True, run_at_startup=False),
+        cron(remove_expired_exports, minute=set(range(0, 60, 5)), second=30, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

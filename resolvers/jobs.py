@@ -26,6 +26,7 @@ from schema.context import Context, Info
 from schema.errors import UserError
 from schema.job import (
     TERMINAL_STATUSES,
+    ExportJob,
     ExtraColumns,
     ImportJob,
     ImportOptions,
@@ -45,8 +46,21 @@ RECHECK_SECONDS = 5.0
 REPORT_PAGE = 1000
 
 
+# Each kind of job as its GraphQL type; their global ids carry the type's name.
+JOB_TYPES: dict[str, type[ImportJob] | type[ExportJob]] = {"IMPORT": ImportJob, "EXPORT": ExportJob}
+
+
 def job_of(row: Any) -> Job:
-    return ImportJob.from_row(row)
+    return JOB_TYPES[row["kind"]].from_row(row)
+
+
+def decode_job_id(value: str) -> UUID | None:
+    """The row id inside the global id of any kind of job."""
+    for job_type in JOB_TYPES.values():
+        job_id = decode_id(value, job_type.__name__)
+        if job_id is not None:
+            return job_id
+    return None
 
 
 def _options(options: ImportOptions) -> tuple[dict[str, Any], list[UserError]]:
@@ -226,7 +240,7 @@ async def _upload_chunks(upload: Any) -> AsyncIterator[bytes]:
 class JobQuery:
     @strawberry.field(permission_classes=[IsAuthenticated])
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
-        job_id = decode_id(id, "ImportJob")
+        job_id = decode_job_id(id)
         row = await info.context.loaders.jobs.load(job_id) if job_id else None
         return job_of(row) if row else None
 
@@ -302,11 +316,12 @@ class JobMutation:
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
-        description="Stops a job at its next chunk; what it applied stays applied.",
+        description="Stops a job at its next chunk: what an import applied stays applied; an "
+        "export's partial file is removed.",
     )
     async def cancel_job(self, info: Info, id: strawberry.ID) -> JobPayload:
         ctx = info.context
-        job_id = decode_id(id, "ImportJob")
+        job_id = decode_job_id(id)
         async with ctx.pool.acquire() as conn, conn.transaction():
             row = await jobs.request_cancel(conn, ctx.tenant_id, job_id) if job_id else None
             if row is None:
@@ -326,9 +341,8 @@ class JobMutation:
                         )
                     ],
                 )
-            await events.record_events(
-                conn, ctx.tenant_id, actor_of(ctx), [(row["id"], vocabulary.job_cancel_requested())]
-            )
+            cancel = vocabulary.job_cancel_requested(JOB_TYPES[row["kind"]].__name__)
+            await events.record_events(conn, ctx.tenant_id, actor_of(ctx), [(row["id"], cancel)])
         if row["status"] == "CANCELLED":
             # Never started: no worker will report its end, so tell the subscribers here.
             await ctx.redis.publish(progress_channel(row["id"]), encode_job(row))
@@ -343,7 +357,7 @@ class JobSubscription:
     )
     async def job(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Job, None]:
         ctx = info.context
-        job_id = decode_id(id, "ImportJob")
+        job_id = decode_job_id(id)
         if job_id is None:
             raise BadRequest("No such job.", "NOT_FOUND")
         # Listen first, then read: a change between the two is not lost.

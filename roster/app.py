@@ -1,9 +1,10 @@
 """The ASGI app: /graphql, /healthz, /readyz, and the clients its lifespan owns."""
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import TypedDict
 
 from asyncpg import Pool
@@ -15,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from db.pool import create_pool
 from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
+from roster.downloads import download_export, link_maker, load_signing_key
 from roster.graphql_schema import build_schema
 from roster.graphql_view import RosterGraphQL
 from roster.settings import Settings
@@ -28,6 +30,9 @@ class State(TypedDict):
     redis: Queue
     executor: Executor
     relay: JobRelay
+    # Signs and checks export download links (roster.downloads).
+    signing_key: bytes
+    export_link: Callable[[str, datetime], str | None]
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -69,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             executor = ProcessPoolExecutor(max_workers=settings.hash_workers or os.cpu_count())
             relay = JobRelay(redis)
             await relay.start()
+            signing_key = await load_signing_key(pool)
             try:
                 yield {
                     "settings": settings,
@@ -76,6 +82,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "redis": redis,
                     "executor": executor,
                     "relay": relay,
+                    "signing_key": signing_key,
+                    "export_link": link_maker(
+                        signing_key, settings.public_url, settings.export_link_ttl
+                    ),
                 }
             finally:
                 await relay.stop()
@@ -91,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/imports", post_import, methods=["POST"]),
             Route("/jobs/{id}/errors.csv", error_report, methods=["GET"]),
+            Route("/exports/{id}.csv", download_export, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,

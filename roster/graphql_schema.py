@@ -20,12 +20,13 @@ from strawberry.tools import merge_types
 
 from resolvers.audit import AuditQuery
 from resolvers.errors import should_mask_error
+from resolvers.exports import ExportMutation
 from resolvers.jobs import JobMutation, JobQuery, JobSubscription
 from resolvers.permissions import IsAuthenticated
 from resolvers.platforms import PlatformMutation, PlatformQuery
 from resolvers.users import UserMutation, UserQuery
 from roster.settings import Settings
-from schema.job import ImportJob
+from schema.job import ExportJob, ImportJob
 
 
 def _node_query() -> type:
@@ -38,7 +39,7 @@ def _node_query() -> type:
     return NodeQuery
 
 
-Mutation = merge_types("Mutation", (UserMutation, PlatformMutation, JobMutation))
+Mutation = merge_types("Mutation", (UserMutation, PlatformMutation, JobMutation, ExportMutation))
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -64,5 +65,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=JobSubscription,
         extensions=extensions,
         # Job is an interface: its implementations are not reachable from fields alone.
-        types=[ImportJob],
+        types=[ImportJob, ExportJob],
     )

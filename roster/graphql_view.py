@@ -45,6 +45,8 @@ def new_context(request: Request | WebSocket, response: Any) -> Context:
         public_url=state.settings.public_url,
         max_upload_bytes=state.settings.max_upload_bytes,
         relay=state.relay,
+        export_link=state.export_link,
+        export_ttl=state.settings.export_ttl,
     )
 
 

@@ -1,0 +1,92 @@
+"""GET /exports/<id>.csv: an export's file, for a token of its tenant or through the signed link
+its downloadUrl gives (for a browser, which sends no Authorization header)."""
+
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from uuid import UUID
+
+from asyncpg import Pool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from db import exports, files
+from resolvers.exports import export_download
+from roster.auth import authenticate
+from rules.downloads import link_valid, signed_query
+
+LINK_KEY = "export_links"
+
+
+def export_path(global_id: str) -> str:
+    return f"/exports/{global_id}.csv"
+
+
+async def load_signing_key(pool: Pool) -> bytes:
+    async with pool.acquire() as conn:
+        return await exports.signing_key(conn, LINK_KEY)
+
+
+def link_maker(
+    key: bytes, public_url: str, link_ttl: float
+) -> Callable[[str, datetime], str | None]:
+    """What makes ExportJob.downloadUrl: a link to the file signed until `link_ttl` from now,
+    never past the file's expiry (None once the file has expired)."""
+
+    def export_link(global_id: str, expires_at: datetime) -> str | None:
+        until = min(int(time.time() + link_ttl), int(expires_at.timestamp()))
+        if until <= time.time():
+            return None
+        path = export_path(global_id)
+        return f"{public_url.rstrip('/')}{path}?{signed_query(key, path, until)}"
+
+    return export_link
+
+
+async def download_export(request: Request) -> Response:
+    state = request.state
+    global_id = request.path_params["id"]
+    query = request.query_params
+    if "signature" in query:
+        if not link_valid(
+            state.signing_key,
+            export_path(global_id),
+            query.get("expires", ""),
+            query["signature"],
+            time.time(),
+        ):
+            return JSONResponse(
+                {"error": "This link is not valid or has expired: ask for a new one."},
+                status_code=403,
+            )
+        found = await export_download(state.pool, global_id, tenant_id=None, actor=None)
+    else:
+        principal = await authenticate(state.pool, request.headers.get("authorization"))
+        if principal is None:
+            return JSONResponse(
+                {"error": "Unauthorized: send a valid token as `Authorization: Bearer <token>`."},
+                status_code=401,
+            )
+        found = await export_download(
+            state.pool, global_id, tenant_id=principal.tenant_id, actor=principal
+        )
+    if found is None:
+        return JSONResponse({"error": "No such export, or its file has expired."}, status_code=404)
+    file_id, size = found
+    return StreamingResponse(
+        _chunks(state.pool, file_id),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "content-disposition": 'attachment; filename="users.csv"',
+            "content-length": str(size),
+            # A link may be shared by mistake: no cache keeps the file, no page the link.
+            "cache-control": "no-store",
+            "referrer-policy": "no-referrer",
+        },
+    )
+
+
+async def _chunks(pool: Pool, file_id: UUID) -> AsyncIterator[bytes]:
+    async with pool.acquire() as conn:
+        async for chunk in files.read_chunks(conn, file_id):
+            yield chunk
