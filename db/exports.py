@@ -34,6 +34,7 @@ DELETE FROM files WHERE id IN (
     WHERE kind = 'EXPORT' AND file_id IS NOT NULL AND expires_at <= now()
 )
 """
+CANCEL_QUERY = "SELECT pg_cancel_backend($1)"
 SIGNING_KEY = "SELECT key FROM signing_keys WHERE name = $1"
 
 
@@ -110,6 +111,11 @@ async def copy_csv(
         sql, *params, output=output, format="csv", force_quote=True, encoding="UTF8"
     )
     return int(status.split()[-1])
+
+
+async def cancel_query(conn: Conn, pid: int) -> None:
+    """Cancels the statement backend `pid` runs (a COPY of copy_csv), if it still runs one."""
+    await conn.execute(CANCEL_QUERY, pid)
 
 
 async def attribute_keys(conn: Conn, tenant_id: UUID, search: UserSearch) -> list[str]:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from asyncpg import Record
 
-from db import files, jobs
+from db import exports, files, jobs
 from db.pool import Conn
 from jobs.import_writer import Counters
 from jobs.progress import Publisher
@@ -67,12 +67,26 @@ def header_line(columns: Sequence[str]) -> bytes:
 class ExportFile:
     """Stores the file chunk by chunk (files.CHUNK_SIZE, on `conn`, outside the snapshot's
     transaction); each chunk commits with the job's progress, then the job's cancel request is
-    looked at: the export stops between chunks."""
+    looked at: the export stops between chunks. It stops the COPY (backend `copy_pid`) by
+    cancelling its query from `conn`, not by raising from the COPY's output: asyncpg 0.30 hangs
+    when that output raises on a COPY's last message."""
 
     def __init__(
-        self, conn: Conn, job_id: UUID, file_id: UUID, columns: Sequence[str], publisher: Publisher
+        self,
+        conn: Conn,
+        job_id: UUID,
+        file_id: UUID,
+        columns: Sequence[str],
+        publisher: Publisher,
+        *,
+        total: int,
+        copy_pid: int,
     ) -> None:
         self.conn = conn
+        # The users counted when the export started, from the snapshot it writes.
+        self.total = total
+        self.copy_pid = copy_pid
+        self.cancelled = False
         self.job_id = job_id
         self.file_id = file_id
         self.publisher = publisher
@@ -88,13 +102,18 @@ class ExportFile:
         return self.ends.records
 
     async def write(self, data: bytes) -> None:
+        if self.cancelled:
+            return  # what the COPY sent before it stopped
         self.buffer += self.ends.feed(data)
-        while len(self.buffer) >= files.CHUNK_SIZE:
+        while len(self.buffer) >= files.CHUNK_SIZE and not self.cancelled:
             await self._store(bytes(self.buffer[: files.CHUNK_SIZE]))
             del self.buffer[: files.CHUNK_SIZE]
 
     async def close(self) -> None:
-        """Stores what is left; raises ValueError for a stream that ended inside a record."""
+        """Stores what is left. Raises Cancelled for a cancelled export, ValueError for a stream
+        that ended inside a record."""
+        if self.cancelled:
+            raise Cancelled
         self.ends.close()
         if self.buffer:
             await self._store(bytes(self.buffer))
@@ -112,4 +131,5 @@ class ExportFile:
         self.size += len(chunk)
         await self.publisher.publish(self.job)
         if cancel:
-            raise Cancelled
+            self.cancelled = True
+            await exports.cancel_query(self.conn, self.copy_pid)

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from asyncpg import Pool, Record
+from asyncpg.exceptions import QueryCanceledError
 
 from db import exports, files, jobs, users
 from db.exports import Column
@@ -118,10 +119,23 @@ async def _export(pool: Pool, job: Record, publisher: Publisher) -> Record:
     """Writes the file from one snapshot and ends the job, reconciled; returns it."""
     options = job["options"]
     search = search_from_options(options["search"])
-    tenant_id: UUID = job["tenant_id"]
     async with pool.acquire() as read, pool.acquire() as write:
-        # One REPEATABLE READ transaction: the count, the attribute keys and every row come
-        # from the same snapshot, whatever changes meanwhile.
+        out, written = await _write(read, write, job, search, publisher)
+        await out.close()
+        _reconcile(out.total, written, out.records)
+        return await _succeed(write, job["id"], out.file_id, options["ttl_seconds"])
+
+
+async def _write(
+    read: Conn, write: Conn, job: Record, search: UserSearch, publisher: Publisher
+) -> tuple[ExportFile, int]:
+    """Counts the users and streams them into the file, all from one snapshot: one REPEATABLE
+    READ transaction, whatever changes meanwhile. Returns the file and the rows COPY wrote
+    (0 when the export was cancelled, which stops the COPY)."""
+    options = job["options"]
+    tenant_id: UUID = job["tenant_id"]
+    out: ExportFile | None = None
+    try:
         async with read.transaction(isolation="repeatable_read", readonly=True):
             total = await users.count_users(read, tenant_id, search)
             names = options.get("columns") or default_columns(
@@ -131,7 +145,15 @@ async def _export(pool: Pool, job: Record, publisher: Publisher) -> Record:
             await publisher.publish(started, final=True)
             file_id = await files.create_file(write, tenant_id, FILE_NAME)
             await exports.attach_file(write, job["id"], file_id)
-            out = ExportFile(write, job["id"], file_id, names, publisher)
+            out = ExportFile(
+                write,
+                job["id"],
+                file_id,
+                names,
+                publisher,
+                total=total,
+                copy_pid=read.get_server_pid(),
+            )
             sql, params = exports.export_query(
                 tenant_id,
                 search,
@@ -141,9 +163,11 @@ async def _export(pool: Pool, job: Record, publisher: Publisher) -> Record:
                 neutralise=NEUTRALISED_STARTS,
             )
             written = await exports.copy_csv(read, sql, params, out.write)
-        await out.close()
-        _reconcile(total, written, out.records)
-        return await _succeed(write, job["id"], file_id, options["ttl_seconds"])
+    except QueryCanceledError:
+        if out is None or not out.cancelled:
+            raise
+        return out, 0
+    return out, written
 
 
 def _reconcile(counted: int, written: int, stored: int) -> None:
