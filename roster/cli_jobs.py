@@ -31,7 +31,8 @@ from schema.job import ImportOptions, JobPayload
 RECHECK_SECONDS = 2.0
 TERMINAL = set(jobs.TERMINAL)
 
-err = Console(stderr=True)
+# Messages carry file names and cells: no markup read in them, no wrapping of long ones.
+err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 
 async def _operator(settings: Settings, pool: Pool, queue: Queue, slug: str) -> Context | None:
@@ -61,7 +62,9 @@ async def _operator(settings: Settings, pool: Pool, queue: Queue, slug: str) -> 
 async def _follow(pool: Pool, queue: Queue, job_id: UUID, label: str) -> Any:
     """Shows the job's progress until it ends; returns its last state."""
     if not await queue.exists(HEARTBEAT_KEY):
-        err.print("[yellow]no worker seen: the job waits in the queue until `roster worker` runs")
+        err.print(
+            "no worker seen: the job waits in the queue until `roster worker` runs", style="yellow"
+        )
     relay = JobRelay(queue)
     await relay.start()
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
