@@ -1,6 +1,7 @@
 """An export's file as it is written: what PostgreSQL's COPY streams, turned into Roster's CSV
 and stored in chunks, each committed with the job's progress."""
 
+import asyncio
 import csv
 import io
 from collections.abc import Sequence
@@ -87,6 +88,7 @@ class ExportFile:
         self.total = total
         self.copy_pid = copy_pid
         self.cancelled = False
+        self.error: Exception | None = None
         self.job_id = job_id
         self.file_id = file_id
         self.publisher = publisher
@@ -96,32 +98,61 @@ class ExportFile:
         self.size = 0
         self.reported = 0
         self.job: Record | None = None
+        # The chunk being stored while COPY goes on (PostgreSQL stores one on one core while
+        # it reads the next on the other); at most one, so memory stays at two chunks.
+        self.storing: asyncio.Task[None] | None = None
 
     @property
     def records(self) -> int:
         return self.ends.records
 
     async def write(self, data: bytes) -> None:
-        if self.cancelled:
+        # Never raises: see the class's docstring. A failure stops the COPY; close() raises it.
+        if self.cancelled or self.error is not None:
             return  # what the COPY sent before it stopped
         self.buffer += self.ends.feed(data)
         while len(self.buffer) >= files.CHUNK_SIZE and not self.cancelled:
-            await self._store(bytes(self.buffer[: files.CHUNK_SIZE]))
+            chunk = bytes(self.buffer[: files.CHUNK_SIZE])
             del self.buffer[: files.CHUNK_SIZE]
+            try:
+                await self._stored()
+            except Exception as e:
+                self.error = e
+                await exports.cancel_query(self.conn, self.copy_pid)
+                return
+            if self.cancelled:
+                return  # met by the chunk just stored
+            self.storing = asyncio.create_task(self._store(chunk, self.records))
 
     async def close(self) -> None:
         """Stores what is left. Raises Cancelled for a cancelled export, ValueError for a stream
         that ended inside a record."""
+        await self._stored()
+        if self.error is not None:
+            raise self.error
         if self.cancelled:
             raise Cancelled
         self.ends.close()
         if self.buffer:
-            await self._store(bytes(self.buffer))
+            await self._store(bytes(self.buffer), self.records)
             self.buffer.clear()
         await files.set_size(self.conn, self.file_id, self.size)
 
-    async def _store(self, chunk: bytes) -> None:
-        progress = Counters(processed=self.records - self.reported)
+    async def abandon(self) -> None:
+        """Waits for the chunk being stored, whatever becomes of it: the export failed."""
+        if self.storing is not None:
+            await asyncio.gather(self.storing, return_exceptions=True)
+            self.storing = None
+
+    async def _stored(self) -> None:
+        """Waits for the chunk being stored (raising what storing it raised)."""
+        if self.storing is not None:
+            storing, self.storing = self.storing, None
+            await storing
+
+    async def _store(self, chunk: bytes, records: int) -> None:
+        """Stores a chunk holding the records up to `records`, with the job's progress."""
+        progress = Counters(processed=records - self.reported)
         async with self.conn.transaction():
             await files.add_chunk(self.conn, self.file_id, self.seq, chunk)
             self.job = await jobs.add_progress(self.conn, self.job_id, progress.as_dict())

@@ -121,7 +121,10 @@ async def _export(pool: Pool, job: Record, publisher: Publisher) -> Record:
     search = search_from_options(options["search"])
     async with pool.acquire() as read, pool.acquire() as write:
         out, written = await _write(read, write, job, search, publisher)
-        await out.close()
+        try:
+            await out.close()
+        finally:
+            await out.abandon()
         _reconcile(out.total, written, out.records)
         return await _succeed(write, job["id"], out.file_id, options["ttl_seconds"])
 
@@ -164,9 +167,16 @@ async def _write(
             )
             written = await exports.copy_csv(read, sql, params, out.write)
     except QueryCanceledError:
-        if out is None or not out.cancelled:
+        if out is None:
             raise
-        return out, 0
+        await out.abandon()
+        if not out.cancelled and out.error is None:
+            raise
+        return out, 0  # close() raises why the COPY was stopped
+    except BaseException:
+        if out is not None:
+            await out.abandon()  # before its connection goes back to the pool
+        raise
     return out, written
 
 

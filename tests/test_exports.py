@@ -313,13 +313,13 @@ async def test_cancel_stops_between_chunks_and_removes_the_file(
     stored = 0
     job_id = ""
 
-    async def store_then_cancel(self: ExportFile, chunk: bytes) -> None:
+    async def store_then_cancel(self: ExportFile, chunk: bytes, records: int) -> None:
         nonlocal stored
         stored += 1
         if stored == 1:
             cancelled = (await admin.data(CANCEL_JOB, id=job_id))["cancelJob"]
             assert cancelled == {"job": {"status": "RUNNING"}, "userErrors": []}
-        await store(self, chunk)
+        await store(self, chunk, records)
 
     monkeypatch.setattr(ExportFile, "_store", store_then_cancel)
     payload = (await admin.data(START_EXPORT))["startExport"]
