@@ -16,7 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from db.pool import create_pool
 from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
-from roster.downloads import download_export, link_maker, load_signing_key
+from roster.downloads import ExportLinks, download_export, load_signing_key
 from roster.graphql_schema import build_schema
 from roster.graphql_view import RosterGraphQL
 from roster.settings import Settings
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "executor": executor,
                     "relay": relay,
                     "signing_key": signing_key,
-                    "export_link": link_maker(
+                    "export_link": ExportLinks(
                         signing_key, settings.public_url, settings.export_link_ttl
                     ),
                 }

@@ -2,7 +2,7 @@
 its downloadUrl gives (for a browser, which sends no Authorization header)."""
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime
 from uuid import UUID
 
@@ -27,20 +27,22 @@ async def load_signing_key(pool: Pool) -> bytes:
         return await exports.signing_key(conn, LINK_KEY)
 
 
-def link_maker(
-    key: bytes, public_url: str, link_ttl: float
-) -> Callable[[str, datetime], str | None]:
-    """What makes ExportJob.downloadUrl: a link to the file signed until `link_ttl` from now,
-    never past the file's expiry (None once the file has expired)."""
+class ExportLinks:
+    """Makes ExportJob.downloadUrl: a link to the file built from PUBLIC_URL, signed until
+    `link_ttl` seconds from now and never past the file's expiry (None once it has expired)."""
 
-    def export_link(global_id: str, expires_at: datetime) -> str | None:
-        until = min(int(time.time() + link_ttl), int(expires_at.timestamp()))
-        if until <= time.time():
+    def __init__(self, key: bytes, public_url: str, link_ttl: float) -> None:
+        self.key = key
+        self.public_url = public_url.rstrip("/")
+        self.link_ttl = link_ttl
+
+    def __call__(self, global_id: str, expires_at: datetime) -> str | None:
+        now = time.time()
+        until = min(int(now + self.link_ttl), int(expires_at.timestamp()))
+        if until <= now:
             return None
         path = export_path(global_id)
-        return f"{public_url.rstrip('/')}{path}?{signed_query(key, path, until)}"
-
-    return export_link
+        return f"{self.public_url}{path}?{signed_query(self.key, path, until)}"
 
 
 async def download_export(request: Request) -> Response:
