@@ -3,6 +3,8 @@
 from collections.abc import AsyncIterator
 from uuid import UUID
 
+from asyncpg import Record
+
 from db.pool import Conn
 
 CHUNK_SIZE = 1024 * 1024
@@ -19,6 +21,7 @@ DELETE FROM files WHERE NOT complete AND created_at < now() - make_interval(secs
 CHUNK_SEQS = "SELECT seq FROM file_chunks WHERE file_id = $1 ORDER BY seq"
 READ_CHUNK = "SELECT data FROM file_chunks WHERE file_id = $1 AND seq = $2"
 DELETE_FILE = "DELETE FROM files WHERE id = $1"
+GET_FILE = "SELECT id, tenant_id, name, size, complete, created_at FROM files WHERE id = $1"
 
 
 async def create_file(conn: Conn, tenant_id: UUID, name: str) -> UUID:
@@ -42,6 +45,10 @@ async def delete_abandoned_files(conn: Conn, older_than_seconds: float) -> int:
     """Deletes uploads that never became a job; returns how many."""
     result = await conn.execute(DELETE_ABANDONED, older_than_seconds)
     return int(result.split()[-1])
+
+
+async def get_file(conn: Conn, file_id: UUID) -> Record | None:
+    return await conn.fetchrow(GET_FILE, file_id)
 
 
 async def delete_file(conn: Conn, file_id: UUID) -> None:

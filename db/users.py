@@ -415,3 +415,9 @@ async def set_skeletons(
             return {r["id"] for r in await conn.fetch(sql, ids, values)}
         except asyncpg.UniqueViolationError:
             continue
+
+
+def search_condition(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
+    """The WHERE condition of `search` over `users`, for other modules' queries over the same
+    users (the export): one search, the values appended to `params` as $n placeholders."""
+    return _where(tenant_id, search, params)

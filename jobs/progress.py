@@ -41,7 +41,7 @@ def encode_job(job: Mapping[str, Any] | Record) -> str:
 
 def decode_job(message: str | bytes) -> dict[str, Any]:
     job: dict[str, Any] = json.loads(message)
-    for key in ("created_at", "updated_at", "started_at", "finished_at"):
+    for key in ("created_at", "updated_at", "started_at", "finished_at", "expires_at"):
         if job.get(key):
             job[key] = datetime.fromisoformat(job[key])
     for key in ("id", "tenant_id", "file_id", "actor_token_id"):

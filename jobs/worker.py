@@ -18,9 +18,10 @@ from arq.constants import in_progress_key_prefix as IN_PROGRESS
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from db import exports as export_files
 from db import files, jobs
 from db.pool import create_pool
-from jobs import imports, welcome
+from jobs import exports, imports, welcome
 from jobs.hashpool import hashing_pool
 from jobs.mail import MailConfig
 from jobs.scratch import make_scratch_dir, remove_scratch_dir
@@ -32,7 +33,7 @@ HEARTBEAT_SECONDS = 10
 # Refreshed by each worker's polling loop: while it exists, some worker is taking jobs (one that
 # is up but stuck would not refresh it), busy or not.
 HEARTBEAT_KEY = "roster:worker:heartbeat"
-FUNCTIONS = {"IMPORT": "import_users", "EMAIL": "send_welcome_emails"}
+FUNCTIONS = {"IMPORT": "import_users", "EMAIL": "send_welcome_emails", "EXPORT": "export_users"}
 MAX_TRIES = 5
 ABANDONED_UPLOAD_SECONDS = 24 * 3600
 RETRY_SECONDS = 5
@@ -80,6 +81,20 @@ async def queue_welcome_requests(ctx: dict[str, Any]) -> None:
     async with ctx["pool"].acquire() as conn:
         for job_id in made:
             await enqueue_job(ctx["redis"], conn, job_id, welcome.KIND)
+
+
+async def export_users(ctx: dict[str, Any], job_id: str) -> None:
+    try:
+        await exports.export_users(ctx, job_id, last_try=ctx["job_try"] >= MAX_TRIES)
+    except exports.TryAgain as e:
+        raise Retry(defer=RETRY_SECONDS * ctx["job_try"]) from e
+
+
+async def remove_expired_exports(ctx: dict[str, Any]) -> int:
+    """Deletes the files of exports past their expiry (ROSTER_EXPORT_TTL); returns how many."""
+    async with ctx["pool"].acquire() as conn:
+        removed = await export_files.delete_expired_files(conn)
+    return removed
 
 
 async def enqueue_job(queue: Queue, pool_conn: Any, job_id: UUID, kind: str) -> None:
@@ -158,6 +173,7 @@ class WorkerSettings:
         func(import_users, max_tries=MAX_TRIES, timeout=6 * 3600),
         # 50,000 e-mails at 10 a second take 83 minutes; a retry resumes where it stopped.
         func(send_welcome_emails, max_tries=MAX_TRIES, timeout=24 * 3600),
+        func(export_users, max_tries=MAX_TRIES, timeout=6 * 3600),
     ]
     # Imports are heavy (a chunk's transaction, a hashing pool on every core): a few at a time
     # per worker; more workers for more.
@@ -165,6 +181,7 @@ class WorkerSettings:
     cron_jobs = [
         cron(recover_jobs, second={15, 45}, unique=True, run_at_startup=False),
         cron(queue_welcome_requests, second={20, 50}, unique=True, run_at_startup=False),
+        cron(remove_expired_exports, minute=set(range(0, 60, 5)), second=30, unique=True),
     ]
     on_startup = startup
     on_shutdown = shutdown

@@ -46,7 +46,7 @@ REPORT_PAGE = 1000
 
 
 # A job's global id names its type; each type is one kind of job.
-KINDS = {"ImportJob": "IMPORT", "EmailJob": "EMAIL"}
+KINDS = {"ImportJob": "IMPORT", "EmailJob": "EMAIL", "ExportJob": "EXPORT"}
 
 
 def decode_job_id(value: str) -> tuple[UUID, str] | None:
@@ -334,7 +334,8 @@ class JobMutation:
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
-        description="Stops a job at its next chunk; what it applied stays applied.",
+        description="Stops a job at its next chunk: what an import applied stays applied; an "
+        "export's partial file is removed.",
     )
     async def cancel_job(self, info: Info, id: strawberry.ID) -> JobPayload:
         ctx = info.context

@@ -1,9 +1,10 @@
 """The ASGI app: /graphql, /healthz, /readyz, /set-password, and the clients its lifespan
 owns."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import TypedDict
 
 from asyncpg import Pool
@@ -19,6 +20,7 @@ from jobs.hashpool import hashing_pool
 from jobs.progress import JobRelay
 from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
 from resolvers.pagination import cursor_key
+from roster.downloads import ExportLinks, download_export, load_signing_key
 from roster.error_log import keep_query_strings_out_of_access_log
 from roster.graphql_schema import build_schema
 from roster.graphql_view import GRAPHIQL_ASSETS, RosterGraphQL
@@ -38,6 +40,9 @@ class State(TypedDict):
     relay: JobRelay
     sockets: OpenSockets
     cursor_key: bytes
+    # Signs and checks export download links (roster.downloads).
+    signing_key: bytes
+    export_link: Callable[[str, datetime], str | None]
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -65,7 +70,7 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-async def _cursor_key(settings: Settings, pool: Pool) -> bytes:
+async def load_cursor_key(settings: Settings, pool: Pool) -> bytes:
     """From ROSTER_CURSOR_SECRET, else from the secret the migrations made for the database,
     which every instance reads alike."""
     secret: str | bytes | None = settings.cursor_secret
@@ -91,13 +96,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             session_state=False,
         )
         try:
-            key = await _cursor_key(settings, pool)
+            key = await load_cursor_key(settings, pool)
             redis = await connect_queue(settings.redis_url)
             executor = hashing_pool(settings.hash_workers)
             relay = JobRelay(redis)
             await relay.start()
             sockets = OpenSockets(pool)
             await sockets.start()
+            signing_key = await load_signing_key(pool)
             try:
                 yield {
                     "settings": settings,
@@ -107,6 +113,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "relay": relay,
                     "sockets": sockets,
                     "cursor_key": key,
+                    "signing_key": signing_key,
+                    "export_link": ExportLinks(
+                        signing_key, settings.public_url, settings.export_link_ttl
+                    ),
                 }
             finally:
                 await sockets.stop()
@@ -125,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/jobs/{id}/errors.csv", error_report, methods=["GET"]),
             Route("/set-password", get_set_password, methods=["GET"]),
             Route("/set-password", post_set_password, methods=["POST"]),
+            Route("/exports/{id}.csv", download_export, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
             Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql"),
         ],

@@ -1,4 +1,5 @@
-"""`roster`: migrate, serve, worker, tenant and token administration, schema."""
+"""`roster`: migrate, serve, worker, tenant and token administration, schema, and CSV export
+and import (queued for a worker, followed live)."""
 
 import argparse
 import asyncio
@@ -214,6 +215,24 @@ def _parser() -> argparse.ArgumentParser:
     token_revoke.add_argument("token_id", help="the id `token list` shows")
     token_list = token.add_parser("list", help="list a tenant's tokens (never the secrets)")
     token_list.add_argument("--tenant", required=True, help="the tenant's slug")
+
+    needs_worker = "Needs a worker running (`roster worker`): this command queues the job and "
+    needs_worker += "follows its progress; it exits non-zero when the job fails."
+    export = commands.add_parser(
+        "export", help="export a tenant's users as CSV (needs a worker)", description=needs_worker
+    )
+    export.add_argument("--tenant", required=True, help="the tenant's slug")
+    export.add_argument("--search", help="only the users this search box text finds")
+    export.add_argument(
+        "--columns", help="comma-separated CSV columns (default: all but the passwords)"
+    )
+    export.add_argument("--out", required=True, help="the CSV file to write")
+    import_ = commands.add_parser(
+        "import", help="import a CSV file of users (needs a worker)", description=needs_worker
+    )
+    import_.add_argument("--tenant", required=True, help="the tenant's slug")
+    import_.add_argument("file", help="the CSV file to import")
+    import_.add_argument("--dry-run", action="store_true", help="validate and plan; change nothing")
     return parser
 
 
@@ -277,6 +296,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         print(build_schema(settings).as_str())
         return 0
+    if args.command in ("export", "import"):
+        from roster import cli_jobs
+
+        if args.command == "export":
+            columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+            return asyncio.run(
+                cli_jobs.export_command(settings, args.tenant, args.search, columns, args.out)
+            )
+        return asyncio.run(cli_jobs.import_command(settings, args.tenant, args.file, args.dry_run))
     if args.command == "tenant" and args.action == "create":
         return asyncio.run(
             _tenant_create(settings, args.slug, args.name, args.exist_ok, args.min_password_length)

@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 from resolvers.audit import AuditQuery
 from resolvers.emails import EmailMutation
 from resolvers.errors import should_mask_error
+from resolvers.exports import ExportMutation
 from resolvers.jobs import JobMutation, JobQuery, JobSubscription
 from resolvers.nodes import NodesQuery
 from resolvers.permissions import IsAuthenticated
@@ -33,7 +34,7 @@ from roster.introspection import IntrospectionForAdmins
 from roster.plain_execution import PlainDataExecutionContext
 from roster.query_cost import cost_rule
 from roster.settings import Settings
-from schema.job import EmailJob, ImportJob
+from schema.job import EmailJob, ExportJob, ImportJob
 
 
 def _node_query() -> type:
@@ -61,7 +62,14 @@ class RosterSchema(strawberry.Schema):
 
 Mutation = merge_types(
     "Mutation",
-    (UserMutation, PlatformMutation, JobMutation, EmailMutation, WebhookMutation),
+    (
+        UserMutation,
+        PlatformMutation,
+        JobMutation,
+        EmailMutation,
+        ExportMutation,
+        WebhookMutation,
+    ),
 )
 
 
@@ -94,6 +102,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=JobSubscription,
         extensions=extensions,
         # Job is an interface: its implementations are not reachable from fields alone.
-        types=[ImportJob, EmailJob],
+        types=[ImportJob, EmailJob, ExportJob],
         execution_context_class=PlainDataExecutionContext if settings.plain_execution else None,
     )

@@ -111,6 +111,8 @@ def new_context(request: Request | WebSocket, response: Any) -> Context:
         max_upload_bytes=state.settings.max_upload_bytes,
         relay=state.relay,
         cursor_key=state.cursor_key,
+        export_link=state.export_link,
+        export_ttl=state.settings.export_ttl,
     )
 
 

@@ -85,6 +85,14 @@ class Settings:
     max_tokens: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_TOKENS", "2000"))
     )
+    # How long an export's file is kept, in seconds (7 days); the worker deletes it after.
+    export_ttl: float = field(
+        default_factory=lambda: float(os.environ.get("ROSTER_EXPORT_TTL", str(7 * 24 * 3600)))
+    )
+    # How long a signed download link (ExportJob.downloadUrl) works, in seconds.
+    export_link_ttl: float = field(
+        default_factory=lambda: float(os.environ.get("ROSTER_EXPORT_LINK_TTL", "3600"))
+    )
     # Seals page cursors; unset, every instance reads the secret made for the database by its
     # migrations (table app_secrets). Setting or changing it invalidates the cursors issued
     # before (a client starts again from the first page).

@@ -19,6 +19,7 @@ USER = "User"
 PLATFORM = "Platform"
 IMPORT_JOB = "ImportJob"
 EMAIL_JOB = "EmailJob"
+EXPORT_JOB = "ExportJob"
 API_TOKEN = "ApiToken"
 
 USER_CREATED = "user.created"
@@ -36,6 +37,8 @@ PLATFORM_CREATED = "platform.created"
 PLATFORM_UPDATED = "platform.updated"
 PLATFORM_DELETED = "platform.deleted"
 IMPORT_STARTED = "import.started"
+EXPORT_STARTED = "export.started"
+EXPORT_DOWNLOADED = "export.downloaded"
 JOB_CANCEL_REQUESTED = "job.cancel_requested"
 TOKEN_CREATED = "token.created"
 
@@ -185,8 +188,28 @@ def import_started(dry_run: bool, options: Mapping[str, Any]) -> Event:
     return Event(IMPORT_STARTED, IMPORT_JOB, data)
 
 
+def export_started(
+    *, selected: int | None, search: bool, filters: Iterable[str], columns: Sequence[str] | None
+) -> Event:
+    """`selected`: how many ids were given (None: no selection); `search`: whether a search
+    text was; `filters`: the names (snake_case) of the filter fields given; `columns`: the ones
+    asked for (None: the default). The search text itself is not kept: it may name a person."""
+    data = {
+        "selected": selected,
+        "search": search,
+        "filter": sorted(camel(f) for f in filters),
+        "columns": list(columns) if columns is not None else None,
+    }
+    return Event(EXPORT_STARTED, EXPORT_JOB, data)
+
+
+def export_downloaded(*, signed_link: bool) -> Event:
+    """`signed_link`: fetched through the job's downloadUrl rather than with a token."""
+    return Event(EXPORT_DOWNLOADED, EXPORT_JOB, {"signedLink": signed_link})
+
+
 def job_cancel_requested(target_type: str = IMPORT_JOB) -> Event:
-    """`target_type`: the job's type (ImportJob, EmailJob)."""
+    """`target_type`: the job's type (ImportJob, EmailJob, ExportJob)."""
     return Event(JOB_CANCEL_REQUESTED, target_type, {})
 
 

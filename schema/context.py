@@ -1,7 +1,9 @@
 """What every resolver receives: the caller, the shared clients and per-request DataLoaders."""
 
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from uuid import UUID
 
@@ -71,6 +73,11 @@ class Context:
     relay: Any
     # Seals page cursors (resolvers.pagination.cursor_key).
     cursor_key: bytes
+    # A signed link to download an export (global id, the file's expiry) → URL; made by
+    # roster.downloads, which holds the signing key.
+    export_link: Callable[[str, datetime], str | None] = lambda job_id, expires_at: None
+    # How long an export's file is kept, in seconds (ROSTER_EXPORT_TTL).
+    export_ttl: float = 7 * 24 * 3600
     principal: Principal | None = None
     _loaders: Loaders | None = None
     # Strawberry stores the graphql-transport-ws connection_init payload here.

@@ -269,8 +269,72 @@ class EmailJob(Job):
         return [cls.from_row(r) if r is not None and r["kind"] == "EMAIL" else None for r in rows]
 
 
+@strawberry.type(
+    description="A CSV export of users (the import's format), downloadable until it expires."
+)
+class ExportJob(Job):
+    total: int | None = strawberry.field(
+        description="Users the export covers, counted when it started."
+    )
+    processed: int = strawberry.field(description="Rows written so far.")
+    row_count: int = strawberry.field(description="Rows in the file (the header aside).")
+    expires_at: datetime | None = strawberry.field(
+        description="When the file is deleted (ROSTER_EXPORT_TTL after it was written)."
+    )
+    columns: list[str] = strawberry.field(
+        description="The file's columns, in order (empty until the export has started, when "
+        "they were left to the default)."
+    )
+    cancel_requested: bool
+    has_file: strawberry.Private[bool]
+
+    @strawberry.field(
+        description="The file: GET it with the same Authorization header, or open this link, "
+        "signed (HMAC-SHA256) and valid for a limited time (ROSTER_EXPORT_LINK_TTL), without "
+        "one. Null until the export succeeds and after the file expires."
+    )
+    def download_url(self, info: Info) -> str | None:
+        if self.status != JobStatus.SUCCEEDED or not self.has_file or self.expires_at is None:
+            return None
+        return info.context.export_link(relay.to_base64("ExportJob", self.id), self.expires_at)
+
+    @classmethod
+    def from_row(cls, row: Record | dict[str, Any]) -> "ExportJob":
+        succeeded = row["status"] == JobStatus.SUCCEEDED.value
+        return cls(
+            id=str(row["id"]),
+            status=JobStatus(row["status"]),
+            total=row["total"],
+            processed=row["processed"],
+            created_at=row["created_at"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            error=row["error"],
+            row_count=row["processed"] if succeeded else 0,
+            expires_at=row.get("expires_at"),
+            columns=list(row["checkpoint"].get("columns") or row["options"].get("columns") or []),
+            cancel_requested=row["cancel_requested"],
+            has_file=row["file_id"] is not None,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls,
+        *,
+        info: Info,
+        node_ids: Iterable[str],
+        required: bool = False,
+    ) -> list["ExportJob | None"]:
+        rows = await info.context.loaders.jobs.load_many(node_uuids(node_ids))
+        return [cls.from_row(r) if r is not None and r["kind"] == "EXPORT" else None for r in rows]
+
+
 # The GraphQL type of each kind of job.
-JOB_TYPES: dict[str, type[ImportJob] | type[EmailJob]] = {"IMPORT": ImportJob, "EMAIL": EmailJob}
+JOB_TYPES: dict[str, type[ImportJob] | type[EmailJob] | type[ExportJob]] = {
+    "IMPORT": ImportJob,
+    "EMAIL": EmailJob,
+    "EXPORT": ExportJob,
+}
 
 
 def job_of(row: Record | dict[str, Any]) -> Job:
