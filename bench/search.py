@@ -28,7 +28,10 @@ from db.pool import connect  # noqa: E402
 from roster.auth import new_token, token_hash  # noqa: E402
 
 SERVER = os.environ.get("DATABASE_URL", "postgresql://postgres@localhost:5432/roster")
-DB_URL = migrate._with_database(SERVER, "roster_bench_search")
+# Its own name, so that two people benchmarking on one server do not drop each other's data.
+DB_URL = migrate._with_database(
+    SERVER, os.environ.get("BENCH_SEARCH_DATABASE", "roster_bench_search")
+)
 PORT = 8765
 
 QUERY = """
@@ -219,7 +222,12 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep the seeded database")
     args = parser.parse_args()
-    token = await admin_token() if args.reuse else await build(args.users)
+    if args.reuse:
+        # The seeded data stays; migrations added since apply to it (new indexes, say).
+        await migrate.migrate(DB_URL)
+        token = await admin_token()
+    else:
+        token = await build(args.users)
     await run(token)
 
 
