@@ -1,5 +1,7 @@
 """Users and their roles."""
 
+import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -182,8 +184,19 @@ class UserSearch:
 # A search word as a LIKE pattern: folded first, escaped after, because folding can turn a
 # character into a wildcard (full-width ％, ＿ and ＼ become %, _ and \), which must still match
 # literally.
-_LIKE_WORD = (
-    "'%' || replace(replace(replace(roster_fold({}), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"
+_ESCAPED = "replace(replace(replace({}, '\\', '\\\\'), '%', '\\%'), '_', '\\_')"
+_LIKE_WORD = "'%' || " + _ESCAPED.format("roster_fold({})") + " || '%'"
+# A word holding an @ matches where the rest of the word begins an e-mail's domain, or what
+# follows a username's first @, or else in a user with another @ (see 0012_search_at_words.sql):
+# three indexes that find few users, where the trigram index would read the long posting lists
+# of `.es` or `col`. The word itself is then checked on those users only: written so (`|| ''`)
+# that no index serves it, or PostgreSQL would still intersect them with the trigram index.
+_AT_WORD = (
+    "(roster_fold(split_part(email, '@', 2)) LIKE {prefix}"
+    " OR split_part(roster_fold(username), '@', 2) LIKE {prefix}"
+    " OR strpos(roster_fold(first_name || last_name)"
+    " || substr(roster_fold(username), strpos(roster_fold(username), '@') + 1), '@') > 0)"
+    " AND search_text || '' LIKE {pattern}"
 )
 
 
@@ -196,7 +209,13 @@ def _where(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
 
     clauses = [f"tenant_id = {param(tenant_id)}"]
     for word in search.words:
-        clauses.append(f"search_text LIKE {_LIKE_WORD.format(param(word))}")
+        pattern = _LIKE_WORD.format(param(word))
+        _, at, domain = word.partition("@")
+        if at and domain:
+            prefix = _ESCAPED.format(f"roster_fold({param(domain)})") + " || '%'"
+            clauses.append(_AT_WORD.format(prefix=prefix, pattern=pattern))
+        else:
+            clauses.append(f"search_text LIKE {pattern}")
     if search.status is not None:
         clauses.append(f"status = {param(search.status)}")
     if search.platform_id is not None or search.role is not None:
@@ -261,6 +280,115 @@ async def count_users(conn: Conn, tenant_id: UUID, search: UserSearch = UserSear
     return count
 
 
+@dataclass(frozen=True, slots=True)
+class BoundedCount:
+    """How many users match, counted no further than a bound: exactly `value` (EQ), at least
+    `value` (GTE: counting stopped at the bound), or about `value` (ESTIMATE: from a sample,
+    well above the bound)."""
+
+    value: int
+    relation: str
+
+
+# The same counts as above, stopping once they pass the bound: a console shows "10,000+"
+# at once where an exact count of 500,000 users would read them all.
+COUNT_HOLDERS_UP_TO = """
+SELECT count(DISTINCT user_id) AS users, count(*) AS roles FROM (
+    SELECT user_id FROM user_roles
+    WHERE platform_id = ANY(
+        coalesce($2::uuid[], ARRAY(SELECT id FROM platforms WHERE tenant_id = $1))
+    ) AND ($3::text IS NULL OR role = $3)
+    LIMIT $4
+) held
+"""
+# A user holds a few roles at most: this many role rows name more than the bound's users.
+_ROLES_READ_PER_USER = 2
+# Words, unlike filters, have no index that yields matches one by one: counting 10,000 García
+# out of 84,000 still rechecks 10,000 rows in the table (a trigram match is lossy), some 4,000
+# pages. So the search's matches are first counted in a fixed sample of the table's pages
+# (~800, 2% of a million users; the same pages each time, so the figure does not flicker),
+# and only a search the sample cannot place well above the bound is counted for real.
+_SAMPLE = """
+SELECT count(*) FILTER (WHERE {where}) AS matched,
+       count(*) FILTER (WHERE tenant_id = $1) AS sampled,
+       (SELECT coalesce(sum(count), 0) FROM user_counts WHERE tenant_id = $1) AS users
+FROM users TABLESAMPLE SYSTEM ((
+    SELECT least(100, 80000 / greatest(relpages, 1)::real) FROM pg_class
+    WHERE oid = 'users'::regclass
+)) REPEATABLE (0)
+"""
+# The sample reads its ~800 pages whatever the search, while a rare word counts itself in a
+# few: it is taken only when PostgreSQL's guess of the matches (from 100 sampled values, within
+# a factor of two or three either way) comes near the bound.
+_GUESSED_TOO_HIGH = 0.2
+# Fewer of the tenant's users than this in the sample say too little: count for real.
+_SAMPLED_ENOUGH = 1000
+# Matches in a sample vary by about their square root: an estimate stands only when it is
+# this many of those above the bound, so that a count below the bound is exact in practice.
+_MARGIN = 4
+
+
+async def count_users_up_to(
+    conn: Conn, tenant_id: UUID, search: UserSearch, bound: int
+) -> BoundedCount:
+    """The count of `search`, exact up to `bound`; above it `bound` as a lower bound, or an
+    estimate for words; exact above it too where counters answer without reading users."""
+    if replace(search, status=None) == UserSearch():
+        return BoundedCount(await count_users(conn, tenant_id, search), "EQ")
+    if replace(search, platform_id=None, role=None) == UserSearch():
+        return await _count_holders_up_to(conn, tenant_id, search, bound)
+    params: list[Any] = []
+    where = _where(tenant_id, search, params)
+    if search.words and await _planned_rows(conn, where, params) > bound * _GUESSED_TOO_HIGH:
+        row = await conn.fetchrow(_SAMPLE.format(where=where), *params)
+        assert row is not None
+        matched, sampled = row["matched"], row["sampled"]
+        if sampled >= _SAMPLED_ENOUGH and matched - _MARGIN * math.sqrt(matched) > (
+            bound * sampled / row["users"]
+        ):
+            return BoundedCount(_significant(matched * row["users"] / sampled), "ESTIMATE")
+    params.append(bound + 1)
+    count: int = await conn.fetchval(
+        f"SELECT count(*) FROM (SELECT FROM users WHERE {where} LIMIT ${len(params)}) matched",
+        *params,
+    )
+    return _bounded(count, bound)
+
+
+async def _planned_rows(conn: Conn, where: str, params: list[Any]) -> float:
+    """PostgreSQL's guess of how many users match, from planning the count (~1 ms)."""
+    plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) SELECT FROM users WHERE {where}", *params)
+    if isinstance(plan, str):  # a connection without the pool's json codec
+        plan = json.loads(plan)
+    rows: float = plan[0]["Plan"]["Plan Rows"]
+    return rows
+
+
+async def _count_holders_up_to(
+    conn: Conn, tenant_id: UUID, search: UserSearch, bound: int
+) -> BoundedCount:
+    platform_ids = [search.platform_id] if search.platform_id else None
+    read = (bound + 1) * _ROLES_READ_PER_USER
+    row = await conn.fetchrow(COUNT_HOLDERS_UP_TO, tenant_id, platform_ids, search.role, read)
+    assert row is not None
+    if row["users"] > bound:
+        return BoundedCount(bound, "GTE")
+    if row["roles"] < read:
+        return BoundedCount(row["users"], "EQ")
+    # Few users with many roles each: count them for real.
+    return _bounded(await count_users(conn, tenant_id, search), bound)
+
+
+def _bounded(count: int, bound: int) -> BoundedCount:
+    return BoundedCount(count, "EQ") if count <= bound else BoundedCount(bound, "GTE")
+
+
+def _significant(estimate: float) -> int:
+    """Two significant digits: 83,412.7 reads 83,000, which claims no more than it knows."""
+    digits = max(len(str(int(estimate))) - 2, 0)
+    return int(round(estimate, -digits))
+
+
 async def list_users(
     conn: Conn,
     tenant_id: UUID,
@@ -270,9 +398,17 @@ async def list_users(
     descending: bool,
     after: tuple[Any, UUID] | None,
     limit: int,
+    matching: BoundedCount | None = None,
 ) -> list[Record]:
     """A page of the users `search` covers in (sort key, id) order, starting after the key
-    `after`; each row carries its `sort_key`, from which the caller builds cursors."""
+    `after`; each row carries its `sort_key`, from which the caller builds cursors.
+
+    `matching`, the count of `search` when the caller has it, chooses how the page is read.
+    Many matches: by walking the sort key's index and checking the words on each row, which
+    meets a page of García within the first few thousand rows. Up to the bound: by looking
+    every match up in the trigram index and sorting them, which reads at most the bound's rows,
+    where a walk could read the whole tenant before it met 51 "maria garcia" (8 s: PostgreSQL
+    guesses the matches of a substring from 100 sampled values, and guessed 4,000, not 1,076)."""
     key = ORDER_KEYS[order]
     direction, compare = ("DESC", "<") if descending else ("ASC", ">")
     params: list[Any] = []
@@ -285,7 +421,13 @@ async def list_users(
         f"SELECT {USER_COLUMNS}, {key} AS sort_key FROM users WHERE {where}"
         f" ORDER BY {key} {direction}, id {direction} LIMIT ${len(params)}"
     )
-    return await conn.fetch(sql, *params)
+    if matching is None:
+        return await conn.fetch(sql, *params)
+    # The trigram index is only ever read through bitmaps, and the walk is a plain index scan.
+    plan = "enable_indexscan" if matching.relation == "EQ" else "enable_bitmapscan"
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL {plan} = off")
+        return await conn.fetch(sql, *params)
 
 
 async def insert_user(

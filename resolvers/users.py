@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -23,7 +24,7 @@ from rules.passwords import check_password, hash_password
 from rules.userfields import camel
 from schema.context import Context, Info
 from schema.errors import UserError
-from schema.pagination import OrderDirection
+from schema.pagination import Count, CountRelation, OrderDirection
 from schema.user import (
     CreateUserInput,
     DeleteUsersPayload,
@@ -134,13 +135,12 @@ class UserQuery:
                 # AttributeError: UUID() of a non-string id, e.g. a number.
                 raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR") from e
 
-        async def count() -> int:
-            async with ctx.pool.acquire() as conn:
-                return await users.count_users(conn, ctx.tenant_id, criteria)
-
-        # The count of a broad search costs more than its page: run both at once.
-        counting = asyncio.create_task(count()) if selects(info, "totalCount") else None
+        counts = _Counts(ctx, criteria)
+        # The counts of a broad search cost more than its page: they run beside it.
+        counts.start(exact=selects(info, "totalCount"), bounded=selects(info, "count"))
         try:
+            # How many users match the words decides how the page is best read: wait for it.
+            matching = await counts.bounded if counts.bounded and criteria.words else None
             async with ctx.pool.acquire() as conn:
                 rows = await users.list_users(
                     conn,
@@ -151,10 +151,10 @@ class UserQuery:
                     descending=descending != page.backward,
                     after=position,
                     limit=page.size + 1,
+                    matching=matching,
                 )
         except BaseException:
-            if counting is not None:
-                counting.cancel()
+            counts.cancel()
             raise
         cursor = {"k": "users", "o": order.value, "d": descending, "f": fingerprint}
         edges, page_info = paginate(
@@ -168,8 +168,49 @@ class UserQuery:
         return UserConnection(
             edges=edges,
             page_info=page_info,
-            count=(lambda: counting) if counting is not None else count,
+            exact_count=counts.total,
+            bounded_count=counts.count,
         )
+
+
+@dataclass
+class _Counts:
+    """The counts of one page of users: those the query asks for start before its rows are
+    read; any other is counted when (if ever) it is resolved."""
+
+    ctx: Context
+    criteria: users.UserSearch
+    exact: "asyncio.Task[int] | None" = None
+    bounded: "asyncio.Task[users.BoundedCount] | None" = None
+
+    def start(self, *, exact: bool, bounded: bool) -> None:
+        if exact:
+            self.exact = asyncio.create_task(self._count_all())
+        if bounded:
+            self.bounded = asyncio.create_task(self._count_up_to())
+
+    def cancel(self) -> None:
+        for task in (self.exact, self.bounded):
+            if task is not None:
+                task.cancel()
+
+    async def total(self) -> int:
+        return await (self.exact or self._count_all())
+
+    async def count(self) -> Count:
+        counted = await (self.bounded or self._count_up_to())
+        relation = CountRelation(counted.relation)
+        return Count(value=counted.value, exact=relation == CountRelation.EQ, relation=relation)
+
+    async def _count_all(self) -> int:
+        async with self.ctx.pool.acquire() as conn:
+            return await users.count_users(conn, self.ctx.tenant_id, self.criteria)
+
+    async def _count_up_to(self) -> users.BoundedCount:
+        async with self.ctx.pool.acquire() as conn:
+            return await users.count_users_up_to(
+                conn, self.ctx.tenant_id, self.criteria, self.ctx.count_bound
+            )
 
 
 def _decode_user_ids(ids: Sequence[str]) -> tuple[list[UUID], list[UserError]]:

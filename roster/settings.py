@@ -52,6 +52,10 @@ class Settings:
     max_query_cost: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_QUERY_COST", "20000"))
     )
+    # A connection's `count` is exact up to this many and flagged as a lower bound above it.
+    count_bound: int = field(
+        default_factory=lambda: int(os.environ.get("ROSTER_COUNT_BOUND", "10000"))
+    )
     max_tokens: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_TOKENS", "2000"))
     )
