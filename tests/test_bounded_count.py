@@ -1,13 +1,15 @@
 """`count`, the count a console shows: exact up to the bound (ROSTER_COUNT_BOUND, 4 here), the
 bound flagged as a lower bound above it, whichever way it is counted (search, role holders,
-other filters); `totalCount` exact beside it; and pages that read the same users whether the
-count found many matches or few, in every order, forward and backward."""
+other filters), or an estimate for a search well above it; `totalCount` exact beside it; and
+pages that read the same users whether the count found many matches or few, in every order,
+forward and backward."""
 
 import dataclasses
 from typing import Any
 
 import pytest
 
+from db.pool import connect
 from roster.settings import Settings
 from tests.conftest import Api, Tenant, create_user
 from tests.test_search import ORDER_FIELDS, Seed, expected, generic_users, named_users, seed
@@ -15,7 +17,9 @@ from tests.test_search import ORDER_FIELDS, Seed, expected, generic_users, named
 BOUND = 4
 COUNTS = """
 query($search: String, $filter: UserFilter) {
-  users(first: 0, search: $search, filter: $filter) { totalCount count { value exact } }
+  users(first: 0, search: $search, filter: $filter) {
+    totalCount count { value exact relation }
+  }
 }
 """
 PAGE = """
@@ -23,7 +27,7 @@ query($first: Int, $after: String, $last: Int, $before: String, $search: String,
       $filter: UserFilter, $orderBy: UserOrder) {
   users(first: $first, after: $after, last: $last, before: $before, search: $search,
         filter: $filter, orderBy: $orderBy) {
-    count { value exact }
+    count { value exact relation }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     edges { node { username } }
   }
@@ -42,7 +46,9 @@ async def acme_users(db_url: str, acme: Tenant) -> list[Seed]:
 
 
 def bounded(count: int) -> dict[str, Any]:
-    return {"value": count, "exact": True} if count <= BOUND else {"value": BOUND, "exact": False}
+    if count <= BOUND:
+        return {"value": count, "exact": True, "relation": "EQ"}
+    return {"value": BOUND, "exact": False, "relation": "GTE"}
 
 
 async def test_count_is_exact_up_to_the_bound_and_flagged_above_it(
@@ -79,7 +85,7 @@ async def test_counters_answer_exactly_above_the_bound(admin: Api, acme_users: l
         want = len(expected(acme_users, None, f))
         assert want > BOUND
         count = (await admin.data(COUNTS, filter=f))["users"]["count"]
-        assert count == {"value": want, "exact": True}, f
+        assert count == {"value": want, "exact": True, "relation": "EQ"}, f
 
 
 async def test_few_users_with_many_roles_are_counted_exactly(admin: Api) -> None:
@@ -92,7 +98,7 @@ async def test_few_users_with_many_roles_are_counted_exactly(admin: Api) -> None
     for name in ("ana", "bea"):
         await create_user(admin, name, roles=every_role)
     data = (await admin.data(COUNTS, filter={"platform": "lcloud"}))["users"]
-    assert data == {"totalCount": 2, "count": {"value": 2, "exact": True}}
+    assert data == {"totalCount": 2, "count": {"value": 2, "exact": True, "relation": "EQ"}}
 
 
 @pytest.mark.parametrize(
@@ -131,3 +137,40 @@ async def test_pages_read_the_same_users_above_and_below_the_bound(
                     break
                 before = connection["pageInfo"]["startCursor"]
             assert backward == want, where
+
+
+async def test_a_search_well_above_the_bound_is_estimated(
+    admin: Api, acme: Tenant, db_url: str
+) -> None:
+    """A tenant big enough for the sample to say something: 3,000 users share a surname. The
+    estimate says so (the sample is the whole table here, so it is right), and pages of them
+    walk the order without a count of them all."""
+    conn = await connect(db_url)
+    try:
+        await conn.execute(
+            """INSERT INTO users (tenant_id, username, email, first_name, last_name)
+               SELECT $1, 'u' || n, 'u' || n || '@example.com', 'Ann', 'Commonname'
+               FROM generate_series(1, 3000) n""",
+            acme.id,
+        )
+    finally:
+        await conn.close()
+    data = (await admin.data(COUNTS, search="commonname"))["users"]
+    assert data == {
+        "totalCount": 3000,
+        "count": {"value": 3000, "exact": False, "relation": "ESTIMATE"},
+    }
+    usernames = sorted(f"u{n}" for n in range(1, 3001))
+    first = await admin.data(PAGE, first=100, search="commonname")
+    assert [e["node"]["username"] for e in first["users"]["edges"]] == usernames[:100]
+    after = first["users"]["pageInfo"]["endCursor"]
+    second = await admin.data(PAGE, first=100, after=after, search="commonname")
+    assert [e["node"]["username"] for e in second["users"]["edges"]] == usernames[100:200]
+    before = second["users"]["pageInfo"]["startCursor"]
+    back = await admin.data(PAGE, last=100, before=before, search="commonname")
+    assert [e["node"]["username"] for e in back["users"]["edges"]] == usernames[:100]
+    last = await admin.data(PAGE, last=100, search="commonname")
+    assert [e["node"]["username"] for e in last["users"]["edges"]] == usernames[-100:]
+    # A rarer word among them is counted exactly.
+    rare = (await admin.data(COUNTS, search="u2999"))["users"]["count"]
+    assert rare == {"value": 1, "exact": True, "relation": "EQ"}
