@@ -11,6 +11,15 @@ import strawberry
 from strawberry import relay
 
 from db import events, platforms, tenants, users
+from db.user_search import (
+    BoundedCount,
+    UserSearch,
+    count_users,
+    count_users_up_to,
+    list_users,
+    may_be_many,
+    planned_matches,
+)
 from db.users import UniqueConflict
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
@@ -136,13 +145,12 @@ class UserQuery:
                 raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR") from e
 
         counts = _Counts(ctx, criteria)
-        # The counts of a broad search cost more than its page: they run beside it.
-        counts.start(exact=selects(info, "totalCount"), bounded=selects(info, "count"))
         try:
-            # How many users match the words decides how the page is best read: wait for it.
-            matching = await counts.bounded if counts.bounded and criteria.words else None
+            many = await counts.start(
+                exact=selects(info, "totalCount"), bounded=selects(info, "count")
+            )
             async with ctx.pool.acquire() as conn:
-                rows = await users.list_users(
+                rows = await list_users(
                     conn,
                     ctx.tenant_id,
                     search=criteria,
@@ -151,7 +159,7 @@ class UserQuery:
                     descending=descending != page.backward,
                     after=position,
                     limit=page.size + 1,
-                    matching=matching,
+                    many=many,
                 )
         except BaseException:
             counts.cancel()
@@ -176,18 +184,32 @@ class UserQuery:
 @dataclass
 class _Counts:
     """The counts of one page of users: those the query asks for start before its rows are
-    read; any other is counted when (if ever) it is resolved."""
+    read (or, for words, first: see `start`); any other is counted when (if ever) resolved."""
 
     ctx: Context
-    criteria: users.UserSearch
+    criteria: UserSearch
     exact: "asyncio.Task[int] | None" = None
-    bounded: "asyncio.Task[users.BoundedCount] | None" = None
+    bounded: "asyncio.Task[BoundedCount] | None" = None
 
-    def start(self, *, exact: bool, bounded: bool) -> None:
+    async def start(self, *, exact: bool, bounded: bool) -> bool | None:
+        """Starts the counts asked for; returns whether many users match the words, as the
+        bounded count says or PostgreSQL guesses, to choose how the page is read (None: no
+        words, or no count to tell)."""
         if exact:
             self.exact = asyncio.create_task(self._count_all())
-        if bounded:
+        if not bounded:
+            return None
+        if not self.criteria.words:
             self.bounded = asyncio.create_task(self._count_up_to())
+            return None
+        async with self.ctx.pool.acquire() as conn:
+            planned = await planned_matches(conn, self.ctx.tenant_id, self.criteria)
+        self.bounded = asyncio.create_task(self._count_up_to(planned))
+        if not may_be_many(planned, self.ctx.count_bound):
+            # Few, by PostgreSQL's guess: the page is read beside their count.
+            return False
+        # Near the bound or above: the count (a sample, mostly) decides how to read the page.
+        return (await self.bounded).relation != "EQ"
 
     def cancel(self) -> None:
         for task in (self.exact, self.bounded):
@@ -204,12 +226,12 @@ class _Counts:
 
     async def _count_all(self) -> int:
         async with self.ctx.pool.acquire() as conn:
-            return await users.count_users(conn, self.ctx.tenant_id, self.criteria)
+            return await count_users(conn, self.ctx.tenant_id, self.criteria)
 
-    async def _count_up_to(self) -> users.BoundedCount:
+    async def _count_up_to(self, planned: float | None = None) -> BoundedCount:
         async with self.ctx.pool.acquire() as conn:
-            return await users.count_users_up_to(
-                conn, self.ctx.tenant_id, self.criteria, self.ctx.count_bound
+            return await count_users_up_to(
+                conn, self.ctx.tenant_id, self.criteria, self.ctx.count_bound, planned=planned
             )
 
 
