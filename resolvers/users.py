@@ -16,9 +16,8 @@ from db.user_search import (
     UserSearch,
     count_users,
     count_users_up_to,
+    estimate_matches,
     list_users,
-    may_be_many,
-    planned_matches,
 )
 from db.users import UniqueConflict
 from resolvers.errors import BadRequest
@@ -190,26 +189,26 @@ class _Counts:
     criteria: UserSearch
     exact: "asyncio.Task[int] | None" = None
     bounded: "asyncio.Task[BoundedCount] | None" = None
+    estimated: BoundedCount | None = None
 
     async def start(self, *, exact: bool, bounded: bool) -> bool | None:
-        """Starts the counts asked for; returns whether many users match the words, as the
-        bounded count says or PostgreSQL guesses, to choose how the page is read (None: no
-        words, or no count to tell)."""
+        """Starts the counts asked for; returns whether many users match the words, as their
+        count says, to choose how the page is read (None: no words, or no count to tell)."""
         if exact:
             self.exact = asyncio.create_task(self._count_all())
         if not bounded:
             return None
-        if not self.criteria.words:
-            self.bounded = asyncio.create_task(self._count_up_to())
-            return None
-        async with self.ctx.pool.acquire() as conn:
-            planned = await planned_matches(conn, self.ctx.tenant_id, self.criteria)
-        self.bounded = asyncio.create_task(self._count_up_to(planned))
-        if not may_be_many(planned, self.ctx.count_bound):
-            # Few, by PostgreSQL's guess: the page is read beside their count.
-            return False
-        # Near the bound or above: the count (a sample, mostly) decides how to read the page.
-        return (await self.bounded).relation != "EQ"
+        if self.criteria.words:
+            async with self.ctx.pool.acquire() as conn:
+                estimated = await estimate_matches(
+                    conn, self.ctx.tenant_id, self.criteria, self.ctx.count_bound
+                )
+            if estimated is not None:
+                self.estimated = estimated
+                return True
+        # Up to the bound, or not far above it: counted beside the page.
+        self.bounded = asyncio.create_task(self._count_up_to())
+        return False if self.criteria.words else None
 
     def cancel(self) -> None:
         for task in (self.exact, self.bounded):
@@ -220,7 +219,7 @@ class _Counts:
         return await (self.exact or self._count_all())
 
     async def count(self) -> Count:
-        counted = await (self.bounded or self._count_up_to())
+        counted = self.estimated or await (self.bounded or self._count_up_to())
         relation = CountRelation(counted.relation)
         return Count(value=counted.value, exact=relation == CountRelation.EQ, relation=relation)
 
@@ -228,10 +227,10 @@ class _Counts:
         async with self.ctx.pool.acquire() as conn:
             return await count_users(conn, self.ctx.tenant_id, self.criteria)
 
-    async def _count_up_to(self, planned: float | None = None) -> BoundedCount:
+    async def _count_up_to(self) -> BoundedCount:
         async with self.ctx.pool.acquire() as conn:
             return await count_users_up_to(
-                conn, self.ctx.tenant_id, self.criteria, self.ctx.count_bound, planned=planned
+                conn, self.ctx.tenant_id, self.criteria, self.ctx.count_bound
             )
 
 
