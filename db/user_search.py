@@ -218,7 +218,7 @@ async def estimate_matches(
     row = await conn.fetchrow(_SAMPLE.format(where=_where(tenant_id, search, params)), *params)
     assert row is not None
     matched, sampled = row["matched"], row["sampled"]
-    if sampled < _SAMPLED_ENOUGH:
+    if sampled < _SAMPLED_ENOUGH or not row["users"]:
         return None
     if matched - _MARGIN * math.sqrt(matched) <= bound * sampled / row["users"]:
         return None
