@@ -206,7 +206,7 @@ async def count_users_up_to(
         f"SELECT count(*) FROM (SELECT FROM users WHERE {where} LIMIT ${len(params)}) matched",
         *params,
     )
-    return _bounded(count, bound)
+    return bounded_count(count, bound)
 
 
 async def estimate_matches(
@@ -237,10 +237,11 @@ async def _count_holders_up_to(
     if row["roles"] < read:
         return BoundedCount(row["users"], "EQ")
     # Few users with many roles each: count them for real.
-    return _bounded(await count_users(conn, tenant_id, search), bound)
+    return bounded_count(await count_users(conn, tenant_id, search), bound)
 
 
-def _bounded(count: int, bound: int) -> BoundedCount:
+def bounded_count(count: int, bound: int) -> BoundedCount:
+    """An exact count, as a count up to `bound` reads it."""
     return BoundedCount(count, "EQ") if count <= bound else BoundedCount(bound, "GTE")
 
 
@@ -260,6 +261,7 @@ async def list_users(
     after: tuple[Any, UUID] | None,
     limit: int,
     many: bool | None = None,
+    count_matches: bool = False,
 ) -> list[Record]:
     """A page of the users `search` covers in (sort key, id) order, starting after the key
     `after`; each row carries its `sort_key`, from which the caller builds cursors.
@@ -269,7 +271,13 @@ async def list_users(
     row, which meets a page of García within the first few thousand rows. Few: by looking every
     match up in the trigram index and sorting them, where a walk could read the whole tenant
     before it met 51 "maria garcia" (8 s: PostgreSQL guesses the matches of a substring from
-    100 sampled values, and guessed 4,000, not 1,076). None: as PostgreSQL plans it."""
+    100 sampled values, and guessed 4,000, not 1,076). None: as PostgreSQL plans it.
+
+    `count_matches`, for a first page read the "few" way: each row also carries `matched`, how
+    many users the search covers, counted from the matches that plan reads anyway (rather than
+    by a second lookup of them all)."""
+    if count_matches and (many is not False or after is not None):
+        raise ValueError("count_matches needs a first page read the few matches' way")
     key = ORDER_KEYS[order]
     direction, compare = ("DESC", "<") if descending else ("ASC", ">")
     params: list[Any] = []
@@ -279,7 +287,8 @@ async def list_users(
         where += f" AND ({key}, id) {compare} (${len(params) - 1}, ${len(params)})"
     params.append(limit)
     sql = (
-        f"SELECT {USER_COLUMNS}, {key} AS sort_key FROM users WHERE {where}"
+        f"SELECT {USER_COLUMNS}, {key} AS sort_key"
+        f"{', count(*) OVER () AS matched' if count_matches else ''} FROM users WHERE {where}"
         f" ORDER BY {key} {direction}, id {direction} LIMIT ${len(params)}"
     )
     if many is None:

@@ -8,12 +8,14 @@ from typing import Any
 from uuid import UUID
 
 import strawberry
+from asyncpg import Record
 from strawberry import relay
 
 from db import events, platforms, tenants, users
 from db.user_search import (
     BoundedCount,
     UserSearch,
+    bounded_count,
     count_users,
     count_users_up_to,
     estimate_matches,
@@ -146,7 +148,9 @@ class UserQuery:
         counts = _Counts(ctx, criteria)
         try:
             many = await counts.start(
-                exact=selects(info, "totalCount"), bounded=selects(info, "count")
+                exact=selects(info, "totalCount"),
+                bounded=selects(info, "count"),
+                first_page=position is None,
             )
             async with ctx.pool.acquire() as conn:
                 rows = await list_users(
@@ -159,7 +163,9 @@ class UserQuery:
                     after=position,
                     limit=page.size + 1,
                     many=many,
+                    count_matches=counts.from_page,
                 )
+            counts.read_from_page(rows)
         except BaseException:
             counts.cancel()
             raise
@@ -189,26 +195,38 @@ class _Counts:
     criteria: UserSearch
     exact: "asyncio.Task[int] | None" = None
     bounded: "asyncio.Task[BoundedCount] | None" = None
-    estimated: BoundedCount | None = None
+    # A count had without a task of its own: estimated, or read with the page.
+    known: BoundedCount | None = None
+    from_page: bool = False
 
-    async def start(self, *, exact: bool, bounded: bool) -> bool | None:
+    async def start(self, *, exact: bool, bounded: bool, first_page: bool) -> bool | None:
         """Starts the counts asked for; returns whether many users match the words, as their
         count says, to choose how the page is read (None: no words, or no count to tell)."""
         if exact:
             self.exact = asyncio.create_task(self._count_all())
         if not bounded:
             return None
-        if self.criteria.words:
-            async with self.ctx.pool.acquire() as conn:
-                estimated = await estimate_matches(
-                    conn, self.ctx.tenant_id, self.criteria, self.ctx.count_bound
-                )
-            if estimated is not None:
-                self.estimated = estimated
-                return True
-        # Up to the bound, or not far above it: counted beside the page.
-        self.bounded = asyncio.create_task(self._count_up_to())
-        return False if self.criteria.words else None
+        if not self.criteria.words:
+            self.bounded = asyncio.create_task(self._count_up_to())
+            return None
+        async with self.ctx.pool.acquire() as conn:
+            self.known = await estimate_matches(
+                conn, self.ctx.tenant_id, self.criteria, self.ctx.count_bound
+            )
+        if self.known is not None:
+            return True
+        # Up to the bound, or not far above it: a first page reads every match, and counts
+        # them as it does; a later one starts after its cursor, and is counted beside.
+        if first_page:
+            self.from_page = True
+        else:
+            self.bounded = asyncio.create_task(self._count_up_to())
+        return False
+
+    def read_from_page(self, rows: Sequence[Record]) -> None:
+        if self.from_page:
+            matched = rows[0]["matched"] if rows else 0
+            self.known = bounded_count(matched, self.ctx.count_bound)
 
     def cancel(self) -> None:
         for task in (self.exact, self.bounded):
@@ -219,7 +237,7 @@ class _Counts:
         return await (self.exact or self._count_all())
 
     async def count(self) -> Count:
-        counted = self.estimated or await (self.bounded or self._count_up_to())
+        counted = self.known or await (self.bounded or self._count_up_to())
         relation = CountRelation(counted.relation)
         return Count(value=counted.value, exact=relation == CountRelation.EQ, relation=relation)
 
