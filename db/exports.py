@@ -7,7 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from db.pool import Conn
-from db.users import ORDER_KEYS, PROFILE_COLUMNS, UserSearch, search_condition
+from db.user_search import ORDER_KEYS, UserSearch, search_condition
+from db.users import PROFILE_COLUMNS
 
 # The user columns an export may write as they are; "attributes" goes out one key at a time.
 PLAIN_COLUMNS = frozenset((*PROFILE_COLUMNS, "status")) - {"attributes"}

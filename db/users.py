@@ -1,7 +1,6 @@
 """Users and their roles."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -37,16 +36,6 @@ PROFILE_COLUMNS = (
 # The confusable skeletons of username and e-mail (0006_identifiers.sql), written beside them.
 SKELETON_COLUMNS = ("username_skeleton", "email_skeleton")
 EDITABLE_COLUMNS = frozenset(PROFILE_COLUMNS + SKELETON_COLUMNS)
-
-# Sort keys of the users connection; each has a (tenant_id, key, id) index.
-ORDER_KEYS = {
-    "USERNAME": "lower(username)",
-    "EMAIL": "lower(email)",
-    "FIRST_NAME": "lower(first_name)",
-    "LAST_NAME": "lower(last_name)",
-    "CREATED_AT": "created_at",
-    "UPDATED_AT": "updated_at",
-}
 
 # Which field a unique index guards, and whether it is the field's look (its skeleton), for
 # the error a user sees.
@@ -183,136 +172,6 @@ async def get_user_by_email(conn: Conn, tenant_id: UUID, email: str) -> Record |
     return await conn.fetchrow(GET_USER_BY_EMAIL, tenant_id, email)
 
 
-@dataclass(frozen=True, slots=True)
-class UserSearch:
-    """Which users a list or count covers: every word must match (see 0002_search.sql), and
-    every filter given."""
-
-    words: tuple[str, ...] = ()
-    status: str | None = None
-    platform_id: UUID | None = None
-    # With platform_id: the role on that platform; without: on any platform.
-    role: str | None = None
-    email_domain: str | None = None
-    language: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    updated_after: datetime | None = None
-    updated_before: datetime | None = None
-    welcome_email_sent: bool | None = None
-    has_password: bool | None = None
-    ids: tuple[UUID, ...] | None = None
-
-
-# A search word as a LIKE pattern: folded first, escaped after, because folding can turn a
-# character into a wildcard (full-width ％, ＿ and ＼ become %, _ and \), which must still match
-# literally.
-_LIKE_WORD = (
-    "'%' || replace(replace(replace(roster_fold({}), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"
-)
-
-
-def _where(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
-    """The WHERE clause for `search`, its values appended to `params` as $n placeholders."""
-
-    def param(value: Any) -> str:
-        params.append(value)
-        return f"${len(params)}"
-
-    clauses = [f"tenant_id = {param(tenant_id)}"]
-    for word in search.words:
-        clauses.append(f"search_text LIKE {_LIKE_WORD.format(param(word))}")
-    if search.status is not None:
-        clauses.append(f"status = {param(search.status)}")
-    if search.platform_id is not None or search.role is not None:
-        role_clauses = ["r.user_id = users.id"]
-        if search.platform_id is not None:
-            role_clauses.append(f"r.platform_id = {param(search.platform_id)}")
-        if search.role is not None:
-            role_clauses.append(f"r.role = {param(search.role)}")
-        clauses.append(f"EXISTS (SELECT 1 FROM user_roles r WHERE {' AND '.join(role_clauses)})")
-    if search.email_domain is not None:
-        clauses.append(f"lower(split_part(email, '@', 2)) = lower({param(search.email_domain)})")
-    if search.language is not None:
-        clauses.append(f"lower(language) = lower({param(search.language)})")
-    for column, bound, operator in (
-        ("created_at", search.created_after, ">"),
-        ("created_at", search.created_before, "<"),
-        ("updated_at", search.updated_after, ">"),
-        ("updated_at", search.updated_before, "<"),
-    ):
-        if bound is not None:
-            clauses.append(f"{column} {operator} {param(bound)}")
-    if search.welcome_email_sent is not None:
-        negation = "NOT " if search.welcome_email_sent else ""
-        clauses.append(f"welcome_email_sent_at IS {negation}NULL")
-    if search.has_password is not None:
-        clauses.append(f"password_hash IS {'NOT ' if search.has_password else ''}NULL")
-    if search.ids is not None:
-        clauses.append(f"id = ANY({param(list(search.ids))}::uuid[])")
-    return " AND ".join(clauses)
-
-
-COUNT_FROM_COUNTERS = """
-SELECT coalesce(sum(count), 0)::bigint FROM user_counts
-WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
-"""
-# Roles only ever point at users of their platform's tenant, so the platform (or the tenant's
-# platforms) alone scopes the count, and the (platform, role, user) index answers it.
-COUNT_HOLDERS = """
-SELECT count({distinct} user_id) FROM user_roles
-WHERE platform_id = ANY(coalesce($2::uuid[], ARRAY(SELECT id FROM platforms WHERE tenant_id = $1)))
-  AND ($3::text IS NULL OR role = $3)
-"""
-
-
-async def count_users(conn: Conn, tenant_id: UUID, search: UserSearch = UserSearch()) -> int:
-    count: int
-    if replace(search, status=None) == UserSearch():
-        count = await conn.fetchval(COUNT_FROM_COUNTERS, tenant_id, search.status)
-        return count
-    if replace(search, platform_id=None, role=None) == UserSearch():
-        # One row per (user, platform, role): with both given, no user is counted twice.
-        distinct = "" if search.platform_id and search.role else "DISTINCT"
-        platform_ids = [search.platform_id] if search.platform_id else None
-        count = await conn.fetchval(
-            COUNT_HOLDERS.format(distinct=distinct), tenant_id, platform_ids, search.role
-        )
-        return count
-    params: list[Any] = []
-    count = await conn.fetchval(
-        f"SELECT count(*) FROM users WHERE {_where(tenant_id, search, params)}", *params
-    )
-    return count
-
-
-async def list_users(
-    conn: Conn,
-    tenant_id: UUID,
-    *,
-    search: UserSearch = UserSearch(),
-    order: str,
-    descending: bool,
-    after: tuple[Any, UUID] | None,
-    limit: int,
-) -> list[Record]:
-    """A page of the users `search` covers in (sort key, id) order, starting after the key
-    `after`; each row carries its `sort_key`, from which the caller builds cursors."""
-    key = ORDER_KEYS[order]
-    direction, compare = ("DESC", "<") if descending else ("ASC", ">")
-    params: list[Any] = []
-    where = _where(tenant_id, search, params)
-    if after is not None:
-        params.extend(after)
-        where += f" AND ({key}, id) {compare} (${len(params) - 1}, ${len(params)})"
-    params.append(limit)
-    sql = (
-        f"SELECT {USER_COLUMNS}, {key} AS sort_key FROM users WHERE {where}"
-        f" ORDER BY {key} {direction}, id {direction} LIMIT ${len(params)}"
-    )
-    return await conn.fetch(sql, *params)
-
-
 async def insert_user(
     conn: Conn, tenant_id: UUID, fields: Mapping[str, Any], password_hash: str | None
 ) -> Record:
@@ -415,9 +274,3 @@ async def set_skeletons(
             return {r["id"] for r in await conn.fetch(sql, ids, values)}
         except asyncpg.UniqueViolationError:
             continue
-
-
-def search_condition(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
-    """The WHERE condition of `search` over `users`, for other modules' queries over the same
-    users (the export): one search, the values appended to `params` as $n placeholders."""
-    return _where(tenant_id, search, params)

@@ -13,10 +13,10 @@ from uuid import UUID
 from asyncpg import Pool, Record
 from asyncpg.exceptions import QueryCanceledError
 
-from db import exports, files, jobs, users
+from db import exports, files, jobs, user_search
 from db.exports import Column
 from db.pool import Conn
-from db.users import UserSearch
+from db.user_search import UserSearch
 from jobs.export_file import Cancelled, ExportFile
 from jobs.joblock import JobLock, LockLost
 from jobs.progress import Publisher
@@ -148,7 +148,7 @@ async def _write(
     out: ExportFile | None = None
     try:
         async with read.transaction(isolation="repeatable_read", readonly=True):
-            total = await users.count_users(read, tenant_id, search)
+            total = await user_search.count_users(read, tenant_id, search)
             names = options.get("columns") or default_columns(
                 await exports.attribute_keys(read, tenant_id, search)
             )

@@ -1,4 +1,4 @@
-"""The search box and the advanced filter of `users`, turned into a db.users.UserSearch."""
+"""The search box and the advanced filter of `users`, turned into a db.user_search.UserSearch."""
 
 import dataclasses
 import hashlib
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from asyncpg import Record
 
-from db.users import UserSearch
+from db.user_search import UserSearch
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
 from rules.identifiers import has_refused, nfc

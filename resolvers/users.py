@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,6 +12,15 @@ from asyncpg import Record
 from strawberry import relay
 
 from db import emails, events, platforms, tenants, users
+from db.user_search import (
+    BoundedCount,
+    UserSearch,
+    bounded_count,
+    count_users,
+    count_users_up_to,
+    estimate_matches,
+    list_users,
+)
 from db.users import UniqueConflict
 from resolvers.emails import queue_welcome_job, record_welcome_job
 from resolvers.errors import BadRequest
@@ -32,7 +42,7 @@ from rules.passwords import check_password_off_loop, hash_password
 from rules.userfields import camel, look_alike, skeletons
 from schema.context import Context, Info, Loaders
 from schema.errors import UserError
-from schema.pagination import OrderDirection
+from schema.pagination import Count, CountRelation, OrderDirection
 from schema.user import (
     CreateUserInput,
     DeleteUsersPayload,
@@ -152,15 +162,15 @@ class UserQuery:
                 # AttributeError: UUID() of a non-string id, e.g. a number.
                 raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR") from e
 
-        async def count() -> int:
-            async with ctx.pool.acquire() as conn:
-                return await users.count_users(conn, ctx.tenant_id, criteria)
-
-        # The count of a broad search costs more than its page: run both at once.
-        counting = asyncio.create_task(count()) if selects(info, "totalCount") else None
+        counts = _Counts(ctx, criteria)
         try:
+            many = await counts.start(
+                exact=selects(info, "totalCount"),
+                bounded=selects(info, "count"),
+                first_page=position is None,
+            )
             async with ctx.pool.acquire() as conn:
-                rows = await users.list_users(
+                rows = await list_users(
                     conn,
                     ctx.tenant_id,
                     search=criteria,
@@ -169,10 +179,12 @@ class UserQuery:
                     descending=descending != page.backward,
                     after=position,
                     limit=page.size + 1,
+                    many=many,
+                    count_matches=counts.from_page,
                 )
+            counts.read_from_page(rows)
         except BaseException:
-            if counting is not None:
-                counting.cancel()
+            counts.cancel()
             raise
         user_edges = _UserEdges(info, ctx.cursor_key, order, descending, fingerprint)
         await user_edges.preload_roles(ctx.loaders, rows[: page.size])
@@ -180,7 +192,8 @@ class UserQuery:
         return UserConnection(
             edges=edges,
             page_info=page_info,
-            count=(lambda: counting) if counting is not None else count,
+            exact_count=counts.total,
+            bounded_count=counts.count,
         )
 
 
@@ -216,6 +229,72 @@ class _UserEdges:
         self, page: PageRequest, rows: Sequence[Record]
     ) -> tuple[list[relay.Edge[User]], relay.PageInfo]:
         return paginate(page, rows, self.edge, None if self.every_cursor else self.cursor)
+
+
+@dataclass
+class _Counts:
+    """The counts of one page of users: those the query asks for start before its rows are
+    read (or, for words, first: see `start`); any other is counted when (if ever) resolved."""
+
+    ctx: Context
+    criteria: UserSearch
+    exact: "asyncio.Task[int] | None" = None
+    bounded: "asyncio.Task[BoundedCount] | None" = None
+    # A count had without a task of its own: estimated, or read with the page.
+    known: BoundedCount | None = None
+    from_page: bool = False
+
+    async def start(self, *, exact: bool, bounded: bool, first_page: bool) -> bool | None:
+        """Starts the counts asked for; returns whether many users match the words, as their
+        count says, to choose how the page is read (None: no words, or no count to tell)."""
+        if exact:
+            self.exact = asyncio.create_task(self._count_all())
+        if not bounded:
+            return None
+        if not self.criteria.words:
+            self.bounded = asyncio.create_task(self._count_up_to())
+            return None
+        async with self.ctx.pool.acquire() as conn:
+            self.known = await estimate_matches(
+                conn, self.ctx.tenant_id, self.criteria, self.ctx.count_bound
+            )
+        if self.known is not None:
+            return True
+        # Up to the bound, or not far above it: a first page reads every match, and counts
+        # them as it does; a later one starts after its cursor, and is counted beside.
+        if first_page:
+            self.from_page = True
+        else:
+            self.bounded = asyncio.create_task(self._count_up_to())
+        return False
+
+    def read_from_page(self, rows: Sequence[Record]) -> None:
+        if self.from_page:
+            matched = rows[0]["matched"] if rows else 0
+            self.known = bounded_count(matched, self.ctx.count_bound)
+
+    def cancel(self) -> None:
+        for task in (self.exact, self.bounded):
+            if task is not None:
+                task.cancel()
+
+    async def total(self) -> int:
+        return await (self.exact or self._count_all())
+
+    async def count(self) -> Count:
+        counted = self.known or await (self.bounded or self._count_up_to())
+        relation = CountRelation(counted.relation)
+        return Count(value=counted.value, exact=relation == CountRelation.EQ, relation=relation)
+
+    async def _count_all(self) -> int:
+        async with self.ctx.pool.acquire() as conn:
+            return await count_users(conn, self.ctx.tenant_id, self.criteria)
+
+    async def _count_up_to(self) -> BoundedCount:
+        async with self.ctx.pool.acquire() as conn:
+            return await count_users_up_to(
+                conn, self.ctx.tenant_id, self.criteria, self.ctx.count_bound
+            )
 
 
 def _decode_user_ids(ids: Sequence[str]) -> tuple[list[UUID], list[UserError]]:

@@ -56,6 +56,7 @@ async def _operator(settings: Settings, pool: Pool, queue: Queue, slug: str) -> 
         relay=None,
         export_ttl=settings.export_ttl,
         cursor_key=key,
+        count_bound=settings.count_bound,
     )
     principal = Principal(tenant["id"], None, f"cli:{getpass.getuser()}", "admin")
     context.authenticate(principal, make_loaders(pool, tenant["id"], key))

@@ -109,6 +109,7 @@ def new_context(request: Request | WebSocket, response: Any) -> Context:
         executor=state.executor,
         public_url=state.settings.public_url,
         max_upload_bytes=state.settings.max_upload_bytes,
+        count_bound=state.settings.count_bound,
         relay=state.relay,
         cursor_key=state.cursor_key,
         export_link=state.export_link,

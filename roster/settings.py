@@ -82,6 +82,10 @@ class Settings:
             not in ("0", "false", "no", "off")
         )
     )
+    # A connection's `count` is exact up to this many and flagged as a lower bound above it.
+    count_bound: int = field(
+        default_factory=lambda: int(os.environ.get("ROSTER_COUNT_BOUND", "10000"))
+    )
     max_tokens: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_TOKENS", "2000"))
     )

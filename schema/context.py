@@ -69,6 +69,8 @@ class Context:
     executor: Executor
     public_url: str
     max_upload_bytes: int
+    # Where a connection's `count` stops counting (Settings.count_bound).
+    count_bound: int
     # Relays job progress from Redis to this process's subscribers (jobs.progress.JobRelay).
     relay: Any
     # Seals page cursors (resolvers.pagination.cursor_key).

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from db.users import UserSearch
+from db.user_search import UserSearch
 from resolvers.search import search_fingerprint
 from roster.app import create_app
 from roster.settings import Settings

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from db import users as db_users
+from db import user_search as db_users
 from db.pool import create_pool
 from jobs import export_file, progress
 from jobs.export_file import ExportFile, RecordEnds

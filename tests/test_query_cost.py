@@ -45,8 +45,9 @@ def aliased_pages(selection: str, count: int = 30) -> str:
         aliased_pages(f"edges {{ node {{ {SEVEN_FIELDS} }} }}"),
         aliased_pages("edges { node { id } }"),
         aliased_pages("totalCount"),
+        aliased_pages("count { value exact }"),
     ],
-    ids=["seven fields", "ids", "counts"],
+    ids=["seven fields", "ids", "counts", "bounded counts"],
 )
 async def test_thirty_big_pages_are_refused_before_they_run(admin: Api, document: str) -> None:
     response = await admin.post(document, accept=GRAPHQL_RESPONSE_JSON)
@@ -79,6 +80,16 @@ async def test_hot_paths_cost_little() -> None:
     schema = sdl_schema()
     page = parse(f"{{ users(first: 50) {{ edges {{ node {{ {SEVEN_FIELDS} }} }} }} }}")
     assert query_cost(schema, page) < Settings().max_query_cost // 10
+
+
+def test_the_bounded_count_costs_what_its_fields_do() -> None:
+    """`count` reads no rows of its own: asking it beside a page adds its three fields."""
+    schema = sdl_schema()
+    page = f"edges {{ node {{ {SEVEN_FIELDS} }} }}"
+    plain = query_cost(schema, parse(f"{{ users(first: 50) {{ {page} }} }}"))
+    counted = f"{{ users(first: 50) {{ count {{ value exact relation }} {page} }} }}"
+    assert query_cost(schema, parse(counted)) == plain + 4
+    assert query_cost(schema, parse("{ users(first: 0) { count { value exact } } }")) == 4
 
 
 @pytest.fixture

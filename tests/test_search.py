@@ -22,6 +22,7 @@ query($first: Int, $after: String, $last: Int, $before: String, $search: String,
   users(first: $first, after: $after, last: $last, before: $before, search: $search,
         filter: $filter, orderBy: $orderBy) {
     totalCount
+    count { value exact }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     edges { cursor node { id username } }
   }
@@ -348,6 +349,8 @@ async def find(
     assert not connection["pageInfo"]["hasNextPage"]
     usernames = [e["node"]["username"] for e in connection["edges"]]
     assert connection["totalCount"] == len(usernames), (search, filter)
+    # Far below the bound: the bounded count is exact too.
+    assert connection["count"] == {"value": len(usernames), "exact": True}, (search, filter)
     return usernames
 
 
@@ -393,6 +396,41 @@ async def test_words_match_substrings_ignoring_case_and_accents(
         await check(admin, acme_users, search)
     assert await find(admin, "zzz") == []
     assert await find(admin, "maria zzz") == []
+
+
+async def test_words_with_an_at_match_e_mails_usernames_and_names_alike(
+    admin: Api, acme_users: list[Seed], db_url: str, acme: Tenant
+) -> None:
+    """A word holding an @ is looked up by the e-mail's domain; it still matches a username
+    or name that holds an @, and a domain with accents."""
+    users = acme_users + await seed(
+        db_url,
+        acme,
+        [
+            Seed("boss@acme.es", "boss@elsewhere.org", "Big", "Boss"),
+            Seed("teamlead", "lead@example.com", "Ana @acme", "Lead"),
+            Seed("nandu", "nandu@españa.es", "Nandu", "Pérez"),
+            Seed("wide", "wide@example.com", "Wide", "Ｗｉｄｅ＠ａｃｍｅ"),
+        ],
+    )
+    for search, must in [
+        ("@acme", {"boss@acme.es", "teamlead", "mgarcia", "afaker", "jlopez"}),
+        ("@acme.es", {"boss@acme.es", "mgarcia"}),
+        ("s@acme.es", {"boss@acme.es"}),
+        ("@ACME.ES.FAKE", {"afaker"}),
+        ("@espana", {"nandu"}),
+        ("@españa.es", {"nandu"}),
+        ("＠acme", {"teamlead"}),
+        ("@", {"teamlead", "rosa"}),
+        ("u@", {"nandu"}),
+        ("@sub", {"mlopez"}),
+        ("@acme lead", {"teamlead"}),
+        ("@correo jose", {"jose.maria"}),
+    ]:
+        got = await check(admin, users, search)
+        assert must <= set(got), (search, got)
+    for search in ["@@", "@acme@", "@example.comx", "@_", "@%", "s@acme.es.fake"]:
+        assert await check(admin, users, search) == [], search
 
 
 async def test_blank_search_is_no_search(admin: Api, acme_users: list[Seed]) -> None:

@@ -1,0 +1,306 @@
+"""Which users a search box and an advanced filter cover: the WHERE clause, pages of them in
+any order, and how many they are, exactly or up to a bound."""
+
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from asyncpg import Record
+
+from db.pool import Conn
+from db.users import USER_COLUMNS
+
+# Sort keys of the users connection; each has a (tenant_id, key, id) index.
+ORDER_KEYS = {
+    "USERNAME": "lower(username)",
+    "EMAIL": "lower(email)",
+    "FIRST_NAME": "lower(first_name)",
+    "LAST_NAME": "lower(last_name)",
+    "CREATED_AT": "created_at",
+    "UPDATED_AT": "updated_at",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UserSearch:
+    """Which users a list or count covers: every word must match (see 0002_search.sql), and
+    every filter given."""
+
+    words: tuple[str, ...] = ()
+    status: str | None = None
+    platform_id: UUID | None = None
+    # With platform_id: the role on that platform; without: on any platform.
+    role: str | None = None
+    email_domain: str | None = None
+    language: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    welcome_email_sent: bool | None = None
+    has_password: bool | None = None
+    ids: tuple[UUID, ...] | None = None
+
+
+# A search word as a LIKE pattern: folded first, escaped after, because folding can turn a
+# character into a wildcard (full-width ％, ＿ and ＼ become %, _ and \), which must still match
+# literally.
+_ESCAPED = "replace(replace(replace({}, '\\', '\\\\'), '%', '\\%'), '_', '\\_')"
+_LIKE_WORD = "'%' || " + _ESCAPED.format("roster_fold({})") + " || '%'"
+# A word holding an @ matches where the rest of the word begins an e-mail's domain, or what
+# follows a username's first @, or else in a user with another @ (see 0012_search_at_words.sql):
+# three indexes that find few users, where the trigram index would read the long posting lists
+# of `.es` or `col`. The word itself is then checked on those users only: written so (`|| ''`)
+# that no index serves it, or PostgreSQL would still intersect them with the trigram index.
+_AT_WORD = (
+    "search_text || '' LIKE {pattern}"
+    " AND (roster_fold(split_part(email, '@', 2)) LIKE {prefix}"
+    " OR split_part(roster_fold(username), '@', 2) LIKE {prefix}"
+    " OR strpos(roster_fold(first_name || last_name)"
+    " || substr(roster_fold(username), strpos(roster_fold(username), '@') + 1), '@') > 0)"
+)
+
+
+def _where(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
+    """The WHERE clause for `search`, its values appended to `params` as $n placeholders."""
+
+    def param(value: Any) -> str:
+        params.append(value)
+        return f"${len(params)}"
+
+    clauses = [f"tenant_id = {param(tenant_id)}"]
+    for word in search.words:
+        pattern = _LIKE_WORD.format(param(word))
+        _, at, domain = word.partition("@")
+        if at and domain:
+            prefix = _ESCAPED.format(f"roster_fold({param(domain)})") + " || '%'"
+            clauses.append(_AT_WORD.format(prefix=prefix, pattern=pattern))
+        else:
+            clauses.append(f"search_text LIKE {pattern}")
+    if search.status is not None:
+        clauses.append(f"status = {param(search.status)}")
+    if search.platform_id is not None or search.role is not None:
+        role_clauses = ["r.user_id = users.id"]
+        if search.platform_id is not None:
+            role_clauses.append(f"r.platform_id = {param(search.platform_id)}")
+        if search.role is not None:
+            role_clauses.append(f"r.role = {param(search.role)}")
+        clauses.append(f"EXISTS (SELECT 1 FROM user_roles r WHERE {' AND '.join(role_clauses)})")
+    if search.email_domain is not None:
+        clauses.append(f"lower(split_part(email, '@', 2)) = lower({param(search.email_domain)})")
+    if search.language is not None:
+        clauses.append(f"lower(language) = lower({param(search.language)})")
+    for column, bound, operator in (
+        ("created_at", search.created_after, ">"),
+        ("created_at", search.created_before, "<"),
+        ("updated_at", search.updated_after, ">"),
+        ("updated_at", search.updated_before, "<"),
+    ):
+        if bound is not None:
+            clauses.append(f"{column} {operator} {param(bound)}")
+    if search.welcome_email_sent is not None:
+        negation = "NOT " if search.welcome_email_sent else ""
+        clauses.append(f"welcome_email_sent_at IS {negation}NULL")
+    if search.has_password is not None:
+        clauses.append(f"password_hash IS {'NOT ' if search.has_password else ''}NULL")
+    if search.ids is not None:
+        clauses.append(f"id = ANY({param(list(search.ids))}::uuid[])")
+    return " AND ".join(clauses)
+
+
+COUNT_FROM_COUNTERS = """
+SELECT coalesce(sum(count), 0)::bigint FROM user_counts
+WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
+"""
+# Roles only ever point at users of their platform's tenant, so the platform (or the tenant's
+# platforms) alone scopes the count, and the (platform, role, user) index answers it.
+COUNT_HOLDERS = """
+SELECT count({distinct} user_id) FROM user_roles
+WHERE platform_id = ANY(coalesce($2::uuid[], ARRAY(SELECT id FROM platforms WHERE tenant_id = $1)))
+  AND ($3::text IS NULL OR role = $3)
+"""
+
+
+async def count_users(conn: Conn, tenant_id: UUID, search: UserSearch = UserSearch()) -> int:
+    count: int
+    if replace(search, status=None) == UserSearch():
+        count = await conn.fetchval(COUNT_FROM_COUNTERS, tenant_id, search.status)
+        return count
+    if replace(search, platform_id=None, role=None) == UserSearch():
+        # One row per (user, platform, role): with both given, no user is counted twice.
+        distinct = "" if search.platform_id and search.role else "DISTINCT"
+        platform_ids = [search.platform_id] if search.platform_id else None
+        count = await conn.fetchval(
+            COUNT_HOLDERS.format(distinct=distinct), tenant_id, platform_ids, search.role
+        )
+        return count
+    params: list[Any] = []
+    count = await conn.fetchval(
+        f"SELECT count(*) FROM users WHERE {_where(tenant_id, search, params)}", *params
+    )
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class BoundedCount:
+    """How many users match, counted no further than a bound: exactly `value` (EQ), at least
+    `value` (GTE: counting stopped at the bound), or about `value` (ESTIMATE: from a sample,
+    well above the bound)."""
+
+    value: int
+    relation: str
+
+
+# The same counts as above, stopping once they pass the bound: a console shows "10,000+"
+# at once where an exact count of 500,000 users would read them all.
+COUNT_HOLDERS_UP_TO = """
+SELECT count(DISTINCT user_id) AS users, count(*) AS roles FROM (
+    SELECT user_id FROM user_roles
+    WHERE platform_id = ANY(
+        coalesce($2::uuid[], ARRAY(SELECT id FROM platforms WHERE tenant_id = $1))
+    ) AND ($3::text IS NULL OR role = $3)
+    LIMIT $4
+) held
+"""
+# A user holds a few roles at most: this many role rows name more than the bound's users.
+_ROLES_READ_PER_USER = 2
+# Words, unlike filters, have no index that yields matches one by one: counting 10,000 García
+# out of 84,000 still rechecks 10,000 rows in the table (a trigram match is lossy), some 4,000
+# pages. So a search's matches are first counted in a fixed sample of the table's pages
+# (~800, 2% of a million users, ~23,000 rows; the same pages each time, so the figure does not
+# flicker), and only a search the sample cannot place well above the bound is counted for real.
+# PostgreSQL's own guess cannot stand in: it matches the words against 100 sampled values,
+# and finds none of a word on 1% of the users one time in three.
+_SAMPLE = """
+SELECT count(*) FILTER (WHERE {where}) AS matched,
+       count(*) FILTER (WHERE tenant_id = $1) AS sampled,
+       (SELECT coalesce(sum(count), 0) FROM user_counts WHERE tenant_id = $1) AS users
+FROM users TABLESAMPLE SYSTEM ((
+    SELECT least(100, 80000 / greatest(relpages, 1)::real) FROM pg_class
+    WHERE oid = 'users'::regclass
+)) REPEATABLE (0)
+"""
+# Fewer of the tenant's users than this in the sample say too little: count for real.
+_SAMPLED_ENOUGH = 1000
+# Matches in a sample vary by about their square root: an estimate stands only when it is
+# this many of those above the bound, so that a count below the bound is exact in practice.
+_MARGIN = 4
+
+
+async def count_users_up_to(
+    conn: Conn, tenant_id: UUID, search: UserSearch, bound: int
+) -> BoundedCount:
+    """The count of `search`, exact up to `bound` and `bound` as a lower bound above it; exact
+    above it too where counters answer without reading users. (For words, estimate_matches
+    first: this counts every match up to the bound.)"""
+    if replace(search, status=None) == UserSearch():
+        return BoundedCount(await count_users(conn, tenant_id, search), "EQ")
+    if replace(search, platform_id=None, role=None) == UserSearch():
+        return await _count_holders_up_to(conn, tenant_id, search, bound)
+    params: list[Any] = []
+    where = _where(tenant_id, search, params)
+    params.append(bound + 1)
+    count: int = await conn.fetchval(
+        f"SELECT count(*) FROM (SELECT FROM users WHERE {where} LIMIT ${len(params)}) matched",
+        *params,
+    )
+    return bounded_count(count, bound)
+
+
+async def estimate_matches(
+    conn: Conn, tenant_id: UUID, search: UserSearch, bound: int
+) -> BoundedCount | None:
+    """How many users `search` covers, estimated from a sample of the table, when the sample
+    places them well above `bound`; None when they must be counted."""
+    params: list[Any] = []
+    row = await conn.fetchrow(_SAMPLE.format(where=_where(tenant_id, search, params)), *params)
+    assert row is not None
+    matched, sampled = row["matched"], row["sampled"]
+    if sampled < _SAMPLED_ENOUGH or not row["users"]:
+        return None
+    if matched - _MARGIN * math.sqrt(matched) <= bound * sampled / row["users"]:
+        return None
+    return BoundedCount(_significant(matched * row["users"] / sampled), "ESTIMATE")
+
+
+async def _count_holders_up_to(
+    conn: Conn, tenant_id: UUID, search: UserSearch, bound: int
+) -> BoundedCount:
+    platform_ids = [search.platform_id] if search.platform_id else None
+    read = (bound + 1) * _ROLES_READ_PER_USER
+    row = await conn.fetchrow(COUNT_HOLDERS_UP_TO, tenant_id, platform_ids, search.role, read)
+    assert row is not None
+    if row["users"] > bound:
+        return BoundedCount(bound, "GTE")
+    if row["roles"] < read:
+        return BoundedCount(row["users"], "EQ")
+    # Few users with many roles each: count them for real.
+    return bounded_count(await count_users(conn, tenant_id, search), bound)
+
+
+def bounded_count(count: int, bound: int) -> BoundedCount:
+    """An exact count, as a count up to `bound` reads it."""
+    return BoundedCount(count, "EQ") if count <= bound else BoundedCount(bound, "GTE")
+
+
+def _significant(estimate: float) -> int:
+    """Two significant digits: 83,412.7 reads 83,000, which claims no more than it knows."""
+    digits = max(len(str(int(estimate))) - 2, 0)
+    return int(round(estimate, -digits))
+
+
+async def list_users(
+    conn: Conn,
+    tenant_id: UUID,
+    *,
+    search: UserSearch = UserSearch(),
+    order: str,
+    descending: bool,
+    after: tuple[Any, UUID] | None,
+    limit: int,
+    many: bool | None = None,
+    count_matches: bool = False,
+) -> list[Record]:
+    """A page of the users `search` covers in (sort key, id) order, starting after the key
+    `after`; each row carries its `sort_key`, from which the caller builds cursors.
+
+    `many`, whether many users match the words (as a count or a guess of it says), chooses how
+    the page is read. Many: by walking the sort key's index and checking the words on each
+    row, which meets a page of García within the first few thousand rows. Few: by looking every
+    match up in the trigram index and sorting them, where a walk could read the whole tenant
+    before it met 51 "maria garcia" (8 s: PostgreSQL guesses the matches of a substring from
+    100 sampled values, and guessed 4,000, not 1,076). None: as PostgreSQL plans it.
+
+    `count_matches`, for a first page read the "few" way: each row also carries `matched`, how
+    many users the search covers, counted from the matches that plan reads anyway (rather than
+    by a second lookup of them all)."""
+    if count_matches and (many is not False or after is not None):
+        raise ValueError("count_matches needs a first page read the few matches' way")
+    key = ORDER_KEYS[order]
+    direction, compare = ("DESC", "<") if descending else ("ASC", ">")
+    params: list[Any] = []
+    where = _where(tenant_id, search, params)
+    if after is not None:
+        params.extend(after)
+        where += f" AND ({key}, id) {compare} (${len(params) - 1}, ${len(params)})"
+    params.append(limit)
+    sql = (
+        f"SELECT {USER_COLUMNS}, {key} AS sort_key"
+        f"{', count(*) OVER () AS matched' if count_matches else ''} FROM users WHERE {where}"
+        f" ORDER BY {key} {direction}, id {direction} LIMIT ${len(params)}"
+    )
+    if many is None:
+        return await conn.fetch(sql, *params)
+    # The trigram index is only ever read through bitmaps, and the walk is a plain index scan.
+    plan = "enable_bitmapscan" if many else "enable_indexscan"
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL {plan} = off")
+        return await conn.fetch(sql, *params)
+
+
+def search_condition(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
+    """The WHERE condition of `search` over `users`, for other modules' queries over the same
+    users (the export): one search, the values appended to `params` as $n placeholders."""
+    return _where(tenant_id, search, params)
