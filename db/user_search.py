@@ -50,7 +50,7 @@ class UserSearch:
 _ESCAPED = "replace(replace(replace({}, '\\', '\\\\'), '%', '\\%'), '_', '\\_')"
 _LIKE_WORD = "'%' || " + _ESCAPED.format("roster_fold({})") + " || '%'"
 # A word holding an @ matches where the rest of the word begins an e-mail's domain, or what
-# follows a username's first @, or else in a user with another @ (see 0012_search_at_words.sql):
+# follows a username's first @, or else in a user with another @ (see 0011_search_at_words.sql):
 # three indexes that find few users, where the trigram index would read the long posting lists
 # of `.es` or `col`. The word itself is then checked on those users only: written so (`|| ''`)
 # that no index serves it, or PostgreSQL would still intersect them with the trigram index.
