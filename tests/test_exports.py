@@ -53,7 +53,8 @@ PEOPLE = (
     "ana,ana@example.com,Ana,García,es,A-1,ACTIVE,learningcloud:teacher|contentcloud:author,"
     "red,3\n"
     'bob,bob@example.com,Bob,"Núñez, Jr.",en,,DISABLED,learningcloud:student,blue,\n'
-    'carla,carla@other.org,Carla,"Say ""hi""\nthere",,,ACTIVE,,,\n'
+    # Names refuse line breaks; attributes keep them.
+    'carla,carla@other.org,Carla,"Say ""hi"" there",,,ACTIVE,,"one\ntwo",\n'
     "dan,dan@example.com,'=HYPERLINK(1),'-5,,,ACTIVE,contentcloud:author,'@sum,\n"
 )
 
@@ -139,14 +140,14 @@ async def test_everything_in_the_import_format(
              "ACTIVE", "contentcloud:author|learningcloud:teacher", "", "3", "red"],
             ["", "bob", "bob@example.com", "Bob", "Núñez, Jr.", "en", "", "", "", "", "",
              "DISABLED", "learningcloud:student", "", "", "blue"],
-            ["", "carla", "carla@other.org", "Carla", 'Say "hi"\nthere', *blank[:5], "",
-             "ACTIVE", "", "", "", ""],
+            ["", "carla", "carla@other.org", "Carla", 'Say "hi" there', *blank[:5], "",
+             "ACTIVE", "", "", "", "one\ntwo"],
             ["", "dan", "dan@example.com", "=HYPERLINK(1)", "-5", *blank[:5], "", "ACTIVE",
              "contentcloud:author", "", "", "@sum"],
         ]
     )  # fmt: skip
     assert b'"\'=HYPERLINK(1)","\'-5"' in body and b'"\'@sum"\r\n' in body
-    assert b'there"' in body and b"\r\n" in body
+    assert b'"one\ntwo"' in body and b"\r\n" in body
     assert b"password" not in body
 
 
