@@ -33,6 +33,7 @@ from db import jobs
 from db.events import Actor
 from db.pool import create_pool
 from resolvers.loaders import make_loaders
+from resolvers.pagination import cursor_key
 from roster.graphql_schema import build_schema
 from roster.settings import Settings
 from schema.context import Context, Principal
@@ -175,6 +176,10 @@ async def world(admin: Api, acme: Tenant, db_url: str) -> dict[str, Any]:
     return {"id": users[3]["id"], "job": strawberry.relay.to_base64("ImportJob", job["id"])}
 
 
+# Both executors seal and read cursors alike: any key does, the same for both.
+CURSOR_KEY = cursor_key(b"plain execution tests")
+
+
 @pytest.fixture
 async def executors(db_url: str, acme: Tenant) -> AsyncIterator[Callable[..., Any]]:
     """Runs a query through the stock and the plain executor; returns both answers."""
@@ -194,8 +199,10 @@ async def executors(db_url: str, acme: Tenant) -> AsyncIterator[Callable[..., An
             public_url="http://roster.test",
             max_upload_bytes=0,
             relay=None,
+            count_bound=settings.count_bound,
+            cursor_key=CURSOR_KEY,
         )
-        ctx.authenticate(principal, make_loaders(pool, acme.id))
+        ctx.authenticate(principal, make_loaders(pool, acme.id, CURSOR_KEY))
         return ctx
 
     async def run(query: str, variables: dict[str, Any]) -> list[Any]:
