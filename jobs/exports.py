@@ -18,7 +18,7 @@ from db.exports import Column
 from db.pool import Conn
 from db.user_search import UserSearch
 from jobs.export_file import Cancelled, ExportFile
-from jobs.joblock import JobLock, LockLost
+from jobs.joblock import JobLock, LockLost, holding
 from jobs.progress import Publisher
 from rules.exportcolumns import INSTRUCTIONS, NEUTRALISED_STARTS, attribute_key, default_columns
 
@@ -71,15 +71,9 @@ def _column(name: str) -> Column:
 async def export_users(ctx: dict[str, Any], job_id: str, *, last_try: bool = True) -> None:
     """Runs an export job; whoever holds the job's lock runs it (see jobs.imports)."""
     pool: Pool = ctx["pool"]
-    job_uuid = UUID(job_id)
-    async with pool.acquire() as lock_conn:
-        lock = JobLock(lock_conn, job_uuid)
-        if not await lock.take():
-            return
-        try:
+    async with holding(pool, UUID(job_id)) as lock:
+        if lock is not None:
             await _run(pool, Publisher(ctx["redis"]), lock, last_try)
-        finally:
-            await lock.release()
 
 
 async def _run(pool: Pool, publisher: Publisher, lock: JobLock, last_try: bool) -> None:

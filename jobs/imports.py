@@ -23,7 +23,7 @@ from jobs.csvsniff import FileShape, inspect_file, read_header
 from jobs.import_pipeline import ChunkPipeline
 from jobs.import_plan import Options
 from jobs.import_writer import Cancelled, ChunkWriter, Counters
-from jobs.joblock import JobLock, LockLost
+from jobs.joblock import JobLock, LockLost, holding
 from jobs.progress import Publisher
 from rules.csvcolumns import ColumnMap, FileError, PlatformInfo, map_header
 
@@ -43,16 +43,9 @@ async def import_users(ctx: dict[str, Any], job_id: str, *, last_try: bool = Tru
     """Runs an import job. Whoever holds the job's lock runs it; a second delivery of the same
     job (a retry, recovery after a crash) finds it locked or finished and returns. An unexpected
     error raises TryAgain, unless this is the last try: then the job fails, saying so."""
-    pool: Pool = ctx["pool"]
-    # The lock's connection does nothing else: a failure of the job's work leaves it held.
-    async with pool.acquire() as lock_conn:
-        lock = JobLock(lock_conn, UUID(job_id))
-        if not await lock.take():
-            return
-        try:
+    async with holding(ctx["pool"], UUID(job_id)) as lock:
+        if lock is not None:
             await _run(ctx, lock, last_try)
-        finally:
-            await lock.release()
 
 
 async def _run(ctx: dict[str, Any], lock: JobLock, last_try: bool) -> None:

@@ -1,11 +1,13 @@
 """A run's hold on its job: the job's lock, and the fencing token that keeps a run that lost
 the lock from committing beside the one that took the job over."""
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+from asyncpg import Pool
 
 from db import jobs
 from db.pool import Conn
@@ -58,3 +60,20 @@ class JobLock:
 
     def _ended(self, conn: Any) -> None:
         self.lost = True
+
+
+@asynccontextmanager
+async def holding(pool: Pool, job_id: UUID) -> AsyncIterator[JobLock | None]:
+    """The job's lock while the block runs, on a connection that does nothing else (a failure
+    of the job's work leaves it held); None when another run holds it. Whoever holds the lock
+    runs the job: a second delivery of the same job (a retry, recovery after a crash) finds it
+    held, or finished, and does nothing."""
+    async with pool.acquire() as conn:
+        lock = JobLock(conn, job_id)
+        if not await lock.take():
+            yield None
+            return
+        try:
+            yield lock
+        finally:
+            await lock.release()

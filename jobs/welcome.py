@@ -19,7 +19,7 @@ from asyncpg import Pool, Record
 from db import emails, events, jobs, tenants, users
 from db.events import Actor
 from db.pool import Conn
-from jobs.joblock import JobLock, LockLost
+from jobs.joblock import JobLock, LockLost, holding
 from jobs.mail import MailConfig, Mailer, Pacer, Refused, SmtpServer, SmtpUrlError, Unavailable
 from jobs.mail import build_message as build_mail
 from jobs.progress import Publisher
@@ -94,16 +94,9 @@ async def _jobs_for(conn: Conn, requests: Sequence[Record]) -> list[UUID]:
 
 async def send_welcome_emails(ctx: dict[str, Any], job_id: str, *, last_try: bool) -> None:
     """Runs an e-mail job; whoever holds the job's lock runs it (as for imports)."""
-    pool: Pool = ctx["pool"]
-    job_uuid = UUID(job_id)
-    async with pool.acquire() as lock_conn:
-        lock = JobLock(lock_conn, job_uuid)
-        if not await lock.take():
-            return
-        try:
+    async with holding(ctx["pool"], UUID(job_id)) as lock:
+        if lock is not None:
             await _run(ctx, lock, last_try)
-        finally:
-            await lock.release()
 
 
 async def _run(ctx: dict[str, Any], lock: JobLock, last_try: bool) -> None:

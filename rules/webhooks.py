@@ -16,7 +16,7 @@ from uuid import UUID
 from rules import events
 from rules.identifiers import has_refused
 from rules.ids import encode_id
-from rules.userfields import camel
+from rules.userfields import TEXT_FIELDS, camel
 
 SECRET_PREFIX = "whsec_"
 # After rotateWebhookSecret, deliveries carry the old secret's signature too for this long, so
@@ -37,20 +37,7 @@ DELIVERED_ACTIONS = frozenset(
     )
 )
 # The user's data as the API names it; roles travel separately, and only the receiver's own.
-USER_COLUMNS = (
-    "username",
-    "email",
-    "first_name",
-    "last_name",
-    "language",
-    "time_zone",
-    "office_phone",
-    "mobile_phone",
-    "location",
-    "external_id",
-    "status",
-    "attributes",
-)
+USER_COLUMNS = (*TEXT_FIELDS, "status", "attributes")
 
 
 def new_secret() -> str:
