@@ -3,9 +3,12 @@
 drives a tab (clicks, typing, what it requested) over the DevTools protocol."""
 
 import asyncio
+import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 async def _run(*args: str) -> bytes:
     assert CHROMIUM, "chromium is not installed (scripts/test installs it)"
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = await asyncio.create_subprocess_exec(
             CHROMIUM,
             "--headless",
@@ -59,7 +62,8 @@ class Page:
 
     async def __aenter__(self) -> "Page":
         assert CHROMIUM, "chromium is not installed (scripts/test installs it)"
-        self._profile = tempfile.TemporaryDirectory()
+        # Chromium's helper processes may still be writing to the profile as it goes.
+        self._profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
         self._process = await asyncio.create_subprocess_exec(
             CHROMIUM,
             "--headless",
@@ -72,6 +76,8 @@ class Page:
             "about:blank",
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            # Its own process group: the renderers and the zygote end with the browser.
+            start_new_session=True,
         )
         port = await self._devtools_port(Path(self._profile.name) / "DevToolsActivePort")
         async with httpx.AsyncClient() as http:
@@ -86,7 +92,8 @@ class Page:
     async def __aexit__(self, *exc: object) -> None:
         self._reader.cancel()
         await self._socket.close()
-        self._process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
         await self._process.wait()
         self._profile.cleanup()
 

@@ -20,7 +20,7 @@ from db.pool import connect
 from roster.app import create_app
 from roster.settings import Settings
 from rules.welcome import new_token, token_hash
-from tests.browser import CHROMIUM, dump_dom, screenshot
+from tests.browser import CHROMIUM, Page, dump_dom, screenshot
 from tests.conftest import Api, create_user
 from tests.mailbox import free_port
 
@@ -125,6 +125,32 @@ async def test_the_page_in_a_browser_sets_the_password_once(
             "/set-password", params={"token": "x"}, headers={"accept-language": "en-GB,en"}
         )
         assert unknown.status_code == 404 and "This link does not work" in unknown.text
+
+
+async def test_a_person_fills_the_form_in_the_browser(live: str, acme: Any, db_url: str) -> None:
+    """Chromium types the password twice and presses the button, as a person would: the
+    browser's own form submission, not a request made for it."""
+    async with httpx.AsyncClient(base_url=live) as http:
+        admin = Api(http, acme.admin_token)
+        user = await create_user(admin, "eva")
+        token = await issue_link(db_url, acme.id, "eva")
+    async with Page() as page:
+        await page.goto(f"{live}/set-password?token={token}")
+        assert await page.evaluate("document.documentElement.lang") == "en"
+        await page.evaluate(
+            f"""document.getElementById("password").value = {GOOD_PASSWORD!r};
+            document.getElementById("confirm").value = {GOOD_PASSWORD!r};
+            document.querySelector('button[type="submit"]').click();"""
+        )
+        text = await page.wait_for(
+            "document.readyState === 'complete' && !document.getElementById('confirm') "
+            "&& document.body.innerText"
+        )
+    assert "Your password is set" in text, text
+    async with httpx.AsyncClient(base_url=live) as http:
+        query = "query($id: ID!) { node(id: $id) { ... on User { hasPassword } } }"
+        found = await Api(http, acme.admin_token).data(query, id=user["id"])
+    assert found["node"]["hasPassword"] is True
 
 
 async def test_the_link_never_follows_the_host_header(live: str, acme: Any, db_url: str) -> None:
