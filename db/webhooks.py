@@ -42,6 +42,7 @@ LISTENING_PLATFORMS = """
 SELECT id FROM platforms
 WHERE tenant_id = $1 AND webhook_url IS NOT NULL AND webhook_disabled_at IS NULL
 """
+ANALYZE_DELIVERIES = "ANALYZE webhook_deliveries"
 INSERT_DELIVERIES = """
 INSERT INTO webhook_deliveries (tenant_id, event_id, action, user_id, platform_id)
 SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::uuid[], $5::uuid[])
@@ -254,3 +255,8 @@ async def list_deliveries(
 async def redeliver(conn: Conn, tenant_id: UUID, delivery_id: UUID) -> Record | None:
     """Queues the delivery again, now, with a fresh retry window; same webhook-id."""
     return await conn.fetchrow(REDELIVER, tenant_id, delivery_id)
+
+
+async def analyze_deliveries(conn: Conn) -> None:
+    """Fresh statistics of the deliveries table, for the planner."""
+    await conn.execute(ANALYZE_DELIVERIES)

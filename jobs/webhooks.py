@@ -46,6 +46,10 @@ class WebhookConfig:
     dispatch_size: int = 2000
 
 
+# Deliveries made before the dispatcher first refreshes the table's statistics.
+ANALYZE_AFTER = 1000
+
+
 class Dispatcher:
     """Turns queued user events into deliveries: one per platform with a webhook that the user
     has a role on (or had, for a role removal or a deletion)."""
@@ -53,6 +57,9 @@ class Dispatcher:
     def __init__(self, pool: Pool, config: WebhookConfig) -> None:
         self.pool = pool
         self.config = config
+        # Deliveries this dispatcher made, and how many it had made at its last ANALYZE.
+        self.made = 0
+        self.analyzed = 0
 
     async def dispatch_once(self) -> int:
         """One round over the tenants with queued events, a bounded share each, so that a
@@ -83,7 +90,19 @@ class Dispatcher:
                     (event["id"], event["action"], user_id, p) for p in sorted(reached & listening)
                 ]
             await webhooks.insert_deliveries(conn, tenant_id, rows)
+        self.made += len(rows)
+        await self._analyze_when_grown()
         return len(queued)
+
+    async def _analyze_when_grown(self) -> None:
+        """The claim's plan needs the queue's real size: planned on statistics of a near-empty
+        table, it read every pending delivery of a platform for each one it claimed (250 ms a
+        claim at 65,000 pending, 0.4 ms with statistics). Autovacuum analyzes late, or not at
+        all where it is off: so the dispatcher does, each time what it made has doubled."""
+        if self.made - self.analyzed >= max(ANALYZE_AFTER, self.analyzed):
+            async with self.pool.acquire() as conn:
+                await webhooks.analyze_deliveries(conn)
+            self.analyzed = self.made
 
 
 @dataclass(frozen=True, slots=True)
