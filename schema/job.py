@@ -155,6 +155,27 @@ class Job(relay.Node):
     error: str | None
 
 
+def _job_fields(row: Record | dict[str, Any]) -> dict[str, Any]:
+    """The fields every kind of job has, from its row."""
+    return {
+        "id": str(row["id"]),
+        "status": JobStatus(row["status"]),
+        "total": row["total"],
+        "processed": row["processed"],
+        "created_at": row["created_at"],
+        "started_at": row["started_at"],
+        "finished_at": row["finished_at"],
+        "error": row["error"],
+    }
+
+
+async def _jobs_of_kind(info: Info, node_ids: Iterable[str], kind: str) -> list[Any]:
+    """The caller's jobs with these ids, in order; None for an unknown id or one of a job of
+    another kind (its global id names another type)."""
+    rows = await info.context.loaders.jobs.load_many(node_uuids(node_ids))
+    return [r if r is not None and r["kind"] == kind else None for r in rows]
+
+
 @strawberry.type
 class ImportJob(Job):
     created: int
@@ -195,14 +216,7 @@ class ImportJob(Job):
     @classmethod
     def from_row(cls, row: Record | dict[str, Any]) -> "ImportJob":
         return cls(
-            id=str(row["id"]),
-            status=JobStatus(row["status"]),
-            total=row["total"],
-            processed=row["processed"],
-            created_at=row["created_at"],
-            started_at=row["started_at"],
-            finished_at=row["finished_at"],
-            error=row["error"],
+            **_job_fields(row),
             created=row["created"],
             updated=row["updated"],
             deleted=row["deleted"],
@@ -220,8 +234,8 @@ class ImportJob(Job):
         node_ids: Iterable[str],
         required: bool = False,
     ) -> list["ImportJob | None"]:
-        rows = await info.context.loaders.jobs.load_many(node_uuids(node_ids))
-        return [cls.from_row(r) if r is not None and r["kind"] == "IMPORT" else None for r in rows]
+        rows = await _jobs_of_kind(info, node_ids, "IMPORT")
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
 
 @strawberry.type(description="Welcome e-mails to a selection of users.")
@@ -243,14 +257,7 @@ class EmailJob(Job):
     @classmethod
     def from_row(cls, row: Record | dict[str, Any]) -> "EmailJob":
         return cls(
-            id=str(row["id"]),
-            status=JobStatus(row["status"]),
-            total=row["total"],
-            processed=row["processed"],
-            created_at=row["created_at"],
-            started_at=row["started_at"],
-            finished_at=row["finished_at"],
-            error=row["error"],
+            **_job_fields(row),
             sent=row["processed"] - row["failed"] - row["skipped"],
             failed=row["failed"],
             skipped=row["skipped"],
@@ -265,8 +272,8 @@ class EmailJob(Job):
         node_ids: Iterable[str],
         required: bool = False,
     ) -> list["EmailJob | None"]:
-        rows = await info.context.loaders.jobs.load_many(node_uuids(node_ids))
-        return [cls.from_row(r) if r is not None and r["kind"] == "EMAIL" else None for r in rows]
+        rows = await _jobs_of_kind(info, node_ids, "EMAIL")
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
 
 @strawberry.type(
@@ -302,14 +309,7 @@ class ExportJob(Job):
     def from_row(cls, row: Record | dict[str, Any]) -> "ExportJob":
         succeeded = row["status"] == JobStatus.SUCCEEDED.value
         return cls(
-            id=str(row["id"]),
-            status=JobStatus(row["status"]),
-            total=row["total"],
-            processed=row["processed"],
-            created_at=row["created_at"],
-            started_at=row["started_at"],
-            finished_at=row["finished_at"],
-            error=row["error"],
+            **_job_fields(row),
             row_count=row["processed"] if succeeded else 0,
             expires_at=row.get("expires_at"),
             columns=list(row["checkpoint"].get("columns") or row["options"].get("columns") or []),
@@ -325,8 +325,8 @@ class ExportJob(Job):
         node_ids: Iterable[str],
         required: bool = False,
     ) -> list["ExportJob | None"]:
-        rows = await info.context.loaders.jobs.load_many(node_uuids(node_ids))
-        return [cls.from_row(r) if r is not None and r["kind"] == "EXPORT" else None for r in rows]
+        rows = await _jobs_of_kind(info, node_ids, "EXPORT")
+        return [cls.from_row(r) if r is not None else None for r in rows]
 
 
 # The GraphQL type of each kind of job.
