@@ -1,11 +1,14 @@
 """The strawberry.Schema, assembled from the resolvers' roots."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
+from inspect import isawaitable
+from typing import Any, TypeGuard, cast
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, GraphQLError, execute
 from strawberry import relay
+from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -16,8 +19,10 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as create_alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from resolvers.audit import AuditQuery
 from resolvers.emails import EmailMutation
@@ -30,11 +35,15 @@ from resolvers.platforms import PlatformMutation, PlatformQuery
 from resolvers.users import UserMutation, UserQuery
 from resolvers.webhooks import WebhookMutation, WebhookQuery
 from roster.error_log import log_unexpected_errors
-from roster.introspection import IntrospectionForAdmins
+from roster.introspection import IntrospectionForAdmins, hides_schema, without_suggestions
 from roster.plain_execution import PlainDataExecutionContext
+from roster.prepared import EXECUTABLE, Prepared, PreparedDocuments, RememberValidDocuments
 from roster.query_cost import cost_rule
 from roster.settings import Settings
 from schema.job import EmailJob, ExportJob, ImportJob
+
+# Strawberry's test of resolvers' results, as graphql-core's execute types it.
+IS_AWAITABLE = cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable)
 
 
 def _node_query() -> type:
@@ -48,6 +57,115 @@ def _node_query() -> type:
 
 
 class RosterSchema(strawberry.Schema):
+    """Strawberry's schema, which runs the documents it has already validated (see
+    roster/prepared.py) without the extension hooks, handling their errors as the extensions
+    named here would: `mask` as MaskErrors, `hide_schema` as IntrospectionForAdmins."""
+
+    def __init__(
+        self,
+        *args: Any,
+        prepared: PreparedDocuments | None = None,
+        mask: MaskErrors | None = None,
+        hide_schema: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.prepared = prepared
+        self.mask = mask
+        self.hide_schema = hide_schema
+
+    async def execute(  # noqa: PLR0917
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        prepared = self.prepared.get(query) if self.prepared is not None else None
+        kind = prepared.operation_type(operation_name) if prepared is not None else None
+        allowed = (
+            DEFAULT_ALLOWED_OPERATION_TYPES
+            if allowed_operation_types is None
+            else allowed_operation_types
+        )
+        if (
+            prepared is None
+            or kind not in EXECUTABLE
+            or kind not in allowed
+            or operation_extensions
+        ):
+            return await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
+            )
+        return await self.execute_prepared(
+            prepared, query, variable_values, context_value, root_value, operation_name
+        )
+
+    async def execute_prepared(  # noqa: PLR0917
+        self,
+        prepared: Prepared,
+        query: str | None,
+        variable_values: dict[str, Any] | None,
+        context_value: Any,
+        root_value: Any,
+        operation_name: str | None,
+    ) -> ExecutionResult:
+        try:
+            result = execute(
+                self._schema,
+                prepared.document,
+                root_value=root_value,
+                context_value=context_value,
+                variable_values=variable_values,
+                operation_name=operation_name,
+                executor_class=self.execution_context_class,
+                is_awaitable=IS_AWAITABLE,
+                operation_extensions=None,
+            )
+            if isawaitable(result):
+                result = await result
+            data, errors = result.data, result.errors
+        except Exception as e:  # as Strawberry's execute: the error, in the response
+            data, errors = None, [GraphQLError(str(e), original_error=e)]
+        if errors:
+            errors = self.presented_errors(errors, query, prepared, variable_values, context_value)
+        return ExecutionResult(data=data, errors=errors, extensions={})
+
+    def presented_errors(  # noqa: PLR0917
+        self,
+        errors: list[GraphQLError],
+        query: str | None,
+        prepared: Prepared,
+        variable_values: dict[str, Any] | None,
+        context_value: Any,
+    ) -> list[GraphQLError]:
+        """Logged, then masked and stripped of suggestions, as Strawberry's execute and
+        build_schema's extensions do."""
+        execution_context = ExecutionContext(
+            query=query,
+            schema=self,
+            allowed_operations=EXECUTABLE,
+            context=context_value,
+            variables=variable_values,
+        )
+        execution_context.graphql_document = prepared.document
+        self._process_errors(errors, execution_context)
+        if self.mask is not None:
+            mask = self.mask
+            errors = [mask.anonymise_error(e) if mask.should_mask_error(e) else e for e in errors]
+        if self.hide_schema and hides_schema(context_value):
+            errors = without_suggestions(errors)
+        return errors
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -86,15 +204,19 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         create_alias_rule(settings.max_aliases),
         cost_rule(settings.max_query_cost),
     ]
+    prepared = PreparedDocuments(maxsize=1024)
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         partial(ParserCache, maxsize=1024),
         partial(AddValidationRules, rules),
         partial(ValidationCache, maxsize=1024),
+        partial(RememberValidDocuments, prepared),
     ]
-    if not (settings.debug or settings.introspection):
+    hide_schema = not (settings.debug or settings.introspection)
+    if hide_schema:
         extensions.append(IntrospectionForAdmins)
-    if not settings.debug:
+    mask = None if settings.debug else MaskErrors(should_mask_error=should_mask_error)
+    if mask is not None:
         extensions.append(partial(MaskErrors, should_mask_error=should_mask_error))
     return RosterSchema(
         query=query,
@@ -104,4 +226,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # Job is an interface: its implementations are not reachable from fields alone.
         types=[ImportJob, EmailJob, ExportJob],
         execution_context_class=PlainDataExecutionContext if settings.plain_execution else None,
+        prepared=prepared if settings.prepared_documents else None,
+        mask=mask,
+        hide_schema=hide_schema,
     )

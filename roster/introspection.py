@@ -18,8 +18,7 @@ SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 class IntrospectionForAdmins(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
-        context = self.execution_context.context
-        hidden = not isinstance(context, Context) or not _is_admin(context)
+        hidden = hides_schema(self.execution_context.context)
         if hidden:
             # A rule set of its own, so validation cached for admins is not reused here.
             self.execution_context.validation_rules = (
@@ -29,11 +28,18 @@ class IntrospectionForAdmins(SchemaExtension):
         yield
         result = self.execution_context.result
         if hidden and result is not None and result.errors:
-            result.errors = [_without_suggestion(error) for error in result.errors]
+            result.errors = without_suggestions(result.errors)
 
 
-def _is_admin(context: Context) -> bool:
-    return context.principal is not None and context.principal.scope == "admin"
+def hides_schema(context: object) -> bool:
+    """Whether this caller is not to learn the schema: anyone but an admin."""
+    if not isinstance(context, Context) or context.principal is None:
+        return True
+    return context.principal.scope != "admin"
+
+
+def without_suggestions(errors: list[GraphQLError]) -> list[GraphQLError]:
+    return [_without_suggestion(error) for error in errors]
 
 
 def _without_suggestion(error: GraphQLError) -> GraphQLError:

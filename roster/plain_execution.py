@@ -17,117 +17,90 @@ object back to the stock path before any resolver of that object has run, and th
 then produces the result and the errors it always does. tests/test_plain_execution.py runs
 generated queries through both and compares."""
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
 from inspect import iscoroutinefunction
 from typing import Any
 
 from graphql import (
-    GraphQLLeafType,
+    DirectiveNode,
+    FragmentDefinitionNode,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    OperationDefinitionNode,
+    VariableNode,
+    Visitor,
     is_leaf_type,
+    visit,
 )
-from graphql.pyutils import Path, Undefined, gather_with_cancel, is_awaitable
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-# Values that are never awaitable, to skip that check on the common ones.
-_PLAIN_VALUES = frozenset({str, int, float, bool, datetime, date, dict, list})
+from roster.plans import Completer, Field, Leaf, ListOf, Object, Plan
+
 _SKIP_INCLUDE = frozenset({"skip", "include"})
 
 
-class Irregular(Exception):
-    """A value the plan does not complete the way the stock path would."""
+NodeKey = tuple[GraphQLObjectType, tuple[int, ...]]
 
 
-class Leaf:
-    __slots__ = ("coerce", "non_null")
+class OperationPlans:
+    """The plans of the operations served lately, for the next requests of their documents.
 
-    def __init__(self, leaf: GraphQLLeafType, non_null: bool) -> None:
-        self.coerce = leaf.coerce_output_value
-        self.non_null = non_null
+    A plan depends on the schema's types and on the selection, which is the document's but for
+    @skip/@include reading variables: operations where one does are planned per request. The
+    field nodes that key a plan stay alive with their operation and fragments, held here, so
+    their ids are not reused while the plan is."""
 
-    def complete(self, value: Any) -> Any:
-        if value is None or value is Undefined:
-            if self.non_null:
-                raise Irregular
+    def __init__(self, maxsize: int = 1024) -> None:
+        self.maxsize = maxsize
+        self.operations: OrderedDict[int, tuple[Any, Any, dict[NodeKey, Plan | None]]] = (
+            OrderedDict()
+        )
+
+    def of(
+        self, operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+    ) -> dict[NodeKey, Plan | None] | None:
+        entry = self.operations.get(id(operation))
+        if entry is not None:
+            self.operations.move_to_end(id(operation))
+            return entry[2]
+        if _directives_read_variables(operation, fragments):
             return None
-        if value.__class__ not in _PLAIN_VALUES and (
-            isinstance(value, Exception) or is_awaitable(value)
+        plans: dict[NodeKey, Plan | None] = {}
+        self.operations[id(operation)] = (operation, fragments, plans)
+        if len(self.operations) > self.maxsize:
+            self.operations.popitem(last=False)
+        return plans
+
+
+class _ConditionsOnVariables(Visitor):
+    """Finds an @skip or @include whose condition is a variable."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+        if node.name.value in _SKIP_INCLUDE and any(
+            isinstance(argument.value, VariableNode) for argument in node.arguments or ()
         ):
-            raise Irregular
-        coerced = self.coerce(value)
-        if coerced is None or coerced is Undefined:
-            raise Irregular
-        return coerced
+            self.found = True
 
 
-class ListOf:
-    __slots__ = ("item", "non_null")
-
-    def __init__(self, item: "Completer", non_null: bool) -> None:
-        self.item = item
-        self.non_null = non_null
-
-    def complete(self, value: Any) -> Any:
-        if value is None or value is Undefined:
-            if self.non_null:
-                raise Irregular
-            return None
-        if value.__class__ is not list:  # any other iterable: the stock path knows them all
-            raise Irregular
-        complete = self.item.complete
-        return [complete(item) for item in value]
+def _directives_read_variables(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> bool:
+    """Whether an @skip or @include of the operation, or of a fragment, reads a variable."""
+    finder = _ConditionsOnVariables()
+    for node in (operation, *fragments.values()):
+        visit(node, finder)
+    return finder.found
 
 
-class Object:
-    """A nested object whose selected fields are all plain."""
-
-    __slots__ = ("plan", "non_null", "is_type_of")
-
-    def __init__(self, object_type: GraphQLObjectType, plan: "Plan", non_null: bool) -> None:
-        self.plan = plan
-        self.non_null = non_null
-        self.is_type_of = object_type.is_type_of
-
-    def complete(self, value: Any) -> Any:
-        if value is None or value is Undefined:
-            if self.non_null:
-                raise Irregular
-            return None
-        # Strawberry's is_type_of is an isinstance check that ignores its info.
-        if self.is_type_of is not None and self.is_type_of(value, None) is not True:  # type: ignore[arg-type]
-            raise Irregular
-        return self.plan.complete(value)
-
-
-Completer = Leaf | ListOf | Object
-# Response key, attribute reader, attribute name, completer; for __typename and the place of a
-# stock field, no reader and the value itself (the type's name, None) instead of the name.
-Field = tuple[str, Callable[[Any, str], Any] | None, Any, Completer | None]
-
-
-class Plan:
-    """How to complete one object type's selection: its plain fields, read and serialised,
-    and the response keys of the others, which graphql-core executes (`stock`)."""
-
-    __slots__ = ("fields", "stock")
-
-    def __init__(self, fields: list[Field], stock: list[tuple[str, Any]]) -> None:
-        self.fields = fields
-        self.stock = stock
-
-    def complete(self, source: Any) -> dict[str, Any]:
-        """The plain fields' values, with None in place of the stock ones, in response order."""
-        values: dict[str, Any] = {}
-        for key, read, name, completer in self.fields:
-            if read is not None and completer is not None:
-                values[key] = completer.complete(read(source, name))
-            else:  # __typename, or a stock field's place
-                values[key] = name
-        return values
+OPERATION_PLANS = OperationPlans()
 
 
 class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -137,6 +110,8 @@ class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         # Plans by object type and field group, which graphql-core keeps for the request.
         self.plans: dict[tuple[GraphQLObjectType, int], tuple[Any, Plan | None]] = {}
+        # Plans by object type and field nodes, kept with the operation for its next requests.
+        self.operation_plans = OPERATION_PLANS.of(self.operation, self.fragment_definitions)
 
     def complete_object_value(
         self,
@@ -213,7 +188,13 @@ class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
         cached = self.plans.get(key)
         if cached is not None:
             return cached[1]
-        plan = self.compile(object_type, field_details_list)
+        nodes = (object_type, tuple(id(details.node) for details in field_details_list))
+        if self.operation_plans is not None and nodes in self.operation_plans:
+            plan = self.operation_plans[nodes]
+        else:
+            plan = self.compile(object_type, field_details_list)
+            if self.operation_plans is not None:
+                self.operation_plans[nodes] = plan
         # Keeps the list alive with its plan, so that its id is not reused (as graphql-core's
         # own memo of collected fields does).
         self.plans[key] = (field_details_list, plan)

@@ -11,6 +11,11 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _unless_off(name: str) -> bool:
+    """A setting that is on unless turned off."""
+    return os.environ.get(name, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = field(
@@ -76,11 +81,11 @@ class Settings:
     )
     # Objects of plain data completed by plans (roster/plain_execution.py); off: graphql-core's
     # stock execution for every field, the same answers at several times the CPU.
-    plain_execution: bool = field(
-        default_factory=lambda: (
-            os.environ.get("ROSTER_PLAIN_EXECUTION", "1").strip().lower()
-            not in ("0", "false", "no", "off")
-        )
+    plain_execution: bool = field(default_factory=lambda: _unless_off("ROSTER_PLAIN_EXECUTION"))
+    # Documents validated once run without Strawberry's extension hooks afterwards
+    # (roster/prepared.py); off: every request through them, the same answers.
+    prepared_documents: bool = field(
+        default_factory=lambda: _unless_off("ROSTER_PREPARED_DOCUMENTS")
     )
     # A connection's `count` is exact up to this many and flagged as a lower bound above it.
     count_bound: int = field(

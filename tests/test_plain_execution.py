@@ -34,7 +34,7 @@ from db.events import Actor
 from db.pool import create_pool
 from resolvers.loaders import make_loaders
 from resolvers.pagination import cursor_key
-from roster.graphql_schema import build_schema
+from roster.graphql_schema import RosterSchema, build_schema
 from roster.settings import Settings
 from schema.context import Context, Principal
 from schema.user import User, UserStatus
@@ -182,10 +182,13 @@ CURSOR_KEY = cursor_key(b"plain execution tests")
 
 @pytest.fixture
 async def executors(db_url: str, acme: Tenant) -> AsyncIterator[Callable[..., Any]]:
-    """Runs a query through the stock and the plain executor; returns both answers."""
+    """Runs a query through the stock executor, then twice through the plain one: the second
+    time as a prepared document (roster/prepared.py); returns the three answers."""
     settings = Settings(database_url=db_url, debug=True)
     plain = build_schema(settings)
-    stock = build_schema(dataclasses.replace(settings, plain_execution=False))
+    stock = build_schema(
+        dataclasses.replace(settings, plain_execution=False, prepared_documents=False)
+    )
     pool = await create_pool(db_url, custom_plans=True, session_state=False)
     principal = Principal(tenant_id=acme.id, token_id=None, token_name="test", scope="admin")
 
@@ -207,7 +210,7 @@ async def executors(db_url: str, acme: Tenant) -> AsyncIterator[Callable[..., An
 
     async def run(query: str, variables: dict[str, Any]) -> list[Any]:
         answers = []
-        for schema in (stock, plain):
+        for schema in (stock, plain, plain):
             result = await schema.execute(query, variable_values=variables, context_value=context())
             errors = sorted(
                 json.dumps([e.message, e.path, e.extensions], sort_keys=True, default=str)
@@ -220,6 +223,9 @@ async def executors(db_url: str, acme: Tenant) -> AsyncIterator[Callable[..., An
         yield run
     finally:
         await pool.close()
+    # The second runs took the prepared way: the valid documents were remembered.
+    assert isinstance(plain, RosterSchema) and plain.prepared is not None
+    assert plain.prepared.documents
 
 
 @pytest.mark.parametrize("wrong_values", [False, True], ids=["regular", "wrong-values"])
@@ -235,8 +241,9 @@ async def test_plain_execution_answers_as_stock_execution(
     erred = 0
     generated = generated_queries(GENERATED)
     for query in BY_HAND + generated + [grounded(q, world) for q in generated]:
-        stock, plain = await executors(query, variables)
+        stock, plain, prepared = await executors(query, variables)
         assert plain == stock, query
+        assert prepared == stock, query
         erred += bool(stock[1])
     if wrong_values:
         assert erred >= 5  # the wrong values did reach the answers
@@ -246,8 +253,8 @@ async def test_plain_execution_completes_enums_and_datetimes(
     world: dict[str, Any], executors: Callable[..., Any]
 ) -> None:
     query = "{ users(first: 8) { edges { node { status createdAt attributes } } } }"
-    stock, plain = await executors(query, {})
-    assert plain == stock
+    stock, plain, prepared = await executors(query, {})
+    assert plain == stock == prepared
     nodes = [e["node"] for e in plain[0]["users"]["edges"]]
     assert {n["status"] for n in nodes} == {s.value for s in UserStatus}
     assert all(datetime.fromisoformat(n["createdAt"]) < datetime.now(UTC) for n in nodes)
