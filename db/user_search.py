@@ -2,6 +2,7 @@
 any order, and how many they are, exactly or up to a bound."""
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from uuid import UUID
 from asyncpg import Record
 
 from db.pool import Conn
-from db.users import USER_COLUMNS
+from db.users import USER_COLUMNS, user_columns
 
 # Sort keys of the users connection; each has a (tenant_id, key, id) index.
 ORDER_KEYS = {
@@ -262,6 +263,7 @@ async def list_users(
     limit: int,
     many: bool | None = None,
     count_matches: bool = False,
+    fields: Collection[str] | None = None,
 ) -> list[Record]:
     """A page of the users `search` covers in (sort key, id) order, starting after the key
     `after`; each row carries its `sort_key`, from which the caller builds cursors.
@@ -272,6 +274,8 @@ async def list_users(
     match up in the trigram index and sorting them, where a walk could read the whole tenant
     before it met 51 "maria garcia" (8 s: PostgreSQL guesses the matches of a substring from
     100 sampled values, and guessed 4,000, not 1,076). None: as PostgreSQL plans it.
+
+    `fields`: the names of USER_FIELDS the caller needs, where not all (the id always comes).
 
     `count_matches`, for a first page read the "few" way: each row also carries `matched`, how
     many users the search covers, counted from the matches that plan reads anyway (rather than
@@ -287,7 +291,7 @@ async def list_users(
         where += f" AND ({key}, id) {compare} (${len(params) - 1}, ${len(params)})"
     params.append(limit)
     sql = (
-        f"SELECT {USER_COLUMNS}, {key} AS sort_key"
+        f"SELECT {USER_COLUMNS if fields is None else user_columns(fields)}, {key} AS sort_key"
         f"{', count(*) OVER () AS matched' if count_matches else ''} FROM users WHERE {where}"
         f" ORDER BY {key} {direction}, id {direction} LIMIT ${len(params)}"
     )

@@ -1,6 +1,6 @@
 """Users and their roles."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,12 +11,40 @@ from asyncpg import Record
 from db import jobs
 from db.pool import Conn
 
-# What a user row reads as everywhere: the password hash never leaves the database.
-USER_COLUMNS = """
-id, tenant_id, username, email, first_name, last_name, language, time_zone, office_phone,
-mobile_phone, location, external_id, status, attributes, password_hash IS NOT NULL AS has_password,
-password_changed_at, welcome_email_sent_at, created_at, updated_at, disabled_at
-"""
+# What a user row reads as, by the name it has in the row: the password hash never leaves the
+# database.
+USER_FIELDS = {
+    "id": "id",
+    "tenant_id": "tenant_id",
+    "username": "username",
+    "email": "email",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "language": "language",
+    "time_zone": "time_zone",
+    "office_phone": "office_phone",
+    "mobile_phone": "mobile_phone",
+    "location": "location",
+    "external_id": "external_id",
+    "status": "status",
+    "attributes": "attributes",
+    "has_password": "password_hash IS NOT NULL AS has_password",
+    "password_changed_at": "password_changed_at",
+    "welcome_email_sent_at": "welcome_email_sent_at",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "disabled_at": "disabled_at",
+}
+USER_COLUMNS = ", ".join(USER_FIELDS.values())
+
+
+def user_columns(fields: Collection[str]) -> str:
+    """The columns of a user row with only these of USER_FIELDS (and the id): for a page whose
+    query asks a few fields, which then reads and decodes only those."""
+    return ", ".join(
+        column for name, column in USER_FIELDS.items() if name == "id" or name in fields
+    )
+
 
 # The profile columns, in the order inputs and files list them; the ones an administrator
 # may write are the only names ever put into SQL text here.

@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cached_property
 from uuid import UUID
 
 from asyncpg import Pool, Record
@@ -23,40 +24,64 @@ from schema.job import (
 
 
 def make_loaders(pool: Pool, tenant_id: UUID, cursor_key: bytes) -> Loaders:
-    async def load_users(ids: Sequence[UUID]) -> list[Record | None]:
-        async with pool.acquire() as conn:
-            rows = await users.get_users(conn, tenant_id, ids)
+    return TenantLoaders(pool, tenant_id, cursor_key)
+
+
+class TenantLoaders:
+    """The loaders of one request, each made when first used: most requests use one or none,
+    and making them all cost more than a small query's own work."""
+
+    def __init__(self, pool: Pool, tenant_id: UUID, cursor_key: bytes) -> None:
+        self.pool = pool
+        self.tenant_id = tenant_id
+        self.cursor_key = cursor_key
+
+    @cached_property
+    def users(self) -> DataLoader[UUID, Record | None]:
+        return DataLoader(load_fn=self.load_users)
+
+    @cached_property
+    def roles(self) -> DataLoader[UUID, list[Record]]:
+        return DataLoader(load_fn=self.load_roles)
+
+    @cached_property
+    def platforms(self) -> DataLoader[UUID, Record | None]:
+        return DataLoader(load_fn=self.load_platforms)
+
+    @cached_property
+    def jobs(self) -> DataLoader[UUID, Record | None]:
+        return DataLoader(load_fn=self.load_jobs)
+
+    @cached_property
+    def job_rows(self) -> "JobRowPages":
+        return JobRowPages(self.pool, self.cursor_key)
+
+    async def load_users(self, ids: Sequence[UUID]) -> list[Record | None]:
+        async with self.pool.acquire() as conn:
+            rows = await users.get_users(conn, self.tenant_id, ids)
         by_id = {r["id"]: r for r in rows}
         return [by_id.get(i) for i in ids]
 
-    async def load_roles(user_ids: Sequence[UUID]) -> list[list[Record]]:
+    async def load_roles(self, user_ids: Sequence[UUID]) -> list[list[Record]]:
         # Only ever asked for users the users loader (tenant-scoped) has returned.
-        async with pool.acquire() as conn:
+        async with self.pool.acquire() as conn:
             rows = await users.get_roles(conn, user_ids)
         by_user: dict[UUID, list[Record]] = defaultdict(list)
         for r in rows:
             by_user[r["user_id"]].append(r)
         return [by_user.get(i, []) for i in user_ids]
 
-    async def load_platforms(ids: Sequence[UUID]) -> list[Record | None]:
-        async with pool.acquire() as conn:
-            rows = await platforms.get_platforms(conn, tenant_id, ids)
+    async def load_platforms(self, ids: Sequence[UUID]) -> list[Record | None]:
+        async with self.pool.acquire() as conn:
+            rows = await platforms.get_platforms(conn, self.tenant_id, ids)
         by_id = {r["id"]: r for r in rows}
         return [by_id.get(i) for i in ids]
 
-    async def load_jobs(ids: Sequence[UUID]) -> list[Record | None]:
-        async with pool.acquire() as conn:
-            rows = await jobs.get_jobs(conn, tenant_id, ids)
+    async def load_jobs(self, ids: Sequence[UUID]) -> list[Record | None]:
+        async with self.pool.acquire() as conn:
+            rows = await jobs.get_jobs(conn, self.tenant_id, ids)
         by_id = {r["id"]: r for r in rows}
         return [by_id.get(i) for i in ids]
-
-    return Loaders(
-        users=DataLoader(load_fn=load_users),
-        roles=DataLoader(load_fn=load_roles),
-        platforms=DataLoader(load_fn=load_platforms),
-        jobs=DataLoader(load_fn=load_jobs),
-        job_rows=JobRowPages(pool, cursor_key),
-    )
 
 
 class JobRowPages:

@@ -61,7 +61,7 @@ def paginate(
     page: PageRequest,
     rows: Sequence[R],
     edge: Callable[[R], E],
-    cursor: Callable[[R], str] | None = None,
+    cursor: Callable[[R], str | None] | None = None,
 ) -> tuple[list[E], PageInfo]:
     """The edges of `rows`, fetched with a limit of page.size + 1 in the direction of travel,
     in the connection's order, and their page info. The extra row says there is more ahead;
@@ -69,7 +69,7 @@ def paginate(
 
     With `cursor`, the page info's cursors come from it, for the first and last rows only: for
     a query that asks no edge's cursor, whose `edge` then makes none (a page's cursors cost
-    more than a bare endpoint's whole request)."""
+    more than a bare endpoint's whole request), and None where it asks neither."""
     more = len(rows) > page.size
     shown = list(rows[: page.size])
     if page.backward:

@@ -10,6 +10,8 @@ from uuid import UUID
 import strawberry
 from asyncpg import Record
 from strawberry import relay
+from strawberry.schema.name_converter import NameConverter
+from strawberry.types.base import get_object_definition
 
 from db import emails, events, platforms, tenants, users
 from db.user_search import (
@@ -34,7 +36,7 @@ from resolvers.pagination import (
 )
 from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
 from resolvers.search import search_fingerprint, user_search
-from resolvers.selection import selects
+from resolvers.selection import selected_paths, selects
 from resolvers.validation import check_user_fields, resolve_roles
 from rules import events as vocabulary
 from rules.identifiers import has_refused, nfc
@@ -59,6 +61,13 @@ from schema.user import (
 )
 
 PROFILE_FIELDS = users.PROFILE_COLUMNS
+# The User attribute under each GraphQL field of plain data: a page reads only the columns of
+# those its query asks.
+_USER_ATTRIBUTES = {
+    NameConverter().get_graphql_name(field): field.python_name
+    for field in get_object_definition(User, strict=True).fields
+    if field.base_resolver is None
+}
 _TIME_ORDERS = {UserOrderField.CREATED_AT, UserOrderField.UPDATED_AT}
 
 
@@ -163,6 +172,7 @@ class UserQuery:
                 raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR") from e
 
         counts = _Counts(ctx, criteria)
+        user_edges = _UserEdges(info, ctx.cursor_key, order, descending, fingerprint)
         try:
             many = await counts.start(
                 exact=selects(info, "totalCount"),
@@ -181,12 +191,12 @@ class UserQuery:
                     limit=page.size + 1,
                     many=many,
                     count_matches=counts.from_page,
+                    fields=user_edges.fields,
                 )
             counts.read_from_page(rows)
         except BaseException:
             counts.cancel()
             raise
-        user_edges = _UserEdges(info, ctx.cursor_key, order, descending, fingerprint)
         await user_edges.preload_roles(ctx.loaders, rows[: page.size])
         edges, page_info = user_edges.paginate(page, rows)
         return UserConnection(
@@ -198,16 +208,27 @@ class UserQuery:
 
 
 class _UserEdges:
-    """The edges of a page of users, with their cursors only when the query asks them: else
-    only the page info's two cursors are made."""
+    """The edges of a page of users, with what the query asks of them only: the columns of its
+    fields, and cursors where it asks them (a page's cursors cost more than a bare endpoint's
+    whole request)."""
 
     def __init__(
         self, info: Info, key: bytes, order: UserOrderField, descending: bool, fingerprint: str
     ):
         self.key = key
         self.position = {"k": "users", "o": order.value, "d": descending, "f": fingerprint}
-        self.every_cursor = selects(info, "edges", "cursor")
-        self.asks_roles = selects(info, "edges", "node", "roles")
+        asked = selected_paths(info)
+        self.every_cursor = ("edges", "cursor") in asked
+        self.page_cursors = ("pageInfo", "startCursor") in asked or (
+            "pageInfo",
+            "endCursor",
+        ) in asked
+        self.asks_roles = ("edges", "node", "roles") in asked
+        self.fields = {
+            _USER_ATTRIBUTES[path[2]]
+            for path in asked
+            if len(path) == 3 and path[:2] == ("edges", "node") and path[2] in _USER_ATTRIBUTES
+        }
         self.roles: dict[UUID, list[PlatformRole]] = {}
 
     async def preload_roles(self, loaders: Loaders, rows: Sequence[Record]) -> None:
@@ -228,7 +249,14 @@ class _UserEdges:
     def paginate(
         self, page: PageRequest, rows: Sequence[Record]
     ) -> tuple[list[relay.Edge[User]], relay.PageInfo]:
-        return paginate(page, rows, self.edge, None if self.every_cursor else self.cursor)
+        if self.every_cursor:
+            return paginate(page, rows, self.edge)
+        return paginate(page, rows, self.edge, self.cursor if self.page_cursors else _no_cursor)
+
+
+def _no_cursor(row: Record) -> None:
+    """The page info's cursor where the query asks none."""
+    return None
 
 
 @dataclass

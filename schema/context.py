@@ -44,15 +44,19 @@ class JobRows(Protocol):
     ) -> "PlannedRowConnection": ...
 
 
-@dataclass(slots=True)
-class Loaders:
-    """One DataLoader per key, made fresh for each request and scoped to the caller's tenant."""
+class Loaders(Protocol):
+    """One DataLoader per key, fresh for each request and scoped to the caller's tenant."""
 
-    users: DataLoader[UUID, Record | None]
-    roles: DataLoader[UUID, list[Record]]
-    platforms: DataLoader[UUID, Record | None]
-    jobs: DataLoader[UUID, Record | None]
-    job_rows: JobRows
+    @property
+    def users(self) -> DataLoader[UUID, Record | None]: ...
+    @property
+    def roles(self) -> DataLoader[UUID, list[Record]]: ...
+    @property
+    def platforms(self) -> DataLoader[UUID, Record | None]: ...
+    @property
+    def jobs(self) -> DataLoader[UUID, Record | None]: ...
+    @property
+    def job_rows(self) -> JobRows: ...
 
 
 class NotAuthenticated(Exception):

@@ -13,7 +13,7 @@ from strawberry import relay
 
 from db.pool import connect
 from resolvers.pagination import encode_cursor
-from tests.conftest import Api, Tenant, app_cursor_key
+from tests.conftest import Api, Tenant, app_cursor_key, create_user
 
 USERS = """
 query($first: Int, $after: String, $last: Int, $before: String, $orderBy: UserOrder) {
@@ -470,3 +470,47 @@ async def test_forward_connections_page_through_everything_once(
         "startCursor": None,
         "endCursor": None,
     }
+
+
+USER_FIELDS = (
+    "id username email firstName lastName language timeZone officePhone mobilePhone location"
+    " externalId status attributes hasPassword passwordChangedAt welcomeEmailSentAt createdAt"
+    " updatedAt disabledAt"
+).split()
+
+
+async def test_a_page_asking_some_fields_answers_them_as_the_whole_user(admin: Api) -> None:
+    """A page reads only the columns of the fields its query asks: each field, asked alone or
+    beside others, through fragments, comes out as `user(id:)` (which reads every column) says."""
+    for n in range(3):
+        await create_user(
+            admin,
+            f"field{n}",
+            language="es",
+            timeZone="Europe/Madrid",
+            officePhone="+34 91 000 00 0" + str(n),
+            externalId=f"x{n}",
+            attributes={"team": str(n)},
+        )
+    whole = "{ " + " ".join(USER_FIELDS) + " }"
+    expected = []
+    for edge in (await admin.data("{ users(first: 3) { edges { node { id } } } }"))["users"][
+        "edges"
+    ]:
+        found = await admin.data(
+            f"query($id: ID!) {{ user(id: $id) {whole} }}", id=edge["node"]["id"]
+        )
+        expected.append(found["user"])
+    for fields in [[f] for f in USER_FIELDS] + [USER_FIELDS[3:9], ["roles { role }", "email"]]:
+        asked = " ".join(fields)
+        for query in (
+            f"{{ users(first: 3) {{ edges {{ node {{ {asked} }} }} }} }}",
+            f"{{ users(first: 3) {{ edges {{ ... on UserEdge {{ node {{ ...F }} }} }} }} }}"
+            f" fragment F on User {{ {asked} }}",
+        ):
+            page = await admin.data(query)
+            nodes = [edge["node"] for edge in page["users"]["edges"]]
+            names = [f for f in fields if f in USER_FIELDS]
+            assert [{n: node[n] for n in names} for node in nodes] == [
+                {n: user[n] for n in names} for user in expected
+            ], query
