@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -148,17 +149,18 @@ class UserQuery:
         page = page_request(first, after, last, before)
         order = order_by.field if order_by else UserOrderField.USERNAME
         descending = bool(order_by and order_by.direction == OrderDirection.DESC)
-        async with ctx.pool.acquire() as conn:
-            tenant_platforms = await platforms.list_platforms(conn, ctx.tenant_id) if filter else []
+        tenant_platforms = []
+        if filter:
+            async with ctx.pool.acquire() as conn:
+                tenant_platforms = await platforms.list_platforms(conn, ctx.tenant_id)
         criteria = user_search(search, filter, tenant_platforms)
-        fingerprint = search_fingerprint(criteria)
         position = None
         if page.cursor is not None:
             payload = decode_cursor(ctx.cursor_key, page.cursor, "users")
             if (payload.get("o"), payload.get("d"), payload.get("f")) != (
                 order.value,
                 descending,
-                fingerprint,
+                search_fingerprint(criteria),
             ):
                 raise BadRequest(
                     "This cursor belongs to another search, filter or order; start again "
@@ -172,7 +174,7 @@ class UserQuery:
                 raise BadRequest("This cursor is not valid here.", "INVALID_CURSOR") from e
 
         counts = _Counts(ctx, criteria)
-        user_edges = _UserEdges(info, ctx.cursor_key, order, descending, fingerprint)
+        user_edges = _UserEdges(info, ctx.cursor_key, order, descending, criteria)
         try:
             many = await counts.start(
                 exact=selects(info, "totalCount"),
@@ -213,10 +215,12 @@ class _UserEdges:
     whole request)."""
 
     def __init__(
-        self, info: Info, key: bytes, order: UserOrderField, descending: bool, fingerprint: str
+        self, info: Info, key: bytes, order: UserOrderField, descending: bool, criteria: UserSearch
     ):
         self.key = key
-        self.position = {"k": "users", "o": order.value, "d": descending, "f": fingerprint}
+        self.order = order
+        self.descending = descending
+        self.criteria = criteria
         asked = selected_paths(info)
         self.every_cursor = ("edges", "cursor") in asked
         self.page_cursors = ("pageInfo", "startCursor") in asked or (
@@ -237,6 +241,13 @@ class _UserEdges:
         if self.asks_roles:
             ids = [r["id"] for r in rows]
             self.roles = dict(zip(ids, await load_roles(loaders, ids), strict=True))
+
+    @cached_property
+    def position(self) -> dict[str, Any]:
+        """What every cursor of the page holds but the row's place: made only for a page that
+        makes cursors (its search's digest costs more than a small page's rows)."""
+        fingerprint = search_fingerprint(self.criteria)
+        return {"k": "users", "o": self.order.value, "d": self.descending, "f": fingerprint}
 
     def cursor(self, row: Record) -> str:
         return encode_cursor(self.key, {**self.position, "v": row["sort_key"], "i": row["id"]})

@@ -10,9 +10,17 @@ would answer otherwise."""
 import keyword
 from collections.abc import Callable
 from datetime import date, datetime
+from enum import EnumMeta
 from typing import Any
 
-from graphql import GraphQLBoolean, GraphQLID, GraphQLLeafType, GraphQLObjectType, GraphQLString
+from graphql import (
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLID,
+    GraphQLLeafType,
+    GraphQLObjectType,
+    GraphQLString,
+)
 from graphql.pyutils import Undefined, is_awaitable
 
 # Values that are never awaitable, to skip that check on the common ones.
@@ -30,12 +38,13 @@ class Irregular(Exception):
 
 
 class Leaf:
-    __slots__ = ("coerce", "non_null", "self_serialised")
+    __slots__ = ("coerce", "enum_names", "non_null", "self_serialised")
 
     def __init__(self, leaf: GraphQLLeafType, non_null: bool) -> None:
         self.coerce = leaf.coerce_output_value
         self.non_null = non_null
         self.self_serialised = _SELF_SERIALISED.get(leaf)
+        self.enum_names = _enum_names(leaf)
 
     def complete(self, value: Any) -> Any:
         if value is None or value is Undefined:
@@ -50,6 +59,23 @@ class Leaf:
         if coerced is None or coerced is Undefined:
             raise Irregular
         return coerced
+
+
+def _enum_names(leaf: GraphQLLeafType) -> tuple[type, dict[Any, str]] | None:
+    """For a Strawberry enum, its Python class and the name of each member, as Strawberry's
+    serialiser finds it (the first value equal to the member's)."""
+    wrapped = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(leaf, GraphQLEnumType) or not isinstance(wrapped, EnumMeta):
+        return None
+    names: dict[Any, str] = {}
+    members: list[Any] = list(wrapped)
+    for member in members:
+        for name, value in leaf.values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+    # A member without a name is the serialiser's to refuse.
+    return (wrapped, names) if len(names) == len(members) else None
 
 
 class ListOf:
@@ -130,11 +156,15 @@ def _compiled(fields: list[Field]) -> Callable[[Any], dict[str, Any]]:
             lines.append(f"    v = read{i}(source, name{i})")
         namespace[f"complete{i}"] = completer.complete
         same = completer.self_serialised if isinstance(completer, Leaf) else None
-        if same is None:
-            lines.append(f"{target} = complete{i}(v)")
-        else:
+        enum = completer.enum_names if isinstance(completer, Leaf) else None
+        if same is not None:
             namespace[f"class{i}"] = same
             lines.append(f"{target} = v if v.__class__ is class{i} else complete{i}(v)")
+        elif enum is not None:
+            namespace[f"class{i}"], namespace[f"names{i}"] = enum
+            lines.append(f"{target} = names{i}[v] if v.__class__ is class{i} else complete{i}(v)")
+        else:
+            lines.append(f"{target} = complete{i}(v)")
     lines.append("    return values")
     exec("\n".join(lines), namespace)  # noqa: S102 - code made of names and repr() keys only
     complete: Callable[[Any], dict[str, Any]] = namespace["complete"]
