@@ -228,6 +228,10 @@ class RosterGraphQL(GraphQL[Context, None]):
             sub_response.status_code = 400
         return response
 
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson's JSONDecodeError is json's, which Strawberry answers with a 400.
+        return orjson.loads(data)
+
     def encode_json(self, data: object) -> str:
         # orjson: several times json.dumps on a page of users. Text, not bytes: Strawberry sends
         # bytes over a WebSocket as binary frames, which graphql-transport-ws does not allow.

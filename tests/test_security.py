@@ -555,6 +555,17 @@ async def test_invalid_documents_are_400_with_graphql_response_json(
     assert body["errors"]
 
 
+@pytest.mark.parametrize("body", [b"{", b'{"query": "{ users { totalCount } }"', b"\xff", b"[1"])
+async def test_a_body_that_is_not_json_is_a_clear_400(admin: Api, body: bytes) -> None:
+    response = await admin.client.post(
+        "/graphql",
+        content=body,
+        headers={"authorization": f"Bearer {admin.token}", "content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "Unable to parse request body as JSON"
+
+
 @pytest.mark.parametrize("document", BAD_DOCUMENTS)
 async def test_invalid_documents_are_200_with_json(admin: Api, document: str) -> None:
     response = await admin.post(document, accept="application/json")
