@@ -182,6 +182,16 @@ def _checked_columns(fields: Mapping[str, Any]) -> list[str]:
     return columns
 
 
+async def get_user(
+    conn: Conn, tenant_id: UUID, user_id: UUID, fields: Collection[str] | None = None
+) -> Record | None:
+    """One of the tenant's users, with only the `fields` of USER_FIELDS (and the id) if given."""
+    columns = USER_COLUMNS if fields is None else user_columns(fields)
+    return await conn.fetchrow(
+        f"SELECT {columns} FROM users WHERE tenant_id = $1 AND id = $2", tenant_id, user_id
+    )
+
+
 async def get_users(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> list[Record]:
     return await conn.fetch(GET_USERS, tenant_id, ids)
 

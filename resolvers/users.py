@@ -115,7 +115,12 @@ class UserQuery:
         ctx = info.context
         if id is not None:
             user_id = decode_id(id, "User")
-            row = await ctx.loaders.users.load(user_id) if user_id else None
+            row = None
+            if user_id is not None:
+                # Not through the users loader: a lone look-up needs no batching, and reads
+                # only the columns the query asks.
+                async with ctx.pool.acquire() as conn:
+                    row = await users.get_user(conn, ctx.tenant_id, user_id, _asked_fields(info))
         elif has_refused(username or email or ""):
             # No user has one of these characters (PostgreSQL could not even compare a NUL).
             row = None
@@ -228,11 +233,7 @@ class _UserEdges:
             "endCursor",
         ) in asked
         self.asks_roles = ("edges", "node", "roles") in asked
-        self.fields = {
-            _USER_ATTRIBUTES[path[2]]
-            for path in asked
-            if len(path) == 3 and path[:2] == ("edges", "node") and path[2] in _USER_ATTRIBUTES
-        }
+        self.fields = _asked_fields(info, "edges", "node")
         self.roles: dict[UUID, list[PlatformRole]] = {}
 
     async def preload_roles(self, loaders: Loaders, rows: Sequence[Record]) -> None:
@@ -263,6 +264,16 @@ class _UserEdges:
         if self.every_cursor:
             return paginate(page, rows, self.edge)
         return paginate(page, rows, self.edge, self.cursor if self.page_cursors else _no_cursor)
+
+
+def _asked_fields(info: Info, *path: str) -> set[str]:
+    """The User attributes of the plain fields the query asks at `path` under this field."""
+    depth = len(path) + 1
+    return {
+        _USER_ATTRIBUTES[asked[-1]]
+        for asked in selected_paths(info)
+        if len(asked) == depth and asked[:-1] == path and asked[-1] in _USER_ATTRIBUTES
+    }
 
 
 def _no_cursor(row: Record) -> None:

@@ -482,8 +482,9 @@ USER_FIELDS = (
 
 
 async def test_a_page_asking_some_fields_answers_them_as_the_whole_user(admin: Api) -> None:
-    """A page reads only the columns of the fields its query asks: each field, asked alone or
-    beside others, through fragments, comes out as `user(id:)` (which reads every column) says."""
+    """A page, and `user(id:)`, read only the columns of the fields their query asks: each
+    field, asked alone or beside others, through fragments, comes out as it does when every
+    field is asked."""
     for n in range(3):
         await create_user(
             admin,
@@ -516,6 +517,10 @@ async def test_a_page_asking_some_fields_answers_them_as_the_whole_user(admin: A
             assert [{n: node[n] for n in names} for node in nodes] == [
                 {n: user[n] for n in names} for user in expected
             ], query
+        one = f"query($id: ID!) {{ user(id: $id) {{ {asked} }} }}"
+        for user in expected:
+            alone = (await admin.data(one, id=user["id"]))["user"]
+            assert {n: alone[n] for n in names} == {n: user[n] for n in names}, one
 
 
 async def test_a_user_from_a_row_is_the_user_init_makes(
