@@ -80,7 +80,12 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(code=4401, reason="Token revoked")
 
     async def _token_still_active(self) -> bool:
-        return await authenticate(self.context.pool, _ws_authorization(self.context)) is not None
+        principal = await authenticate(
+            self.context.pool,
+            _ws_authorization(self.context),
+            self.context.request.state.tokens,
+        )
+        return principal is not None
 
     def _token_id(self) -> UUID | None:
         principal = self.context.principal
@@ -187,7 +192,9 @@ class RosterGraphQL(GraphQL[Context, None]):
             self.request_adapter_class(request)
         ):
             return context  # the GraphiQL page itself; its requests carry the token
-        principal = await authenticate(state.pool, request.headers.get("authorization"))
+        principal = await authenticate(
+            state.pool, request.headers.get("authorization"), state.tokens
+        )
         if principal is None:
             raise HTTPException(401, UNAUTHORIZED)
         if principal.scope != "admin" and _is_multipart(request.headers):
@@ -199,7 +206,9 @@ class RosterGraphQL(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        principal = await authenticate(context.pool, _ws_authorization(context))
+        principal = await authenticate(
+            context.pool, _ws_authorization(context), context.request.state.tokens
+        )
         if principal is None:
             raise NotAuthenticated("No valid token in the connection_init payload.")
         context.authenticate(
