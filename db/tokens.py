@@ -9,6 +9,11 @@ from db.pool import Conn
 
 # Where migration 0013's trigger announces every change to a token: its id, or '' for all.
 CHANGES_CHANNEL = "roster_api_tokens"
+CHANGES_ANNOUNCED = """
+SELECT EXISTS (
+    SELECT FROM pg_trigger WHERE tgrelid = 'api_tokens'::regclass AND tgname = 'api_tokens_changed'
+)
+"""
 
 INSERT_TOKEN = """
 INSERT INTO api_tokens (tenant_id, name, scope, token_hash) VALUES ($1, $2, $3, $4)
@@ -53,14 +58,17 @@ async def list_tokens(conn: Conn, tenant_id: UUID) -> list[Record]:
     return await conn.fetch(LIST_TOKENS, tenant_id)
 
 
-async def listen_for_changes(conn: Connection, changed: Callable[[UUID | None], None]) -> None:
+async def listen_for_changes(conn: Connection, changed: Callable[[UUID | None], None]) -> bool:
     """Calls `changed` with the id of every token updated or deleted from now on (None: any
-    token may have changed), once its transaction commits."""
+    token may have changed), once its transaction commits. False when the database announces
+    no change (it lacks migration 0013): nothing will be heard."""
 
     def deliver(_conn: Conn, _pid: int, _channel: str, payload: object) -> None:
         changed(UUID(str(payload)) if payload else None)
 
     await conn.add_listener(CHANGES_CHANNEL, deliver)
+    announced: bool = await conn.fetchval(CHANGES_ANNOUNCED)
+    return announced
 
 
 async def ping(conn: Connection) -> None:

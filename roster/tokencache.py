@@ -33,9 +33,14 @@ HEARTBEAT = 5.0
 HEARTBEAT_TIMEOUT = 3.0
 RETRY_FIRST, RETRY_MAX = 0.5, 30.0
 # How long the app's start waits for the listener before serving without the cache.
-START_TIMEOUT = 5.0
+START_TIMEOUT = 2.0
 
-_FAILURES = (OSError, PostgresError, InterfaceError, TimeoutError)
+
+class Unannounced(Exception):
+    """The database does not announce token changes: `roster migrate` has not run."""
+
+
+_FAILURES = (OSError, PostgresError, InterfaceError, TimeoutError, Unannounced)
 
 
 class TokenCache:
@@ -129,9 +134,10 @@ class TokenCache:
                 if down_since is None:
                     down_since = time.monotonic()
                     log.warning(
-                        "Token cache off: cannot listen to PostgreSQL (%s); every request looks "
-                        "its token up until it can",
+                        "Token cache off: cannot listen to PostgreSQL (%s: %s); every request "
+                        "looks its token up until it can",
                         type(e).__name__,
+                        e,
                     )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)
@@ -150,7 +156,8 @@ class TokenCache:
     async def _connect(self) -> Connection:
         conn = await connect(self.dsn)
         try:
-            await tokens.listen_for_changes(conn, self.changed)
+            if not await tokens.listen_for_changes(conn, self.changed):
+                raise Unannounced("the database lacks migration 0013: run `roster migrate`")
         except BaseException:
             conn.terminate()
             raise

@@ -218,3 +218,19 @@ async def test_a_token_is_looked_up_again_after_max_age(
     await asyncio.sleep(0.3)
     assert await one.status(acme.admin_token) == 200
     assert len(lookups) == 2
+
+
+async def test_before_the_migration_that_announces_changes_nothing_is_cached(
+    settings: Settings, acme: Tenant, db_url: str, lookups: list[bytes]
+) -> None:
+    """New code started on a database that `roster migrate` has not brought up to date."""
+    await execute(db_url, "DROP TRIGGER api_tokens_changed ON api_tokens")
+    async with LifespanManager(create_app(settings)) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://roster.test") as c:
+            one = Instance(c, manager._state["tokens"])
+            for _ in range(3):
+                assert await one.status(acme.admin_token) == 200
+            assert len(lookups) == 3
+            await execute(db_url, "UPDATE api_tokens SET revoked_at = now()")
+            assert await one.status(acme.admin_token) == 401
