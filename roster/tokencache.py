@@ -130,6 +130,7 @@ class TokenCache:
         while True:
             try:
                 conn = await asyncio.wait_for(self._connect(), HEARTBEAT_TIMEOUT * 2)
+                started = time.monotonic()
             except _FAILURES as e:
                 if down_since is None:
                     down_since = time.monotonic()
@@ -144,7 +145,6 @@ class TokenCache:
                 continue
             if down_since is not None:
                 log.warning("Token cache on again, after %.1f s off", time.monotonic() - down_since)
-            delay = RETRY_FIRST
             try:
                 await self._serve(conn)
             finally:
@@ -152,6 +152,12 @@ class TokenCache:
                 conn.terminate()
             down_since = time.monotonic()
             log.warning("Token cache off: lost its PostgreSQL connection, reconnecting")
+            # A connection lost as soon as made (a server shutting down) waits like a refused one.
+            if time.monotonic() - started < RETRY_MAX:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+            else:
+                delay = RETRY_FIRST
 
     async def _connect(self) -> Connection:
         conn = await connect(self.dsn)
