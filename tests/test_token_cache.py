@@ -234,3 +234,26 @@ async def test_before_the_migration_that_announces_changes_nothing_is_cached(
             assert len(lookups) == 3
             await execute(db_url, "UPDATE api_tokens SET revoked_at = now()")
             assert await one.status(acme.admin_token) == 401
+
+
+async def test_a_lookup_overtaken_by_a_revocation_is_not_kept(
+    instances: tuple[Instance, Instance],
+    acme: Tenant,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The token is revoked, and the process hears of it, between its look-up and the answer."""
+    one, _ = instances
+    find = tokens.find_active_token
+
+    async def overtaken(conn: Any, digest: bytes) -> Any:
+        row = await find(conn, digest)
+        heard = one.cache.generation
+        await revoke_like_the_cli(db_url, acme)
+        await wait_for(lambda: one.cache.generation != heard)
+        return row
+
+    monkeypatch.setattr(tokens, "find_active_token", overtaken)
+    assert await one.status(acme.admin_token) == 200  # as the token was when looked up
+    monkeypatch.setattr(tokens, "find_active_token", find)
+    assert await one.status(acme.admin_token) == 401
