@@ -7,6 +7,10 @@ and drops what it holds of that token. While that connection is not listening (s
 PostgreSQL restarting) a change could go unheard, so the cache is emptied and not used: every
 request asks PostgreSQL, as it would without a cache, until the connection listens again.
 
+A change reaches the process a moment after its commit (under a millisecond usually, a few
+on a loaded machine), during which a request may still pass on what it held: the price of
+asking nothing per request. WebSocket operations do not use the cache.
+
 Only tokens found active are kept: a token made a moment ago works at once, and unknown tokens
 cannot fill the cache. Entries are dropped after `max_age` seconds anyway, and the oldest go
 first past `max_entries`."""

@@ -3,7 +3,7 @@ on its next request, on every instance; while a process cannot hear PostgreSQL's
 it asks PostgreSQL on every request instead."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +95,24 @@ async def revoke_like_the_cli(db_url: str, tenant: Tenant) -> None:
         await conn.close()
 
 
+async def wait_for(condition: Any, within: float = 10.0) -> None:
+    async with asyncio.timeout(within):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def heard(instances: tuple[Instance, ...], change: Awaitable[None]) -> None:
+    """Makes the change, then waits for every instance to hear of it: PostgreSQL notifies at
+    commit, and the notification takes a moment (under a millisecond, a few on a loaded
+    machine) to reach the process, which could serve a request meanwhile."""
+    before = [instance.cache.generation for instance in instances]
+    await change
+    await wait_for(
+        lambda: all(i.cache.generation != g for i, g in zip(instances, before, strict=True)),
+        within=1.0,
+    )
+
+
 async def test_a_token_seen_once_needs_no_query_again(
     instances: tuple[Instance, Instance], acme: Tenant, lookups: list[bytes]
 ) -> None:
@@ -111,7 +129,7 @@ async def test_revoked_by_the_cli_after_use_is_refused_next_on_every_instance(
         assert await instance.status(acme.admin_token) == 200
         assert await instance.status(acme.admin_token) == 200
     assert len(lookups) == 2  # once per instance: both now hold it
-    await revoke_like_the_cli(db_url, acme)
+    await heard(instances, revoke_like_the_cli(db_url, acme))
     for instance in instances:
         assert await instance.status(acme.admin_token) == 401
     # The tenant's other token is untouched.
@@ -131,7 +149,7 @@ async def test_changed_by_plain_sql_after_use_is_refused_next_on_every_instance(
 ) -> None:
     for instance in instances:
         assert await instance.status(acme.admin_token) == 200
-    await execute(db_url, sql, acme.id)
+    await heard(instances, execute(db_url, sql, acme.id))
     for instance in instances:
         assert await instance.status(acme.admin_token) == 401
 
@@ -148,12 +166,6 @@ async def test_a_token_refused_once_works_as_soon_as_it_exists(
     finally:
         await conn.close()
     assert await one.status(token) == 200
-
-
-async def wait_for(condition: Any, within: float = 10.0) -> None:
-    async with asyncio.timeout(within):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 async def test_without_its_listener_an_instance_asks_postgresql_every_time(
