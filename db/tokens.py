@@ -14,6 +14,7 @@ SELECT EXISTS (
     SELECT FROM pg_trigger WHERE tgrelid = 'api_tokens'::regclass AND tgname = 'api_tokens_changed'
 )
 """
+PING = "SELECT 1"
 
 INSERT_TOKEN = """
 INSERT INTO api_tokens (tenant_id, name, scope, token_hash) VALUES ($1, $2, $3, $4)
@@ -73,4 +74,4 @@ async def listen_for_changes(conn: Connection, changed: Callable[[UUID | None], 
 
 async def ping(conn: Connection) -> None:
     """One round trip: fails when the server is gone."""
-    await conn.execute("SELECT 1")
+    await conn.execute(PING)
