@@ -1,10 +1,20 @@
 """API tokens, stored as hashes."""
 
+from collections.abc import Callable
 from uuid import UUID
 
-from asyncpg import Record
+from asyncpg import Connection, Record
 
 from db.pool import Conn
+
+# Where migration 0014's trigger announces every change to a token: its id, or '' for all.
+CHANGES_CHANNEL = "roster_api_tokens"
+CHANGES_ANNOUNCED = """
+SELECT EXISTS (
+    SELECT FROM pg_trigger WHERE tgrelid = 'api_tokens'::regclass AND tgname = 'api_tokens_changed'
+)
+"""
+PING = "SELECT 1"
 
 INSERT_TOKEN = """
 INSERT INTO api_tokens (tenant_id, name, scope, token_hash) VALUES ($1, $2, $3, $4)
@@ -47,3 +57,21 @@ async def active_among(conn: Conn, token_ids: list[UUID]) -> set[UUID]:
 
 async def list_tokens(conn: Conn, tenant_id: UUID) -> list[Record]:
     return await conn.fetch(LIST_TOKENS, tenant_id)
+
+
+async def listen_for_changes(conn: Connection, changed: Callable[[UUID | None], None]) -> bool:
+    """Calls `changed` with the id of every token updated or deleted from now on (None: any
+    token may have changed), once its transaction commits. False when the database announces
+    no change (it lacks migration 0014): nothing will be heard."""
+
+    def deliver(_conn: Conn, _pid: int, _channel: str, payload: object) -> None:
+        changed(UUID(str(payload)) if payload else None)
+
+    await conn.add_listener(CHANGES_CHANNEL, deliver)
+    announced: bool = await conn.fetchval(CHANGES_ANNOUNCED)
+    return announced
+
+
+async def ping(conn: Connection) -> None:
+    """One round trip: fails when the server is gone."""
+    await conn.execute(PING)

@@ -28,6 +28,7 @@ from roster.httperrors import EXCEPTION_HANDLERS
 from roster.revocation import OpenSockets
 from roster.set_password import get_set_password, post_set_password
 from roster.settings import Settings
+from roster.tokencache import TokenCache
 from roster.uploads import error_report, post_import
 
 
@@ -39,6 +40,8 @@ class State(TypedDict):
     executor: Executor
     relay: JobRelay
     sockets: OpenSockets
+    # Active tokens already seen, forgotten on PostgreSQL's word (roster.tokencache).
+    tokens: TokenCache
     cursor_key: bytes
     # Signs and checks export download links (roster.downloads).
     signing_key: bytes
@@ -103,6 +106,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await relay.start()
             sockets = OpenSockets(pool)
             await sockets.start()
+            token_cache = TokenCache(settings.database_url)
+            await token_cache.start()
             signing_key = await load_signing_key(pool)
             try:
                 yield {
@@ -112,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "executor": executor,
                     "relay": relay,
                     "sockets": sockets,
+                    "tokens": token_cache,
                     "cursor_key": key,
                     "signing_key": signing_key,
                     "export_link": ExportLinks(
@@ -119,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     ),
                 }
             finally:
+                await token_cache.stop()
                 await sockets.stop()
                 await relay.stop()
                 executor.shutdown(cancel_futures=True)

@@ -64,7 +64,9 @@ async def download_export(request: Request) -> Response:
             return error_response(403, "This link is not valid or has expired: ask for a new one.")
         found = await export_download(state.pool, global_id, tenant_id=None, actor=None)
     else:
-        principal = await authenticate(state.pool, request.headers.get("authorization"))
+        principal = await authenticate(
+            state.pool, request.headers.get("authorization"), state.tokens
+        )
         if principal is None:
             return error_response(401, UNAUTHORIZED)
         found = await export_download(

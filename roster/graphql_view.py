@@ -79,6 +79,9 @@ class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(code=4401, reason="Token revoked")
 
     async def _token_still_active(self) -> bool:
+        # Not through the process's token cache: an operation on an open socket is refused
+        # from the instant its token's revocation commits, not from the instant this process
+        # hears of it (a millisecond later at most, usually), at one query per operation.
         return await authenticate(self.context.pool, _ws_authorization(self.context)) is not None
 
     def _token_id(self) -> UUID | None:
@@ -188,7 +191,9 @@ class RosterGraphQL(GraphQL[Context, None]):
             self.request_adapter_class(request)
         ):
             return context  # the GraphiQL page itself; its requests carry the token
-        principal = await authenticate(state.pool, request.headers.get("authorization"))
+        principal = await authenticate(
+            state.pool, request.headers.get("authorization"), state.tokens
+        )
         if principal is None:
             raise HTTPException(401, UNAUTHORIZED)
         if principal.scope != "admin" and _is_multipart(request.headers):

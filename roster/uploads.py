@@ -30,7 +30,7 @@ _TRUE = {"1", "true", "yes", "on"}
 
 async def _context(request: Request) -> Context | Response:
     state = request.state
-    principal = await authenticate(state.pool, request.headers.get("authorization"))
+    principal = await authenticate(state.pool, request.headers.get("authorization"), state.tokens)
     if principal is None:
         return error_response(401, UNAUTHORIZED)
     context = new_context(request, None)
