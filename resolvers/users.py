@@ -241,7 +241,8 @@ class _UserEdges:
         hands them over."""
         if self.asks_roles:
             ids = [r["id"] for r in rows]
-            self.roles = dict(zip(ids, await load_roles(loaders, ids), strict=True))
+            roles = await load_roles(loaders, ids, together=True)
+            self.roles = dict(zip(ids, roles, strict=True))
 
     @cached_property
     def position(self) -> dict[str, Any]:

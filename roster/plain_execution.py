@@ -25,6 +25,7 @@ from typing import Any
 from graphql import (
     DirectiveNode,
     FragmentDefinitionNode,
+    GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -39,6 +40,7 @@ from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from roster.plans import Completer, Field, Leaf, ListOf, Object, Plan
+from schema.context import PLAIN_ATTRIBUTE
 
 _SKIP_INCLUDE = frozenset({"skip", "include"})
 
@@ -101,6 +103,21 @@ def _directives_read_variables(
 
 
 OPERATION_PLANS = OperationPlans()
+
+
+def _plain_attribute(strawberry_field: Any, field_def: GraphQLField) -> str | None:
+    """The attribute a resolver returns whenever it is not None (schema.context's
+    PLAIN_ATTRIBUTE), for a non-null field without permissions or extensions: its None is then
+    Irregular, which leaves the object to the stock path and the resolver."""
+    attribute = strawberry_field.metadata.get(PLAIN_ATTRIBUTE)
+    if (
+        not isinstance(attribute, str)
+        or not isinstance(field_def.type, GraphQLNonNull)
+        or strawberry_field.permission_classes
+        or strawberry_field.extensions
+    ):
+        return None
+    return attribute
 
 
 class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -233,16 +250,18 @@ class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
             ):
                 return None
         strawberry_field = field_def.extensions.get("strawberry-definition")
-        if (
-            strawberry_field is None
-            or not strawberry_field.is_basic_field
-            or not getattr(field_def.resolve, "_is_default", False)
-        ):
+        if strawberry_field is None:
+            return None
+        if strawberry_field.is_basic_field and getattr(field_def.resolve, "_is_default", False):
+            read, attribute = strawberry_field.default_resolver, strawberry_field.python_name
+        elif (attribute := _plain_attribute(strawberry_field, field_def)) is not None:
+            read = getattr
+        else:
             return None
         completer = self.completer(field_def.type, details, non_null=False)
         if completer is None:
             return None
-        return strawberry_field.default_resolver, strawberry_field.python_name, completer
+        return read, attribute, completer
 
     def completer(
         self, output_type: GraphQLOutputType, details: Any, *, non_null: bool

@@ -1,6 +1,6 @@
 """What every resolver receives: the caller, the shared clients and per-request DataLoaders."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,6 +57,8 @@ class Loaders(Protocol):
     def jobs(self) -> DataLoader[UUID, Record | None]: ...
     @property
     def job_rows(self) -> JobRows: ...
+    async def load_roles(self, user_ids: Sequence[UUID]) -> list[list[Record]]:
+        """The roles loader's batch: each user's roles, in one query."""
 
 
 class NotAuthenticated(Exception):
@@ -112,3 +114,8 @@ class Context:
 
 # What resolvers and permissions receive as `info`.
 Info = strawberry.Info[Context, None]
+
+# The metadata key of a field whose resolver returns this attribute of its object whenever the
+# attribute is not None (e.g. roles a page preloaded): plain data then, completed without the
+# resolver by roster/plain_execution.py, which leaves the object to the resolver otherwise.
+PLAIN_ATTRIBUTE = "roster.plain_attribute"

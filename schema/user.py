@@ -10,7 +10,7 @@ from asyncpg import Record
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from schema.context import Info, Loaders
+from schema.context import PLAIN_ATTRIBUTE, Info, Loaders
 from schema.errors import UserError
 from schema.node import node_uuids
 from schema.pagination import Count, OrderDirection
@@ -35,9 +35,16 @@ class PlatformRole:
     platform: Platform
 
 
-async def load_roles(loaders: Loaders, user_ids: list[UUID]) -> list[list[PlatformRole]]:
-    """The roles of each user, with their platforms: two queries, however many users."""
-    per_user = await loaders.roles.load_many(user_ids)
+async def load_roles(
+    loaders: Loaders, user_ids: list[UUID], *, together: bool = False
+) -> list[list[PlatformRole]]:
+    """The roles of each user, with their platforms: two queries, however many users.
+    `together`: users loaded at once by the caller (a page), read by one query without the
+    roles loader's future per user, which then does not batch them with others."""
+    if together:
+        per_user = await loaders.load_roles(user_ids)
+    else:
+        per_user = await loaders.roles.load_many(user_ids)
     # A role's platform is deleted with the role: each is there.
     platform_ids = list({r["platform_id"] for rows in per_user for r in rows})
     platforms = {
@@ -87,7 +94,7 @@ class User(relay.Node):
     # Read with a page of users that asks them (`users`); else each user's are loaded here.
     preloaded_roles: strawberry.Private[list[PlatformRole] | None] = None
 
-    @strawberry.field
+    @strawberry.field(metadata={PLAIN_ATTRIBUTE: "preloaded_roles"})
     def roles(self, info: Info) -> list[PlatformRole]:
         if self.preloaded_roles is not None:
             return self.preloaded_roles
