@@ -2,6 +2,7 @@
 any order, and how many they are, exactly or up to a bound."""
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -63,8 +64,20 @@ _AT_WORD = (
 )
 
 
-def _where(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
-    """The WHERE clause for `search`, its values appended to `params` as $n placeholders."""
+# A long word looked up by its rarest trigrams (`probes`, each a LIKE pattern the word implies:
+# see 0012_search_rare_trigrams.sql), and checked whole on the rows they find, written so
+# (`|| ''`) that no index serves the check, or PostgreSQL would read all its trigrams again.
+_PROBED_WORD = "{probes} AND search_text || '' LIKE {pattern}"
+
+
+def _where(
+    tenant_id: UUID,
+    search: UserSearch,
+    params: list[Any],
+    probes: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """The WHERE clause for `search`, its values appended to `params` as $n placeholders;
+    the words in `probes` looked up in the trigram index by those patterns only."""
 
     def param(value: Any) -> str:
         params.append(value)
@@ -77,6 +90,9 @@ def _where(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
         if at and domain:
             prefix = _ESCAPED.format(f"roster_fold({param(domain)})") + " || '%'"
             clauses.append(_AT_WORD.format(prefix=prefix, pattern=pattern))
+        elif probes and word in probes:
+            probe = " AND ".join(f"search_text LIKE {param(p)}" for p in probes[word])
+            clauses.append(_PROBED_WORD.format(probes=probe, pattern=pattern))
         else:
             clauses.append(f"search_text LIKE {pattern}")
     if search.status is not None:
@@ -110,6 +126,65 @@ def _where(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
     return " AND ".join(clauses)
 
 
+# Each word's trigrams of three letters or digits (those the sample of 0012 counted), rarest
+# first, with the users the rarest are on, estimated in every tenant together. Counted no
+# longer once the users have doubled since the sample.
+_TRIGRAMS = """
+SELECT w.n, c.trigram, coalesce(s.share, 0) * counted.users AS users, counted.trusted
+FROM unnest($1::text[]) WITH ORDINALITY AS w(word, n)
+CROSS JOIN LATERAL (
+    SELECT DISTINCT substr(f.folded, p, 3) AS trigram
+    FROM (SELECT roster_fold(w.word) AS folded) f, generate_series(1, length(f.folded) - 2) p
+) c
+LEFT JOIN search_trigrams s USING (trigram)
+CROSS JOIN (
+    SELECT coalesce(sum(count), 0) AS users,
+           coalesce(sum(count), 0) < 2 * (SELECT users FROM search_trigrams_sampled) AS trusted
+    FROM user_counts
+) counted
+WHERE c.trigram ~ '^[a-z0-9]{3}$'
+ORDER BY w.n, users, c.trigram
+"""
+# A word is looked up by this many of its rarest trigrams, when it has more than twice as many:
+# a short one ("garcia") is read almost as fast whole, and every probe is one more pattern
+# each row found is checked against.
+_PROBES = 3
+SAMPLE_TRIGRAMS = "SELECT roster_sample_search_trigrams($1)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Trigrams:
+    """What the trigram statistics say of a search's words."""
+
+    # The LIKE patterns of the rarest trigrams of each long word.
+    probes: dict[str, tuple[str, ...]]
+    # At most about how many users (of every tenant) match every word, from the rarest trigram
+    # of the rarest word; None when no word has a trigram or the statistics are stale.
+    most_matches: float | None
+
+
+async def _trigrams(conn: Conn, words: Sequence[str]) -> _Trigrams:
+    rows = await conn.fetch(_TRIGRAMS, list(words)) if words else []
+    by_word: dict[int, list[Record]] = {}
+    for row in rows:
+        by_word.setdefault(row["n"], []).append(row)
+    probes = {
+        words[n - 1]: tuple(f"%{r['trigram']}%" for r in found[:_PROBES])
+        for n, found in by_word.items()
+        if len(found) > 2 * _PROBES
+    }
+    trusted = bool(rows) and rows[0]["trusted"]
+    most = min((found[0]["users"] for found in by_word.values()), default=None)
+    return _Trigrams(probes, most if trusted else None)
+
+
+async def sample_trigrams(conn: Conn, *, force: bool = False) -> bool:
+    """Samples which trigrams are rare again, if the users have doubled since the last time
+    (or `force`); whether it did. A second or so at a million users."""
+    sampled: bool = await conn.fetchval(SAMPLE_TRIGRAMS, force)
+    return sampled
+
+
 COUNT_FROM_COUNTERS = """
 SELECT coalesce(sum(count), 0)::bigint FROM user_counts
 WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
@@ -137,9 +212,8 @@ async def count_users(conn: Conn, tenant_id: UUID, search: UserSearch = UserSear
         )
         return count
     params: list[Any] = []
-    count = await conn.fetchval(
-        f"SELECT count(*) FROM users WHERE {_where(tenant_id, search, params)}", *params
-    )
+    where = _where(tenant_id, search, params, (await _trigrams(conn, search.words)).probes)
+    count = await conn.fetchval(f"SELECT count(*) FROM users WHERE {where}", *params)
     return count
 
 
@@ -200,7 +274,7 @@ async def count_users_up_to(
     if replace(search, platform_id=None, role=None) == UserSearch():
         return await _count_holders_up_to(conn, tenant_id, search, bound)
     params: list[Any] = []
-    where = _where(tenant_id, search, params)
+    where = _where(tenant_id, search, params, (await _trigrams(conn, search.words)).probes)
     params.append(bound + 1)
     count: int = await conn.fetchval(
         f"SELECT count(*) FROM (SELECT FROM users WHERE {where} LIMIT ${len(params)}) matched",
@@ -213,7 +287,11 @@ async def estimate_matches(
     conn: Conn, tenant_id: UUID, search: UserSearch, bound: int
 ) -> BoundedCount | None:
     """How many users `search` covers, estimated from a sample of the table, when the sample
-    places them well above `bound`; None when they must be counted."""
+    places them well above `bound`; None when they must be counted. Without the sample when
+    the words' rarest trigrams are on too few users for that."""
+    most = (await _trigrams(conn, search.words)).most_matches
+    if most is not None and most <= bound / 2:
+        return None
     params: list[Any] = []
     row = await conn.fetchrow(_SAMPLE.format(where=_where(tenant_id, search, params)), *params)
     assert row is not None
@@ -281,7 +359,10 @@ async def list_users(
     key = ORDER_KEYS[order]
     direction, compare = ("DESC", "<") if descending else ("ASC", ">")
     params: list[Any] = []
-    where = _where(tenant_id, search, params)
+    # Only a plan that looks the matches up in the trigram index gains by probes; a walk would
+    # check them on every row it reads.
+    probes = (await _trigrams(conn, search.words)).probes if many is False else None
+    where = _where(tenant_id, search, params, probes)
     if after is not None:
         params.extend(after)
         where += f" AND ({key}, id) {compare} (${len(params) - 1}, ${len(params)})"
