@@ -78,12 +78,25 @@ def _where(
 ) -> str:
     """The WHERE clause for `search`, its values appended to `params` as $n placeholders;
     the words in `probes` looked up in the trigram index by those patterns only."""
+    in_index, on_row = _conditions(tenant_id, search, params, probes)
+    return " AND ".join(in_index + on_row)
+
+
+def _conditions(
+    tenant_id: UUID,
+    search: UserSearch,
+    params: list[Any],
+    probes: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[list[str], list[str]]:
+    """The conditions of `search` (as _where): those on tenant_id and search_text alone, which
+    the walked order indexes hold (0013_search_walks_in_index.sql), and the others."""
 
     def param(value: Any) -> str:
         params.append(value)
         return f"${len(params)}"
 
-    clauses = [f"tenant_id = {param(tenant_id)}"]
+    in_index = [f"tenant_id = {param(tenant_id)}"]
+    clauses: list[str] = []
     for word in search.words:
         pattern = _LIKE_WORD.format(param(word))
         _, at, domain = word.partition("@")
@@ -92,9 +105,9 @@ def _where(
             clauses.append(_AT_WORD.format(prefix=prefix, pattern=pattern))
         elif probes and word in probes:
             probe = " AND ".join(f"search_text LIKE {param(p)}" for p in probes[word])
-            clauses.append(_PROBED_WORD.format(probes=probe, pattern=pattern))
+            in_index.append(_PROBED_WORD.format(probes=probe, pattern=pattern))
         else:
-            clauses.append(f"search_text LIKE {pattern}")
+            in_index.append(f"search_text LIKE {pattern}")
     if search.status is not None:
         clauses.append(f"status = {param(search.status)}")
     if search.platform_id is not None or search.role is not None:
@@ -123,7 +136,7 @@ def _where(
         clauses.append(f"password_hash IS {'NOT ' if search.has_password else ''}NULL")
     if search.ids is not None:
         clauses.append(f"id = ANY({param(list(search.ids))}::uuid[])")
-    return " AND ".join(clauses)
+    return in_index, clauses
 
 
 # Each word's trigrams of three letters or digits (those the sample of 0012 counted), rarest
@@ -362,16 +375,30 @@ async def list_users(
     # Only a plan that looks the matches up in the trigram index gains by probes; a walk would
     # check them on every row it reads.
     probes = (await _trigrams(conn, search.words)).probes if many is False else None
-    where = _where(tenant_id, search, params, probes)
+    in_index, on_row = _conditions(tenant_id, search, params, probes)
+    words_in_index = len(in_index) > 1
     if after is not None:
         params.extend(after)
-        where += f" AND ({key}, id) {compare} (${len(params) - 1}, ${len(params)})"
+        in_index.append(f"({key}, id) {compare} (${len(params) - 1}, ${len(params)})")
     params.append(limit)
-    sql = (
-        f"SELECT {USER_COLUMNS}, {key} AS sort_key"
-        f"{', count(*) OVER () AS matched' if count_matches else ''} FROM users WHERE {where}"
-        f" ORDER BY {key} {direction}, id {direction} LIMIT ${len(params)}"
-    )
+    order_by = f"{key} {direction}, id {direction}"
+    if many and words_in_index:
+        # The walk checks the words on the sort key's index entries alone, where the index
+        # holds search_text (0013): only the users that hold them are read from the table,
+        # and checked against the rest there. OFFSET 0 keeps the walk a query of its own.
+        sql = (
+            f"SELECT {USER_COLUMNS}, walked.sort_key FROM ("
+            f"SELECT id, {key} AS sort_key FROM users WHERE {' AND '.join(in_index)}"
+            f" ORDER BY {order_by} OFFSET 0) walked JOIN users USING (id)"
+            f" WHERE {' AND '.join(on_row) or 'true'}"
+            f" ORDER BY walked.sort_key {direction}, walked.id {direction} LIMIT ${len(params)}"
+        )
+    else:
+        sql = (
+            f"SELECT {USER_COLUMNS}, {key} AS sort_key"
+            f"{', count(*) OVER () AS matched' if count_matches else ''} FROM users"
+            f" WHERE {' AND '.join(in_index + on_row)} ORDER BY {order_by} LIMIT ${len(params)}"
+        )
     if many is None:
         return await conn.fetch(sql, *params)
     # The trigram index is only ever read through bitmaps, and the walk is a plain index scan.
