@@ -265,10 +265,14 @@ SELECT count(*) FILTER (WHERE {where}) AS matched,
        count(*) FILTER (WHERE tenant_id = $1) AS sampled,
        (SELECT coalesce(sum(count), 0) FROM user_counts WHERE tenant_id = $1) AS users
 FROM users TABLESAMPLE SYSTEM ((
-    SELECT least(100, 80000 / greatest(relpages, 1)::real) FROM pg_class
+    SELECT least(100, {pages} * 100 / greatest(relpages, 1)::real) FROM pg_class
     WHERE oid = 'users'::regclass
 )) REPEATABLE (0)
 """
+# A quarter of the pages first (the same seed samples a subset of the same pages): enough to
+# place a common surname well above the bound, or a rare pair of words well below it, at a
+# quarter of the cost (~20 ms a sample at a million users); the rest only when it cannot tell.
+_SAMPLE_PAGES = (200, 800)
 # Fewer of the tenant's users than this in the sample say too little: count for real.
 _SAMPLED_ENOUGH = 1000
 # Matches in a sample vary by about their square root: an estimate stands only when it is
@@ -306,14 +310,20 @@ async def estimate_matches(
     if most is not None and most <= bound / 2:
         return None
     params: list[Any] = []
-    row = await conn.fetchrow(_SAMPLE.format(where=_where(tenant_id, search, params)), *params)
-    assert row is not None
-    matched, sampled = row["matched"], row["sampled"]
-    if sampled < _SAMPLED_ENOUGH or not row["users"]:
-        return None
-    if matched - _MARGIN * math.sqrt(matched) <= bound * sampled / row["users"]:
-        return None
-    return BoundedCount(_significant(matched * row["users"] / sampled), "ESTIMATE")
+    where = _where(tenant_id, search, params)
+    for pages in _SAMPLE_PAGES:
+        row = await conn.fetchrow(_SAMPLE.format(where=where, pages=pages), *params)
+        assert row is not None
+        matched, sampled = row["matched"], row["sampled"]
+        if sampled < _SAMPLED_ENOUGH or not row["users"]:
+            continue
+        at_bound = bound * sampled / row["users"]
+        spread = _MARGIN * math.sqrt(matched)
+        if matched - spread > at_bound:
+            return BoundedCount(_significant(matched * row["users"] / sampled), "ESTIMATE")
+        if matched + spread < at_bound:
+            return None
+    return None
 
 
 async def _count_holders_up_to(
