@@ -143,13 +143,14 @@ def _conditions(
 # first, with the users the rarest are on, estimated in every tenant together. Counted no
 # longer once the users have doubled since the sample.
 _TRIGRAMS = """
-SELECT w.n, c.trigram, coalesce(s.share, 0) * counted.users AS users, counted.trusted
+SELECT w.n, c.trigram, counted.trusted,
+       coalesce((SELECT share FROM search_trigrams s WHERE s.trigram = c.trigram), 0)
+           * counted.users AS users
 FROM unnest($1::text[]) WITH ORDINALITY AS w(word, n)
 CROSS JOIN LATERAL (
     SELECT DISTINCT substr(f.folded, p, 3) AS trigram
     FROM (SELECT roster_fold(w.word) AS folded) f, generate_series(1, length(f.folded) - 2) p
 ) c
-LEFT JOIN search_trigrams s USING (trigram)
 CROSS JOIN (
     SELECT coalesce(sum(count), 0) AS users,
            coalesce(sum(count), 0) < 2 * (SELECT users FROM search_trigrams_sampled) AS trusted
