@@ -227,3 +227,27 @@ async def test_walks_read_the_same_users_with_filters_in_every_order(
                 second = (await admin.data(PAGE, first=30, after=after, **variables))["users"]
                 got = [e["node"]["username"] for e in first["edges"] + second["edges"]]
                 assert got == want, where
+
+
+async def test_a_search_the_first_look_cannot_place_is_walked_and_counted_beside(
+    admin: Api, acme: Tenant, db_url: str
+) -> None:
+    """A few more matches than the bound among many users: the first look at the sample puts
+    them above the bound without being sure, so the page walks the order while the whole
+    sample, unsure too, has them counted up to the bound."""
+    await seed(
+        db_url,
+        acme,
+        [
+            Seed(f"u{n:04d}", f"u{n:04d}@example.org", "Ann", "Zebra" if n % 150 == 7 else "Other")
+            for n in range(1500)
+        ],
+    )
+    zebras = [f"u{n:04d}" for n in range(1500) if n % 150 == 7]
+    assert len(zebras) == 10
+    first = (await admin.data(PAGE, first=6, search="zebra"))["users"]
+    assert first["count"] == bounded(10)
+    after = first["pageInfo"]["endCursor"]
+    second = (await admin.data(PAGE, first=6, after=after, search="zebra"))["users"]
+    got = [e["node"]["username"] for e in first["edges"] + second["edges"]]
+    assert got == zebras
