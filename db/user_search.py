@@ -301,53 +301,30 @@ async def count_users_up_to(
     return bounded_count(count, bound)
 
 
-@dataclass(frozen=True, slots=True)
-class Guess:
-    """What a first look at a search's matches says. Settled: `count` is their estimate, well
-    above the bound, or None, well below it (count them). Else `many`: whether the look puts
-    them above the bound rather than below, and estimate_matches settles it."""
-
-    settled: bool
-    count: BoundedCount | None = None
-    many: bool = False
-
-
-async def guess_matches(conn: Conn, tenant_id: UUID, search: UserSearch, bound: int) -> Guess:
-    """The words' rarest trigrams, then the first quarter of the sample (see _SAMPLE_PAGES)."""
-    most = (await _trigrams(conn, search.words)).most_matches
-    if most is not None and most <= bound / 2:
-        return Guess(settled=True)
-    return await _sample(conn, tenant_id, search, bound, _SAMPLE_PAGES[0])
-
-
 async def estimate_matches(
-    conn: Conn, tenant_id: UUID, search: UserSearch, bound: int, guess: Guess | None = None
+    conn: Conn, tenant_id: UUID, search: UserSearch, bound: int
 ) -> BoundedCount | None:
     """How many users `search` covers, estimated from a sample of the table, when the sample
     places them well above `bound`; None when they must be counted. Without the sample when
-    the words' rarest trigrams are on too few users for that; with all of it only when its
-    first quarter (or `guess`, already made) cannot tell."""
-    guess = guess or await guess_matches(conn, tenant_id, search, bound)
-    if not guess.settled:
-        guess = await _sample(conn, tenant_id, search, bound, _SAMPLE_PAGES[-1])
-    return guess.count
-
-
-async def _sample(conn: Conn, tenant_id: UUID, search: UserSearch, bound: int, pages: int) -> Guess:
+    the words' rarest trigrams are on too few users for that."""
+    most = (await _trigrams(conn, search.words)).most_matches
+    if most is not None and most <= bound / 2:
+        return None
     params: list[Any] = []
     where = _where(tenant_id, search, params)
-    row = await conn.fetchrow(_SAMPLE.format(where=where, pages=pages), *params)
-    assert row is not None
-    matched, sampled = row["matched"], row["sampled"]
-    if sampled < _SAMPLED_ENOUGH or not row["users"]:
-        return Guess(settled=pages == _SAMPLE_PAGES[-1])
-    at_bound = bound * sampled / row["users"]
-    spread = _MARGIN * math.sqrt(matched)
-    if matched - spread > at_bound:
-        estimate = _significant(matched * row["users"] / sampled)
-        return Guess(settled=True, count=BoundedCount(estimate, "ESTIMATE"))
-    settled = matched + spread < at_bound or pages == _SAMPLE_PAGES[-1]
-    return Guess(settled=settled, many=matched > at_bound)
+    for pages in _SAMPLE_PAGES:
+        row = await conn.fetchrow(_SAMPLE.format(where=where, pages=pages), *params)
+        assert row is not None
+        matched, sampled = row["matched"], row["sampled"]
+        if sampled < _SAMPLED_ENOUGH or not row["users"]:
+            continue
+        at_bound = bound * sampled / row["users"]
+        spread = _MARGIN * math.sqrt(matched)
+        if matched - spread > at_bound:
+            return BoundedCount(_significant(matched * row["users"] / sampled), "ESTIMATE")
+        if matched + spread < at_bound:
+            return None
+    return None
 
 
 async def _count_holders_up_to(

@@ -14,13 +14,11 @@ from strawberry import relay
 from db import emails, events, platforms, tenants, users
 from db.user_search import (
     BoundedCount,
-    Guess,
     UserSearch,
     bounded_count,
     count_users,
     count_users_up_to,
     estimate_matches,
-    guess_matches,
     list_users,
 )
 from db.users import UniqueConflict
@@ -248,8 +246,7 @@ class _Counts:
 
     async def start(self, *, exact: bool, bounded: bool, first_page: bool) -> bool | None:
         """Starts the counts asked for; returns whether many users match the words, as their
-        count (or a first look at it) says, to choose how the page is read (None: no words,
-        or no count to tell)."""
+        count says, to choose how the page is read (None: no words, or no count to tell)."""
         if exact:
             self.exact = asyncio.create_task(self._count_all())
         if not bounded:
@@ -257,18 +254,10 @@ class _Counts:
         if not self.criteria.words:
             self.bounded = asyncio.create_task(self._count_up_to())
             return None
-        tenant_id, bound = self.ctx.tenant_id, self.ctx.count_bound
         async with self.ctx.pool.acquire() as conn:
-            guess = await guess_matches(conn, tenant_id, self.criteria, bound)
-            if not guess.settled and not guess.many:
-                self.known = await estimate_matches(conn, tenant_id, self.criteria, bound, guess)
-                guess = Guess(settled=True, count=self.known)
-        if not guess.settled:
-            # Most likely many: the page walks the order while the whole sample settles the
-            # count beside it, on another connection (~20 ms each, at once on two cores).
-            self.bounded = asyncio.create_task(self._settle(guess))
-            return True
-        self.known = guess.count
+            self.known = await estimate_matches(
+                conn, self.ctx.tenant_id, self.criteria, self.ctx.count_bound
+            )
         if self.known is not None:
             return True
         # Up to the bound, or not far above it: a first page reads every match, and counts
@@ -306,14 +295,6 @@ class _Counts:
             return await count_users_up_to(
                 conn, self.ctx.tenant_id, self.criteria, self.ctx.count_bound
             )
-
-    async def _settle(self, guess: Guess) -> BoundedCount:
-        """The estimate the whole sample makes; or, where it cannot place the matches well
-        above the bound after all, their count up to it."""
-        tenant_id, bound = self.ctx.tenant_id, self.ctx.count_bound
-        async with self.ctx.pool.acquire() as conn:
-            estimate = await estimate_matches(conn, tenant_id, self.criteria, bound, guess)
-            return estimate or await count_users_up_to(conn, tenant_id, self.criteria, bound)
 
 
 def _decode_user_ids(ids: Sequence[str]) -> tuple[list[UUID], list[UserError]]:
