@@ -97,12 +97,16 @@ def _conditions(
 
     in_index = [f"tenant_id = {param(tenant_id)}"]
     clauses: list[str] = []
+    # Checked after the plain filters, in this order: a sample evaluates the conditions as
+    # written, and a role check is an index probe per row (the sample of a filtered search
+    # took 17-21 ms with it before the language, 12 ms after).
+    costly: list[str] = []
     for word in search.words:
         pattern = _LIKE_WORD.format(param(word))
         _, at, domain = word.partition("@")
         if at and domain:
             prefix = _ESCAPED.format(f"roster_fold({param(domain)})") + " || '%'"
-            clauses.append(_AT_WORD.format(prefix=prefix, pattern=pattern))
+            costly.append(_AT_WORD.format(prefix=prefix, pattern=pattern))
         elif probes and word in probes:
             probe = " AND ".join(f"search_text LIKE {param(p)}" for p in probes[word])
             in_index.append(_PROBED_WORD.format(probes=probe, pattern=pattern))
@@ -116,7 +120,7 @@ def _conditions(
             role_clauses.append(f"r.platform_id = {param(search.platform_id)}")
         if search.role is not None:
             role_clauses.append(f"r.role = {param(search.role)}")
-        clauses.append(f"EXISTS (SELECT 1 FROM user_roles r WHERE {' AND '.join(role_clauses)})")
+        costly.append(f"EXISTS (SELECT 1 FROM user_roles r WHERE {' AND '.join(role_clauses)})")
     if search.email_domain is not None:
         clauses.append(f"lower(split_part(email, '@', 2)) = lower({param(search.email_domain)})")
     if search.language is not None:
@@ -136,7 +140,7 @@ def _conditions(
         clauses.append(f"password_hash IS {'NOT ' if search.has_password else ''}NULL")
     if search.ids is not None:
         clauses.append(f"id = ANY({param(list(search.ids))}::uuid[])")
-    return in_index, clauses
+    return in_index, clauses + costly
 
 
 # Each word's trigrams of three letters or digits (those the sample of 0012 counted), rarest
