@@ -21,11 +21,24 @@ def _json_loads(text: str) -> Any:
         return json.loads(text)
 
 
+# The array types db/ passes as parameters. asyncpg knows text[] but looks each of these up in
+# the catalogue the first time a statement uses it on a connection, some 13 ms a lookup: a
+# filter's first count on a fresh connection (`platform_id = ANY($2::uuid[])`) took 30 ms
+# instead of 15. One statement naming them all makes that a single lookup, when the connection
+# opens rather than within a request.
+_ARRAY_PARAMETERS = "SELECT " + ", ".join(
+    f"${i}::{t}[] IS NULL"
+    for i, t in enumerate(("uuid", "int", "bigint", "smallint", "jsonb", "timestamptz"), 1)
+)
+
+
 async def _init_connection(conn: Connection) -> None:
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(
             type_name, encoder=json.dumps, decoder=_json_loads, schema="pg_catalog"
         )
+    # After the codecs: jsonb[] is looked up with jsonb's own.
+    await conn.fetchrow(_ARRAY_PARAMETERS, *[None] * _ARRAY_PARAMETERS.count("$"))
 
 
 async def _keep_session(conn: Connection) -> None:

@@ -2,7 +2,7 @@
 any order, and how many they are, exactly or up to a bound."""
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -64,22 +64,54 @@ _AT_WORD = (
 )
 
 
-def _where(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
-    """The WHERE clause for `search`, its values appended to `params` as $n placeholders."""
+# A long word looked up by its rarest trigrams (`probes`, each a LIKE pattern the word implies:
+# see 0012_search_rare_trigrams.sql), and checked whole on the rows they find, written so
+# (`|| ''`) that no index serves the check, or PostgreSQL would read all its trigrams again.
+_PROBED_WORD = "{probes} AND search_text || '' LIKE {pattern}"
+
+
+def _where(
+    tenant_id: UUID,
+    search: UserSearch,
+    params: list[Any],
+    probes: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """The WHERE clause for `search`, its values appended to `params` as $n placeholders;
+    the words in `probes` looked up in the trigram index by those patterns only."""
+    in_index, on_row = _conditions(tenant_id, search, params, probes)
+    return " AND ".join(in_index + on_row)
+
+
+def _conditions(
+    tenant_id: UUID,
+    search: UserSearch,
+    params: list[Any],
+    probes: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[list[str], list[str]]:
+    """The conditions of `search` (as _where): those on tenant_id and search_text alone, which
+    the walked order indexes hold (0013_search_walks_in_index.sql), and the others."""
 
     def param(value: Any) -> str:
         params.append(value)
         return f"${len(params)}"
 
-    clauses = [f"tenant_id = {param(tenant_id)}"]
+    in_index = [f"tenant_id = {param(tenant_id)}"]
+    clauses: list[str] = []
+    # Checked after the plain filters, in this order: a sample evaluates the conditions as
+    # written, and a role check is an index probe per row (the sample of a filtered search
+    # took 17-21 ms with it before the language, 12 ms after).
+    costly: list[str] = []
     for word in search.words:
         pattern = _LIKE_WORD.format(param(word))
         _, at, domain = word.partition("@")
         if at and domain:
             prefix = _ESCAPED.format(f"roster_fold({param(domain)})") + " || '%'"
-            clauses.append(_AT_WORD.format(prefix=prefix, pattern=pattern))
+            costly.append(_AT_WORD.format(prefix=prefix, pattern=pattern))
+        elif probes and word in probes:
+            probe = " AND ".join(f"search_text LIKE {param(p)}" for p in probes[word])
+            in_index.append(_PROBED_WORD.format(probes=probe, pattern=pattern))
         else:
-            clauses.append(f"search_text LIKE {pattern}")
+            in_index.append(f"search_text LIKE {pattern}")
     if search.status is not None:
         clauses.append(f"status = {param(search.status)}")
     if search.platform_id is not None or search.role is not None:
@@ -88,7 +120,7 @@ def _where(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
             role_clauses.append(f"r.platform_id = {param(search.platform_id)}")
         if search.role is not None:
             role_clauses.append(f"r.role = {param(search.role)}")
-        clauses.append(f"EXISTS (SELECT 1 FROM user_roles r WHERE {' AND '.join(role_clauses)})")
+        costly.append(f"EXISTS (SELECT 1 FROM user_roles r WHERE {' AND '.join(role_clauses)})")
     if search.email_domain is not None:
         clauses.append(f"lower(split_part(email, '@', 2)) = lower({param(search.email_domain)})")
     if search.language is not None:
@@ -108,7 +140,67 @@ def _where(tenant_id: UUID, search: UserSearch, params: list[Any]) -> str:
         clauses.append(f"password_hash IS {'NOT ' if search.has_password else ''}NULL")
     if search.ids is not None:
         clauses.append(f"id = ANY({param(list(search.ids))}::uuid[])")
-    return " AND ".join(clauses)
+    return in_index, clauses + costly
+
+
+# Each word's trigrams of three letters or digits (those the sample of 0012 counted), rarest
+# first, with the users the rarest are on, estimated in every tenant together. Counted no
+# longer once the users have doubled since the sample.
+_TRIGRAMS = """
+SELECT w.n, c.trigram, counted.trusted,
+       coalesce((SELECT share FROM search_trigrams s WHERE s.trigram = c.trigram), 0)
+           * counted.users AS users
+FROM unnest($1::text[]) WITH ORDINALITY AS w(word, n)
+CROSS JOIN LATERAL (
+    SELECT DISTINCT substr(f.folded, p, 3) AS trigram
+    FROM (SELECT roster_fold(w.word) AS folded) f, generate_series(1, length(f.folded) - 2) p
+) c
+CROSS JOIN (
+    SELECT coalesce(sum(count), 0) AS users,
+           coalesce(sum(count), 0) < 2 * (SELECT users FROM search_trigrams_sampled) AS trusted
+    FROM user_counts
+) counted
+WHERE c.trigram ~ '^[a-z0-9]{3}$'
+ORDER BY w.n, users, c.trigram
+"""
+# A word is looked up by this many of its rarest trigrams, when it has more than twice as many:
+# a short one ("garcia") is read almost as fast whole, and every probe is one more pattern
+# each row found is checked against.
+_PROBES = 3
+SAMPLE_TRIGRAMS = "SELECT roster_sample_search_trigrams($1)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Trigrams:
+    """What the trigram statistics say of a search's words."""
+
+    # The LIKE patterns of the rarest trigrams of each long word.
+    probes: dict[str, tuple[str, ...]]
+    # At most about how many users (of every tenant) match every word, from the rarest trigram
+    # of the rarest word; None when no word has a trigram or the statistics are stale.
+    most_matches: float | None
+
+
+async def _trigrams(conn: Conn, words: Sequence[str]) -> _Trigrams:
+    rows = await conn.fetch(_TRIGRAMS, list(words)) if words else []
+    by_word: dict[int, list[Record]] = {}
+    for row in rows:
+        by_word.setdefault(row["n"], []).append(row)
+    probes = {
+        words[n - 1]: tuple(f"%{r['trigram']}%" for r in found[:_PROBES])
+        for n, found in by_word.items()
+        if len(found) > 2 * _PROBES
+    }
+    trusted = bool(rows) and rows[0]["trusted"]
+    most = min((found[0]["users"] for found in by_word.values()), default=None)
+    return _Trigrams(probes, most if trusted else None)
+
+
+async def sample_trigrams(conn: Conn, *, force: bool = False) -> bool:
+    """Samples which trigrams are rare again, if the users have doubled since the last time
+    (or `force`); whether it did. A second or so at a million users."""
+    sampled: bool = await conn.fetchval(SAMPLE_TRIGRAMS, force)
+    return sampled
 
 
 COUNT_FROM_COUNTERS = """
@@ -138,9 +230,8 @@ async def count_users(conn: Conn, tenant_id: UUID, search: UserSearch = UserSear
         )
         return count
     params: list[Any] = []
-    count = await conn.fetchval(
-        f"SELECT count(*) FROM users WHERE {_where(tenant_id, search, params)}", *params
-    )
+    where = _where(tenant_id, search, params, (await _trigrams(conn, search.words)).probes)
+    count = await conn.fetchval(f"SELECT count(*) FROM users WHERE {where}", *params)
     return count
 
 
@@ -179,10 +270,14 @@ SELECT count(*) FILTER (WHERE {where}) AS matched,
        count(*) FILTER (WHERE tenant_id = $1) AS sampled,
        (SELECT coalesce(sum(count), 0) FROM user_counts WHERE tenant_id = $1) AS users
 FROM users TABLESAMPLE SYSTEM ((
-    SELECT least(100, 80000 / greatest(relpages, 1)::real) FROM pg_class
+    SELECT least(100, {pages} * 100 / greatest(relpages, 1)::real) FROM pg_class
     WHERE oid = 'users'::regclass
 )) REPEATABLE (0)
 """
+# A quarter of the pages first (the same seed samples a subset of the same pages): enough to
+# place a common surname well above the bound, or a rare pair of words well below it, at a
+# quarter of the cost (~20 ms a sample at a million users); the rest only when it cannot tell.
+_SAMPLE_PAGES = (200, 800)
 # Fewer of the tenant's users than this in the sample say too little: count for real.
 _SAMPLED_ENOUGH = 1000
 # Matches in a sample vary by about their square root: an estimate stands only when it is
@@ -201,7 +296,7 @@ async def count_users_up_to(
     if replace(search, platform_id=None, role=None) == UserSearch():
         return await _count_holders_up_to(conn, tenant_id, search, bound)
     params: list[Any] = []
-    where = _where(tenant_id, search, params)
+    where = _where(tenant_id, search, params, (await _trigrams(conn, search.words)).probes)
     params.append(bound + 1)
     count: int = await conn.fetchval(
         f"SELECT count(*) FROM (SELECT FROM users WHERE {where} LIMIT ${len(params)}) matched",
@@ -214,16 +309,26 @@ async def estimate_matches(
     conn: Conn, tenant_id: UUID, search: UserSearch, bound: int
 ) -> BoundedCount | None:
     """How many users `search` covers, estimated from a sample of the table, when the sample
-    places them well above `bound`; None when they must be counted."""
+    places them well above `bound`; None when they must be counted. Without the sample when
+    the words' rarest trigrams are on too few users for that."""
+    most = (await _trigrams(conn, search.words)).most_matches
+    if most is not None and most <= bound / 2:
+        return None
     params: list[Any] = []
-    row = await conn.fetchrow(_SAMPLE.format(where=_where(tenant_id, search, params)), *params)
-    assert row is not None
-    matched, sampled = row["matched"], row["sampled"]
-    if sampled < _SAMPLED_ENOUGH or not row["users"]:
-        return None
-    if matched - _MARGIN * math.sqrt(matched) <= bound * sampled / row["users"]:
-        return None
-    return BoundedCount(_significant(matched * row["users"] / sampled), "ESTIMATE")
+    where = _where(tenant_id, search, params)
+    for pages in _SAMPLE_PAGES:
+        row = await conn.fetchrow(_SAMPLE.format(where=where, pages=pages), *params)
+        assert row is not None
+        matched, sampled = row["matched"], row["sampled"]
+        if sampled < _SAMPLED_ENOUGH or not row["users"]:
+            continue
+        at_bound = bound * sampled / row["users"]
+        spread = _MARGIN * math.sqrt(matched)
+        if matched - spread > at_bound:
+            return BoundedCount(_significant(matched * row["users"] / sampled), "ESTIMATE")
+        if matched + spread < at_bound:
+            return None
+    return None
 
 
 async def _count_holders_up_to(
@@ -250,6 +355,22 @@ def _significant(estimate: float) -> int:
     """Two significant digits: 83,412.7 reads 83,000, which claims no more than it knows."""
     digits = max(len(str(int(estimate))) - 2, 0)
     return int(round(estimate, -digits))
+
+
+# The trigram index is only ever read through bitmaps; the walk is an index scan. Within
+# OFFSET 0 the walk is planned as if every match were read, not 51: PostgreSQL, its guess of
+# the matches of '%alvarez%' 300 times too low, then read the whole table and sorted it
+# (550 ms), or split the walk between workers (25 ms instead of 4). A walk needs none of these.
+_WALK = "; ".join(
+    f"SET LOCAL {setting}"
+    for setting in (
+        "enable_bitmapscan = off",
+        "enable_seqscan = off",
+        "enable_sort = off",
+        "max_parallel_workers_per_gather = 0",
+    )
+)
+_LOOK_UP = "SET LOCAL enable_indexscan = off"
 
 
 async def list_users(
@@ -285,22 +406,38 @@ async def list_users(
     key = ORDER_KEYS[order]
     direction, compare = ("DESC", "<") if descending else ("ASC", ">")
     params: list[Any] = []
-    where = _where(tenant_id, search, params)
+    # Only a plan that looks the matches up in the trigram index gains by probes; a walk would
+    # check them on every row it reads.
+    probes = (await _trigrams(conn, search.words)).probes if many is False else None
+    in_index, on_row = _conditions(tenant_id, search, params, probes)
+    words_in_index = len(in_index) > 1
     if after is not None:
         params.extend(after)
-        where += f" AND ({key}, id) {compare} (${len(params) - 1}, ${len(params)})"
+        in_index.append(f"({key}, id) {compare} (${len(params) - 1}, ${len(params)})")
     params.append(limit)
-    sql = (
-        f"SELECT {USER_COLUMNS if fields is None else user_columns(fields)}, {key} AS sort_key"
-        f"{', count(*) OVER () AS matched' if count_matches else ''} FROM users WHERE {where}"
-        f" ORDER BY {key} {direction}, id {direction} LIMIT ${len(params)}"
-    )
+    order_by = f"{key} {direction}, id {direction}"
+    columns = USER_COLUMNS if fields is None else user_columns(fields)
+    if many and words_in_index:
+        # The walk checks the words on the sort key's index entries alone, where the index
+        # holds search_text (0013): only the users that hold them are read from the table,
+        # and checked against the rest there. OFFSET 0 keeps the walk a query of its own.
+        sql = (
+            f"SELECT {columns}, walked.sort_key FROM ("
+            f"SELECT id, {key} AS sort_key FROM users WHERE {' AND '.join(in_index)}"
+            f" ORDER BY {order_by} OFFSET 0) walked JOIN users USING (id)"
+            f" WHERE {' AND '.join(on_row) or 'true'}"
+            f" ORDER BY walked.sort_key {direction}, walked.id {direction} LIMIT ${len(params)}"
+        )
+    else:
+        sql = (
+            f"SELECT {columns}, {key} AS sort_key"
+            f"{', count(*) OVER () AS matched' if count_matches else ''} FROM users"
+            f" WHERE {' AND '.join(in_index + on_row)} ORDER BY {order_by} LIMIT ${len(params)}"
+        )
     if many is None:
         return await conn.fetch(sql, *params)
-    # The trigram index is only ever read through bitmaps, and the walk is a plain index scan.
-    plan = "enable_bitmapscan" if many else "enable_indexscan"
     async with conn.transaction():
-        await conn.execute(f"SET LOCAL {plan} = off")
+        await conn.execute(_WALK if many else _LOOK_UP)
         return await conn.fetch(sql, *params)
 
 

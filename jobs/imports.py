@@ -15,7 +15,7 @@ from uuid import UUID
 
 from asyncpg import Pool, Record
 
-from db import files, jobs, platforms, tenants
+from db import files, jobs, platforms, tenants, user_search
 from db.pool import Conn
 from jobs.csvrecords import MAX_RECORD
 from jobs.csvrows import read_rows
@@ -86,6 +86,10 @@ async def _run(ctx: dict[str, Any], lock: JobLock, last_try: bool) -> None:
         os.unlink(path)
     if job is not None:
         await publisher.publish(job, final=True)
+    # An import is how a directory grows by much at once: which search words are rare is
+    # sampled again once the users have doubled (a second at a million users, after the job).
+    async with pool.acquire() as conn:
+        await user_search.sample_trigrams(conn)
 
 
 async def _finish(pool: Pool, lock: JobLock, status: str, error: str | None) -> Record | None:

@@ -12,7 +12,17 @@ import pytest
 from db.pool import connect
 from roster.settings import Settings
 from tests.conftest import Api, Tenant, create_user
-from tests.test_search import ORDER_FIELDS, Seed, expected, generic_users, named_users, seed
+from tests.test_search import (
+    DAY,
+    LC,
+    ORDER_FIELDS,
+    T0,
+    Seed,
+    expected,
+    generic_users,
+    named_users,
+    seed,
+)
 
 BOUND = 4
 COUNTS = """
@@ -174,3 +184,70 @@ async def test_a_search_well_above_the_bound_is_estimated(
     # A rarer word among them is counted exactly.
     rare = (await admin.data(COUNTS, search="u2999"))["users"]["count"]
     assert rare == {"value": 1, "exact": True, "relation": "EQ"}
+
+
+async def test_walks_read_the_same_users_with_filters_in_every_order(
+    admin: Api, acme: Tenant, db_url: str
+) -> None:
+    """Searches the sample places above the bound are paged by walking the order's index, the
+    plain words checked on its entries (0013) and the rest (filters, an @ word) on the users
+    they hold: the same users, in every order, both ways, page after page."""
+    users = await seed(
+        db_url,
+        acme,
+        [
+            Seed(
+                f"u{n:04d}",
+                f"u{n:04d}@{'acme.es' if n % 2 else 'other.org'}",
+                "Ann" if n % 3 else "Bob",
+                "Commonname" if n % 3 else "Rarename",
+                status="DISABLED" if n % 4 == 0 else "ACTIVE",
+                roles=[(LC, "teacher")] if n % 5 == 0 else [],
+                created=T0 + (n % 7) * DAY,
+                updated=T0 + (n % 11) * DAY,
+            )
+            for n in range(1500)
+        ],
+    )
+    cases: list[tuple[str, dict[str, Any] | None]] = [
+        ("commonname", {"status": "ACTIVE", "platform": "lcloud", "role": "teacher"}),
+        ("commonname @acme", None),
+        ("ann", {"status": "ACTIVE"}),
+    ]
+    for search, f in cases:
+        for order in ORDER_FIELDS:
+            for desc in (False, True):
+                where = (search, f, order, desc)
+                want = expected(users, search, f, order, desc)[:60]
+                order_by = {"field": order, "direction": "DESC" if desc else "ASC"}
+                variables = {"search": search, "filter": f, "orderBy": order_by}
+                first = (await admin.data(PAGE, first=30, **variables))["users"]
+                assert first["count"]["relation"] == "ESTIMATE", where
+                after = first["pageInfo"]["endCursor"]
+                second = (await admin.data(PAGE, first=30, after=after, **variables))["users"]
+                got = [e["node"]["username"] for e in first["edges"] + second["edges"]]
+                assert got == want, where
+
+
+async def test_a_search_near_the_bound_is_counted_after_the_whole_sample(
+    admin: Api, acme: Tenant, db_url: str
+) -> None:
+    """A few more matches than the bound among many users: neither part of the sample can
+    place them well above the bound, so they are counted, up to it, and paged."""
+    await seed(
+        db_url,
+        acme,
+        [
+            Seed(f"u{n:04d}", f"u{n:04d}@example.org", "Ann", "Zebra" if n % 150 == 7 else "Other")
+            for n in range(1500)
+        ],
+    )
+    zebras = [f"u{n:04d}" for n in range(1500) if n % 150 == 7]
+    assert len(zebras) == 10
+    first = (await admin.data(PAGE, first=6, search="zebra"))["users"]
+    assert first["count"] == bounded(10)
+    after = first["pageInfo"]["endCursor"]
+    second = (await admin.data(PAGE, first=6, after=after, search="zebra"))["users"]
+    assert second["count"] == bounded(10)
+    got = [e["node"]["username"] for e in first["edges"] + second["edges"]]
+    assert got == zebras

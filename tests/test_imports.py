@@ -104,6 +104,10 @@ async def test_import_creates_users(
     ana = users["edges"][0]["node"]
     assert ana["username"] == "ana@example.com"
     assert sorted(r["role"] for r in ana["roles"]) == ["author", "teacher"]
+    # The users doubled (from none): which search words are rare was sampled again.
+    sampled = await sql(db_url, "SELECT users FROM search_trigrams_sampled")
+    assert [r["users"] for r in sampled] == [2]
+    assert await sql(db_url, "SELECT 1 FROM search_trigrams WHERE trigram = 'gar'")
 
 
 # --- Helpers ----------------------------------------------------------------------------------
