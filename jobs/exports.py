@@ -13,7 +13,7 @@ from uuid import UUID
 from asyncpg import Pool, Record
 from asyncpg.exceptions import QueryCanceledError
 
-from db import exports, files, jobs, user_search
+from db import exports, files, jobs, user_counts
 from db.exports import Column
 from db.pool import Conn
 from db.user_search import UserSearch
@@ -142,7 +142,7 @@ async def _write(
     out: ExportFile | None = None
     try:
         async with read.transaction(isolation="repeatable_read", readonly=True):
-            total = await user_search.count_users(read, tenant_id, search)
+            total = await user_counts.count_users(read, tenant_id, search)
             names = options.get("columns") or default_columns(
                 await exports.attribute_keys(read, tenant_id, search)
             )

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from asyncpg import Pool, Record
 
-from db import files, jobs, platforms, tenants, user_search
+from db import files, jobs, platforms, search_trigrams, tenants
 from db.pool import Conn
 from jobs.csvrecords import MAX_RECORD
 from jobs.csvrows import read_rows
@@ -89,7 +89,7 @@ async def _run(ctx: dict[str, Any], lock: JobLock, last_try: bool) -> None:
     # An import is how a directory grows by much at once: which search words are rare is
     # sampled again once the users have doubled (a second at a million users, after the job).
     async with pool.acquire() as conn:
-        await user_search.sample_trigrams(conn)
+        await search_trigrams.sample_trigrams(conn)
 
 
 async def _finish(pool: Pool, lock: JobLock, status: str, error: str | None) -> Record | None:

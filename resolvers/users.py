@@ -15,15 +15,14 @@ from strawberry.schema.name_converter import NameConverter
 from strawberry.types.base import get_object_definition
 
 from db import emails, events, platforms, tenants, users
-from db.user_search import (
+from db.user_counts import (
     BoundedCount,
-    UserSearch,
     bounded_count,
     count_users,
     count_users_up_to,
     estimate_matches,
-    list_users,
 )
+from db.user_search import UserSearch, list_users
 from db.users import UniqueConflict
 from resolvers.emails import queue_welcome_job, record_welcome_job
 from resolvers.errors import BadRequest

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from db import user_search as db_users
+from db import user_counts
 from db.pool import create_pool
 from jobs import export_file, progress
 from jobs.export_file import ExportFile, RecordEnds
@@ -286,12 +286,12 @@ async def test_a_count_mismatch_fails_the_export_loudly(
     people: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    count = db_users.count_users
+    count = user_counts.count_users
 
     async def one_more(*args: Any, **kwargs: Any) -> int:
         return await count(*args, **kwargs) + 1
 
-    monkeypatch.setattr(db_users, "count_users", one_more)
+    monkeypatch.setattr(user_counts, "count_users", one_more)
     job = await export(admin, db_url)
     assert job["status"] == "FAILED"
     assert job["error"].startswith("Reconciliation failed: 5 users matched"), job

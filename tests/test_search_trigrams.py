@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from db import user_search
+from db import search_trigrams
 from db.pool import connect
 from tests.conftest import Api, Tenant
 from tests.test_search import Seed, check, generic_users, named_users, seed
@@ -66,7 +66,7 @@ async def users(db_url: str, acme: Tenant, globex: Tenant) -> list[Seed]:
 async def sample(db_url: str) -> None:
     conn = await connect(db_url)
     try:
-        assert await user_search.sample_trigrams(conn, force=True)
+        assert await search_trigrams.sample_trigrams(conn, force=True)
     finally:
         await conn.close()
 
@@ -89,7 +89,7 @@ async def test_long_words_find_the_same_users_with_or_without_statistics(
 async def trigrams(db_url: str, words: list[str]) -> Any:
     conn = await connect(db_url)
     try:
-        return await user_search._trigrams(conn, words)
+        return await search_trigrams.word_trigrams(conn, words)
     finally:
         await conn.close()
 
@@ -116,13 +116,13 @@ async def test_statistics_are_sampled_again_when_users_double(db_url: str, acme:
     await seed(db_url, acme, generic_users())
     conn = await connect(db_url)
     try:
-        assert await user_search.sample_trigrams(conn)  # none sampled yet
-        assert not await user_search.sample_trigrams(conn)
+        assert await search_trigrams.sample_trigrams(conn)  # none sampled yet
+        assert not await search_trigrams.sample_trigrams(conn)
         assert (await trigrams(db_url, ["user00@acme"])).most_matches is not None
         await seed(db_url, acme, generic_users("more"))
         # Doubled: the old sample no longer calls a word rare, and is taken again.
         assert (await trigrams(db_url, ["user00@acme"])).most_matches is None
-        assert await user_search.sample_trigrams(conn)
+        assert await search_trigrams.sample_trigrams(conn)
         assert await conn.fetchval("SELECT users FROM search_trigrams_sampled") == 32
     finally:
         await conn.close()
