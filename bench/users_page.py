@@ -3,11 +3,13 @@ returning the same JSON and a plain Strawberry schema of the same shape (the flo
 GraphQL execution). Target: Roster at most 2x the bare route's CPU per request (a ratio of 50%
 or better), and for the 7-field page at most half of the plain Strawberry schema's.
 
-    .venv/bin/python bench/users_page.py [--seconds 10] [--connections 8] [--profile DIR]
+    .venv/bin/python bench/users_page.py [--seconds 10] [--rounds 3] [--connections 8]
+        [--profile DIR]
 
 The load comes from `wrk` (a C load generator; installed with apt-get when missing), one server
 at a time. CPU per request is the server process's user + system time from /proc/<pid>/stat,
-before and after, divided by the requests wrk got answered: on a shared machine this moves far
+before and after, divided by the requests wrk got answered; the three servers run in turn,
+`--rounds` times, and each one's median is reported: on a shared machine this moves far
 less than requests/s, which is printed too. Seeds its own database (roster_bench_users_page,
 10,000 users) on the server of DATABASE_URL unless it is there already. With --profile, py-spy
 records Roster under the same load: collapsed stacks per case (flamegraph.pl or speedscope
@@ -21,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -185,6 +188,10 @@ def profile(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def median_run(runs: list[Run]) -> Run:
+    return Run(statistics.median(r.cpu_ms for r in runs), statistics.median(r.rps for r in runs))
+
+
 def report(case: Case, bare: Run, plain: Run, roster: Run) -> None:
     print(f"\n{case.name}")
     for name, run in (("bare route", bare), ("plain Strawberry", plain), ("Roster", roster)):
@@ -200,6 +207,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each server, in turn")
     parser.add_argument("--profile", type=Path, help="py-spy profiles of Roster go here")
     args = parser.parse_args()
     wrk = ensure_wrk()
@@ -224,18 +232,26 @@ async def main() -> None:
                 (plain.pid, f"http://127.0.0.1:{PLAIN}/graphql", wrk_script(body, None)),
                 (roster.pid, f"http://127.0.0.1:{ROSTER}/graphql", wrk_script(body, token)),
             ]
-            runs = []
             for pid, url, script in targets:
                 hammer(wrk, pid, url, script, 2, args.connections)  # warm: pools, caches, plans
-                spy = None
-                if args.profile and pid == roster.pid:
-                    args.profile.mkdir(parents=True, exist_ok=True)
-                    name = re.sub(r"\W+", "-", case.name).strip("-") + ".txt"
-                    spy = profile(pid, args.seconds, args.profile / name)
-                runs.append(hammer(wrk, pid, url, script, args.seconds, args.connections))
-                if spy is not None:
-                    spy.wait()
-            report(case, *runs)
+            # Rounds of the three in turn, and each server's median: this machine's speed drifts
+            # within minutes (a shared host), which one run each would take for a difference.
+            rounds: list[list[Run]] = []
+            for n in range(args.rounds):
+                runs = []
+                for pid, url, script in targets:
+                    spy = None
+                    if args.profile and pid == roster.pid and n == 0:
+                        args.profile.mkdir(parents=True, exist_ok=True)
+                        name = re.sub(r"\W+", "-", case.name).strip("-") + ".txt"
+                        spy = profile(pid, args.seconds, args.profile / name)
+                    runs.append(hammer(wrk, pid, url, script, args.seconds, args.connections))
+                    if spy is not None:
+                        spy.wait()
+                rounds.append(runs)
+            report(case, *(median_run([r[i] for r in rounds]) for i in range(3)))
+            each = ", ".join(f"{bare.cpu_ms / roster.cpu_ms:.0%}" for bare, _, roster in rounds)
+            print(f"  Roster vs bare, round by round: {each}")
     finally:
         stop(bare, plain, roster)
     print(f"\nload average at end: {load_average()}")
