@@ -59,8 +59,7 @@ class TenantLoaders:
     async def load_users(self, ids: Sequence[UUID]) -> list[Record | None]:
         async with self.pool.acquire() as conn:
             rows = await users.get_users(conn, self.tenant_id, ids)
-        by_id = {r["id"]: r for r in rows}
-        return [by_id.get(i) for i in ids]
+        return _in_order(rows, ids)
 
     async def load_roles(self, user_ids: Sequence[UUID]) -> list[list[Record]]:
         # Only ever asked for users the users loader (tenant-scoped) has returned.
@@ -74,14 +73,18 @@ class TenantLoaders:
     async def load_platforms(self, ids: Sequence[UUID]) -> list[Record | None]:
         async with self.pool.acquire() as conn:
             rows = await platforms.get_platforms(conn, self.tenant_id, ids)
-        by_id = {r["id"]: r for r in rows}
-        return [by_id.get(i) for i in ids]
+        return _in_order(rows, ids)
 
     async def load_jobs(self, ids: Sequence[UUID]) -> list[Record | None]:
         async with self.pool.acquire() as conn:
             rows = await jobs.get_jobs(conn, self.tenant_id, ids)
-        by_id = {r["id"]: r for r in rows}
-        return [by_id.get(i) for i in ids]
+        return _in_order(rows, ids)
+
+
+def _in_order(rows: Sequence[Record], ids: Sequence[UUID]) -> list[Record | None]:
+    """The rows by `ids`, in their order, None for an id without one: a loader's answer."""
+    by_id = {r["id"]: r for r in rows}
+    return [by_id.get(i) for i in ids]
 
 
 class JobRowPages:
