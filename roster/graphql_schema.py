@@ -191,7 +191,7 @@ Mutation = merge_types(
 )
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(settings: Settings) -> RosterSchema:
     query = merge_types(
         "Query",
         (_node_query(), NodesQuery, UserQuery, PlatformQuery, AuditQuery, JobQuery, WebhookQuery),

@@ -4,7 +4,7 @@ type."""
 import contextlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
@@ -31,7 +31,9 @@ from strawberry.types.unset import UNSET, UnsetType
 from resolvers.loaders import make_loaders
 from roster.auth import authenticate
 from roster.body_limit import LimitedReceive, Refused, declared_length
+from roster.graphql_schema import RosterSchema
 from roster.httperrors import UNAUTHORIZED, error_response
+from roster.prepared import EXECUTABLE, Prepared
 from roster.revocation import OpenSockets
 from roster.settings import Settings
 from schema.context import Context, NotAuthenticated
@@ -123,17 +125,37 @@ def _accepts_graphql_response(request: Request) -> bool:
     return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
 
 
-def _is_multipart(headers: Headers) -> bool:
+def _media_type(headers: Headers) -> str:
     # The media type alone, as parse_content_type reads it, without its e-mail parser (which
     # costs more than the rest of this check on every request).
-    media_type = headers.get("content-type", "").partition(";")[0]
-    return media_type.strip().lower() == "multipart/form-data"
+    return headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
+def _is_multipart(headers: Headers) -> bool:
+    return _media_type(headers) == "multipart/form-data"
+
+
+def _json_bytes(data: object) -> bytes:
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # orjson.JSONEncodeError: integers past 64 bits in a JSON scalar
+        return json.dumps(data, separators=(",", ":")).encode()
+
+
+class PreparedRequest(NamedTuple):
+    """A POSTed operation of a document Roster has validated before (roster/prepared.py)."""
+
+    prepared: Prepared
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
 
 
 class RosterGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = _TransportWSHandler
+    schema: RosterSchema
 
-    def __init__(self, schema: Any, settings: Settings) -> None:
+    def __init__(self, schema: RosterSchema, settings: Settings) -> None:
         self.max_body_bytes = settings.max_body_bytes
         # A multipart request holds the GraphQL document besides the file.
         self.max_multipart_bytes = settings.max_upload_bytes + settings.max_body_bytes
@@ -169,6 +191,14 @@ class RosterGraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
         try:
+            if context is UNSET and root_value is UNSET and self._is_json_post(request):
+                # Authenticated first, as Strawberry's run does, and for its run too when the
+                # request is not one of a prepared document.
+                assert isinstance(request, Request)
+                context = await self.get_context(request, await self.get_sub_response(request))
+                answer = await self.answer_prepared(request, context)
+                if answer is not None:
+                    return answer
             return await super().run(request, context, root_value)
         except HTTPException as e:
             # Refused before GraphQL ran (no token, a method or body it does not take): the
@@ -181,6 +211,55 @@ class RosterGraphQL(GraphQL[Context, None]):
                 # A multipart upload is spooled to temporary files (at most the limit of its
                 # body): close them after every request, answered or refused.
                 await request.close()
+
+    def _is_json_post(self, request: Request | WebSocket) -> bool:
+        if not isinstance(request, Request) or request.method != "POST":
+            return False
+        headers = request.headers
+        return (
+            _media_type(headers) == "application/json"
+            and self._get_stream_transport_from_headers(headers) is None
+        )
+
+    async def answer_prepared(self, request: Request, context: Context) -> Response | None:
+        """The answer to a POST of a prepared document, as Strawberry's run would give it
+        without its request parsing and dispatch (a tenth of a small query's CPU); None for
+        any other request, which Strawberry's run then answers."""
+        found = self.prepared_request(await request.body())
+        if found is None:
+            return None
+        result = await self.schema.execute_prepared(
+            found.prepared, found.query, found.variables, context, None, found.operation_name
+        )
+        response_data = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data, request.state.sub_response)
+
+    def prepared_request(self, body: bytes) -> PreparedRequest | None:
+        """The request, when it is a well-formed operation of a prepared document, to run as
+        a POST may (a query or a mutation) and without extensions."""
+        prepared_documents = self.schema.prepared
+        if prepared_documents is None:
+            return None
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(data, dict) or data.get("extensions", {}) != {}:
+            return None  # extensions, or a body Strawberry refuses
+        query, variables = data.get("query"), data.get("variables")
+        operation_name = data.get("operationName")
+        if (
+            not isinstance(query, str)
+            or not isinstance(variables, dict | None)
+            or not isinstance(operation_name, str | None)
+        ):
+            return None
+        prepared = prepared_documents.get(query)
+        if prepared is None or prepared.operation_type(operation_name) not in EXECUTABLE:
+            return None
+        return PreparedRequest(prepared, query, variables, operation_name)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state = request.state
@@ -214,6 +293,9 @@ class RosterGraphQL(GraphQL[Context, None]):
         return None
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        made: Response | None = getattr(request.state, "sub_response", None)
+        if made is not None:
+            return made  # by run, for the context it made before Strawberry's run
         sub_response = await super().get_sub_response(request)
         request.state.sub_response = sub_response
         return sub_response
@@ -240,13 +322,16 @@ class RosterGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> str:
         # orjson: several times json.dumps on a page of users. Text, not bytes: Strawberry sends
         # bytes over a WebSocket as binary frames, which graphql-transport-ws does not allow.
-        try:
-            return orjson.dumps(data).decode()
-        except TypeError:  # orjson.JSONEncodeError: integers past 64 bits in a JSON scalar
-            return json.dumps(data, separators=(",", ":"))
+        return _json_bytes(data).decode()
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        response = super().create_response(response_data, sub_response)
-        if sub_response.media_type:
-            response.headers["content-type"] = sub_response.media_type
+        # Strawberry's, with the bytes orjson made rather than a str encoded again.
+        response = Response(
+            _json_bytes(response_data),
+            status_code=sub_response.status_code or 200,
+            media_type=sub_response.media_type or "application/json",
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
         return response

@@ -31,9 +31,14 @@ def prepared_runs(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
 
 
 async def twice(api: Api, query: str, **variables: Any) -> tuple[Any, Any]:
-    first = await api.post(query, variables)
-    second = await api.post(query, variables)
-    return (first.status_code, first.json()), (second.status_code, second.json())
+    """Status, media type and body of the first answer (Strawberry's way) and of the second
+    (roster.graphql_view's answer to a prepared document)."""
+    answers = []
+    for _ in range(2):
+        response = await api.post(query, variables)
+        answers.append((response.status_code, response.headers["content-type"], response.json()))
+    first, second = answers
+    return (first[0], first[2]), (second[0], second[2]) if first[1] == second[1] else "other type"
 
 
 @pytest.mark.parametrize(
@@ -72,6 +77,68 @@ async def test_a_document_sent_again_gets_the_same_answer(
     assert prepared_runs == [query]
     if "ACTIV" in str(variables):
         assert ("Did you mean" in str(first[1])) == (who == "admin")
+
+
+@pytest.mark.parametrize(
+    "accept", ["application/json", "application/graphql-response+json", "text/html, */*"]
+)
+async def test_the_prepared_answer_is_the_same_over_http(
+    admin: Api, prepared_runs: list[str | None], accept: str
+) -> None:
+    await create_user(admin, "alice")
+    query = "query($n: Int) { users(first: $n) { edges { node { username } } } }"
+    answers = []
+    for _ in range(2):
+        response = await admin.post(query, {"n": 2}, accept=accept)
+        answers.append((response.status_code, dict(response.headers), response.content))
+    assert answers[1] == answers[0]
+    assert answers[0][1]["content-type"] == (
+        "application/graphql-response+json" if "graphql-response" in accept else "application/json"
+    )
+    assert prepared_runs == [query]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        # What Strawberry refuses stays refused, the document being prepared or not.
+        ({"variables": "n=2"}, 400),
+        ({"extensions": []}, 400),
+        ({"operationName": 5}, 400),
+        # What it answers otherwise, it still answers: extensions go through its hooks.
+        ({"extensions": {"trace": True}}, 200),
+    ],
+    ids=["variables-string", "extensions-list", "operation-name-number", "extensions"],
+)
+async def test_a_request_other_than_a_plain_post_of_a_prepared_document_goes_to_strawberry(
+    admin: Api,
+    client: httpx.AsyncClient,
+    prepared_runs: list[str | None],
+    body: dict[str, Any],
+    status: int,
+) -> None:
+    query = "{ users(first: 1) { totalCount } }"
+    await admin.data(query)
+    await admin.data(query)
+    prepared_runs.clear()
+    response = await client.post(
+        "/graphql",
+        json={"query": query, **body},
+        headers={"authorization": f"Bearer {admin.token}"},
+    )
+    assert response.status_code == status, response.text
+    assert prepared_runs == []
+
+
+async def test_a_prepared_document_without_a_token_is_refused(
+    admin: Api, client: httpx.AsyncClient
+) -> None:
+    query = "{ users(first: 1) { totalCount } }"
+    await admin.data(query)
+    await admin.data(query)
+    response = await client.post("/graphql", json={"query": query})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNAUTHORIZED"
 
 
 async def test_an_unexpected_error_is_masked_and_logged_the_second_time_too(
