@@ -19,6 +19,7 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as create_alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -34,6 +35,7 @@ from resolvers.permissions import IsAuthenticated
 from resolvers.platforms import PlatformMutation, PlatformQuery
 from resolvers.users import UserMutation, UserQuery
 from resolvers.webhooks import WebhookMutation, WebhookQuery
+from roster.arguments import RememberedNames, leave_out_null_arguments
 from roster.error_log import log_unexpected_errors
 from roster.introspection import IntrospectionForAdmins, hides_schema, without_suggestions
 from roster.plain_execution import PlainDataExecutionContext
@@ -218,7 +220,8 @@ def build_schema(settings: Settings) -> RosterSchema:
     mask = None if settings.debug else MaskErrors(should_mask_error=should_mask_error)
     if mask is not None:
         extensions.append(partial(MaskErrors, should_mask_error=should_mask_error))
-    return RosterSchema(
+    names = RememberedNames()
+    schema = RosterSchema(
         query=query,
         mutation=Mutation,
         subscription=JobSubscription,
@@ -229,4 +232,7 @@ def build_schema(settings: Settings) -> RosterSchema:
         prepared=prepared if settings.prepared_documents else None,
         mask=mask,
         hide_schema=hide_schema,
+        config=StrawberryConfig(name_converter=names),
     )
+    leave_out_null_arguments(schema._schema, names)
+    return schema
