@@ -255,7 +255,8 @@ class _UserEdges:
 
     def edge(self, row: Record) -> relay.Edge[User]:
         user = User.from_row(row)
-        user.preloaded_roles = self.roles.get(row["id"])
+        if self.asks_roles:
+            user.preloaded_roles = self.roles.get(row["id"])
         return relay.Edge(cursor=self.cursor(row) if self.every_cursor else "", node=user)
 
     def paginate(

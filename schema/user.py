@@ -10,6 +10,7 @@ from asyncpg import Record
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from rules.ids import encode_id
 from schema.context import PLAIN_ATTRIBUTE, Info, Loaders
 from schema.errors import UserError
 from schema.node import node_uuids
@@ -120,7 +121,7 @@ class User(relay.Node):
         attributes.update(row.items())
         row_id = str(attributes["id"])
         attributes["id"] = row_id
-        attributes["_id"] = relay.to_base64("User", row_id)
+        attributes["_id"] = encode_id("User", row_id)  # relay.to_base64's checks: 3x the cost
         # A dict, not UserStatus(): calling an Enum costs more than the rest of a row.
         attributes["status"] = _STATUSES[attributes["status"]]
         return user
