@@ -153,6 +153,10 @@ _WALK = "; ".join(
     )
 )
 _LOOK_UP = "SET LOCAL enable_indexscan = off"
+# A filtered page, as PostgreSQL plans it but in one process: walking an order index in
+# parallel for a filter that one user in sixty passes, each worker read ahead of the page on
+# its own, 15,800 users and role look-ups for 51 rows (100 ms instead of 15).
+_SERIAL = "SET LOCAL max_parallel_workers_per_gather = 0"
 
 
 async def list_users(
@@ -171,12 +175,15 @@ async def list_users(
     """A page of the users `search` covers in (sort key, id) order, starting after the key
     `after`; each row carries its `sort_key`, from which the caller builds cursors.
 
-    `many`, whether many users match the words (as a count or a guess of it says), chooses how
-    the page is read. Many: by walking the sort key's index and checking the words on each
-    row, which meets a page of García within the first few thousand rows. Few: by looking every
-    match up in the trigram index and sorting them, where a walk could read the whole tenant
-    before it met 51 "maria garcia" (8 s: PostgreSQL guesses the matches of a substring from
-    100 sampled values, and guessed 4,000, not 1,076). None: as PostgreSQL plans it.
+    `many`, whether many users match the words or filters (as a count or a guess of it says),
+    chooses how the page is read. Many: by walking the sort key's index and checking the words
+    on each row, which meets a page of García within the first few thousand rows. Few: by
+    looking every match up in the trigram index (or, for filters alone, the filters' indexes)
+    and sorting them, where a walk could read the whole tenant before it met 51 "maria garcia"
+    (8 s: PostgreSQL guesses the matches of a substring from 100 sampled values, and guessed
+    4,000, not 1,076), or 12,000 users before 51 updated since March (25-70 ms, 8 the few
+    matches' way). None: as PostgreSQL plans it, without parallel workers where filters are
+    checked.
 
     `fields`: the names of USER_FIELDS the caller needs, where not all (the id always comes).
 
@@ -210,16 +217,29 @@ async def list_users(
             f" WHERE {' AND '.join(on_row) or 'true'}"
             f" ORDER BY walked.sort_key {direction}, walked.id {direction} LIMIT ${len(params)}"
         )
+    elif many is False and not search.words:
+        # Filters few users pass: all of them, through the filters' indexes, then sorted.
+        # OFFSET 0 keeps the planner from walking the order's index for them instead.
+        sql = (
+            f"SELECT * FROM (SELECT {columns}, {key} AS sort_key FROM users"
+            f" WHERE {' AND '.join(in_index + on_row)} OFFSET 0) few"
+            f" ORDER BY sort_key {direction}, id {direction} LIMIT ${len(params)}"
+        )
     else:
         sql = (
             f"SELECT {columns}, {key} AS sort_key"
             f"{', count(*) OVER () AS matched' if count_matches else ''} FROM users"
             f" WHERE {' AND '.join(in_index + on_row)} ORDER BY {order_by} LIMIT ${len(params)}"
         )
-    if many is None:
+    if many is None and not on_row:
         return await conn.fetch(sql, *params)
     async with conn.transaction():
-        await conn.execute(_WALK if many else _LOOK_UP)
+        if many:
+            await conn.execute(_WALK)
+        elif many is False and search.words:
+            await conn.execute(_LOOK_UP)
+        else:
+            await conn.execute(_SERIAL)
         return await conn.fetch(sql, *params)
 
 

@@ -282,10 +282,17 @@ def _no_cursor(row: Record) -> None:
     return None
 
 
+# Filters this few users pass are looked up and sorted rather than met on a walk of the order's
+# index, which reads about 51 x users / matches rows: at a million users the two cost the same
+# near 7,000 matches.
+_FEW_TO_WALK = 5000
+
+
 @dataclass
 class _Counts:
     """The counts of one page of users: those the query asks for start before its rows are
-    read (or, for words, first: see `start`); any other is counted when (if ever) resolved."""
+    read (or, for words and filters, first: see `start`); any other is counted when (if ever)
+    resolved."""
 
     ctx: Context
     criteria: UserSearch
@@ -302,9 +309,15 @@ class _Counts:
             self.exact = asyncio.create_task(self._count_all())
         if not bounded:
             return None
-        if not self.criteria.words:
+        if self.criteria == UserSearch():
             self.bounded = asyncio.create_task(self._count_up_to())
             return None
+        if not self.criteria.words:
+            # Filters: counted first (the counters or an index answer, in a few ms), for the
+            # count tells how to read the page.
+            self.known = await self._count_up_to()
+            few = self.known.relation == "EQ" and self.known.value <= _FEW_TO_WALK
+            return False if few else None
         async with self.ctx.pool.acquire() as conn:
             self.known = await estimate_matches(
                 conn, self.ctx.tenant_id, self.criteria, self.ctx.count_bound

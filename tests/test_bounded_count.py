@@ -113,8 +113,23 @@ async def test_few_users_with_many_roles_are_counted_exactly(admin: Api) -> None
 
 @pytest.mark.parametrize(
     ("search", "f"),
-    [("an", {"status": "ACTIVE"}), ("garcia", None), ("maria", None)],
-    ids=["many matches", "some matches", "few matches"],
+    [
+        ("an", {"status": "ACTIVE"}),
+        ("garcia", None),
+        ("maria", None),
+        # Filters alone: those few users pass are looked up and sorted, the others walked.
+        ("", {"platform": "lcloud", "role": "teacher"}),
+        ("", {"platform": "contentcloud", "role": "editor", "status": "ACTIVE"}),
+        ("", {"language": "es", "hasPassword": True}),
+    ],
+    ids=[
+        "many matches",
+        "some matches",
+        "few matches",
+        "filter, many",
+        "filters, few",
+        "filters, some",
+    ],
 )
 async def test_pages_read_the_same_users_above_and_below_the_bound(
     admin: Api, acme_users: list[Seed], search: str, f: dict[str, Any] | None
