@@ -7,7 +7,6 @@ from db import events
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id, encode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
-from resolvers.permissions import IsAuthenticated
 from schema.audit import AuditEvent, AuditEventConnection, AuditEventEdge
 from schema.context import Info
 from schema.node import NO_SUCH_ID
@@ -16,7 +15,6 @@ from schema.node import NO_SUCH_ID
 @strawberry.type
 class AuditQuery:
     @strawberry.field(
-        permission_classes=[IsAuthenticated],
         description="Administrative actions, newest first; `userId` narrows to one user's.",
     )
     async def audit_events(

@@ -9,14 +9,6 @@ from db.events import Actor
 from schema.context import Context, Info, Principal
 
 
-class IsAuthenticated(BasePermission):
-    message = "A valid token is required."
-    error_extensions = {"code": "UNAUTHENTICATED"}
-
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return info.context.principal is not None
-
-
 class CanMutate(BasePermission):
     message = "This token is read-only: it cannot change anything."
     error_extensions = {"code": "FORBIDDEN"}

@@ -34,7 +34,7 @@ from resolvers.pagination import (
     page_request,
     paginate,
 )
-from resolvers.permissions import CanMutate, IsAuthenticated, actor_of
+from resolvers.permissions import CanMutate, actor_of
 from resolvers.search import search_fingerprint, user_search
 from resolvers.selection import selected_paths, selects
 from resolvers.validation import check_user_fields, resolve_roles
@@ -98,7 +98,6 @@ def _sort_value(order: UserOrderField, value: Any) -> Any:
 @strawberry.type
 class UserQuery:
     @strawberry.field(
-        permission_classes=[IsAuthenticated],
         description="One user, by exactly one of id, username or e-mail (case-insensitive).",
     )
     async def user(
@@ -134,7 +133,6 @@ class UserQuery:
         return User.from_row(row) if row else None
 
     @strawberry.field(
-        permission_classes=[IsAuthenticated],
         description="The organisation's users, keyset-paged (at most 100 a page), sorted by "
         "`orderBy` (username by default) with ties broken by id.",
     )
