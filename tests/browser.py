@@ -99,7 +99,8 @@ class Page:
 
     @staticmethod
     async def _devtools_port(path: Path) -> int:
-        for _ in range(200):
+        # 30 s: a first start on a busy machine (fonts, profile) took longer than 10 once.
+        for _ in range(600):
             if path.exists() and (lines := path.read_text().splitlines()):
                 return int(lines[0])
             await asyncio.sleep(0.05)
