@@ -10,7 +10,8 @@ passed or not: those are left out before the conversion, and names are camel-cas
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLObjectType
+from strawberry import Schema
 from strawberry.schema.name_converter import NameConverter
 from strawberry.types.arguments import StrawberryArgument
 
@@ -45,10 +46,12 @@ def _without_nulls(resolve: Resolver, names: frozenset[str]) -> Resolver:
     return resolve_given
 
 
-def leave_out_null_arguments(schema: GraphQLSchema, names: NameConverter) -> None:
-    """Wraps each resolver that has arguments defaulting to None so that graphql-core's
-    `null` for them is not passed on: Strawberry then neither converts them nor their names."""
-    for graphql_type in schema.type_map.values():
+def leave_out_null_arguments(schema: Schema) -> None:
+    """Wraps each resolver of `schema` that has arguments defaulting to None so that
+    graphql-core's `null` for them is not passed on: Strawberry then neither converts them nor
+    their names."""
+    names = schema.config.name_converter
+    for graphql_type in schema._schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
         for field in graphql_type.fields.values():

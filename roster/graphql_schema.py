@@ -264,7 +264,6 @@ def build_schema(settings: Settings) -> RosterSchema:
     mask = None if settings.debug else MaskErrors(should_mask_error=should_mask_error)
     if mask is not None:
         extensions.append(partial(MaskErrors, should_mask_error=should_mask_error))
-    names = RememberedNames()
     schema = RosterSchema(
         query=query,
         mutation=Mutation,
@@ -276,7 +275,7 @@ def build_schema(settings: Settings) -> RosterSchema:
         prepared=prepared if settings.prepared_documents else None,
         mask=mask,
         hide_schema=hide_schema,
-        config=StrawberryConfig(name_converter=names),
+        config=StrawberryConfig(name_converter=RememberedNames()),
     )
-    leave_out_null_arguments(schema._schema, names)
+    leave_out_null_arguments(schema)
     return schema

@@ -209,7 +209,12 @@ class RosterGraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
         try:
-            if context is UNSET and root_value is UNSET and self._is_json_post(request):
+            if (
+                self.schema.prepared is not None
+                and context is UNSET
+                and root_value is UNSET
+                and self._is_json_post(request)
+            ):
                 # Authenticated first, as Strawberry's run does, and for its run too when the
                 # request is not one of a prepared document.
                 assert isinstance(request, Request)
@@ -258,8 +263,7 @@ class RosterGraphQL(GraphQL[Context, None]):
         """The request, when it is a well-formed operation of a prepared document, to run as
         a POST may (a query or a mutation) and without extensions."""
         prepared_documents = self.schema.prepared
-        if prepared_documents is None:
-            return None
+        assert prepared_documents is not None  # run asks only where documents are prepared
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
