@@ -35,7 +35,7 @@ from resolvers.nodes import NodesQuery
 from resolvers.platforms import PlatformMutation, PlatformQuery
 from resolvers.users import UserMutation, UserQuery
 from resolvers.webhooks import WebhookMutation, WebhookQuery
-from roster.arguments import RememberedNames, leave_out_null_arguments
+from roster.arguments import RememberedNames, hand_over_arguments_lightly
 from roster.error_log import log_unexpected_errors
 from roster.introspection import IntrospectionForAdmins, hides_schema, without_suggestions
 from roster.plain_execution import PlainDataExecutionContext
@@ -277,5 +277,5 @@ def build_schema(settings: Settings) -> RosterSchema:
         hide_schema=hide_schema,
         config=StrawberryConfig(name_converter=RememberedNames()),
     )
-    leave_out_null_arguments(schema)
+    hand_over_arguments_lightly(schema)
     return schema
