@@ -4,7 +4,7 @@ GraphQL execution). Target: Roster at most 2x the bare route's CPU per request (
 or better), and for the 7-field page at most half of the plain Strawberry schema's.
 
     .venv/bin/python bench/users_page.py [--seconds 10] [--rounds 3] [--connections 8]
-        [--profile DIR]
+        [--profile DIR] [--case TEXT]
 
 The load comes from `wrk` (a C load generator; installed with apt-get when missing), one server
 at a time. CPU per request is the server process's user + system time from /proc/<pid>/stat,
@@ -209,6 +209,9 @@ async def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3, help="runs of each server, in turn")
     parser.add_argument("--profile", type=Path, help="py-spy profiles of Roster go here")
+    parser.add_argument(
+        "--case", default="", help="only the cases whose name holds this text, e.g. 'user(id'"
+    )
     args = parser.parse_args()
     wrk = ensure_wrk()
     token = await seeded_token()
@@ -224,7 +227,7 @@ async def main() -> None:
         await wait_up(f"http://127.0.0.1:{BARE}/users")
         await wait_up(f"http://127.0.0.1:{PLAIN}/graphql")
         await wait_up(f"http://127.0.0.1:{ROSTER}/healthz")
-        for case in cases(user_id, global_id):
+        for case in [c for c in cases(user_id, global_id) if args.case in c.name]:
             await same_answers(case, token)
             body = json.dumps({"query": case.query, "variables": case.variables})
             targets = [
