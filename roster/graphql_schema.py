@@ -6,7 +6,7 @@ from inspect import isawaitable
 from typing import Any, TypeGuard, cast
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError, execute
+from graphql import ASTValidationRule, GraphQLError
 from strawberry import relay
 from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import (
@@ -128,16 +128,14 @@ class RosterSchema(strawberry.Schema):
         if _anonymous(context_value):
             return _refused()
         try:
-            result = execute(
+            result = prepared.run(
                 self._schema,
-                prepared.document,
+                self.execution_context_class,
+                operation_name,
                 root_value=root_value,
                 context_value=context_value,
                 variable_values=variable_values,
-                operation_name=operation_name,
-                executor_class=self.execution_context_class,
                 is_awaitable=IS_AWAITABLE,
-                operation_extensions=None,
             )
             if isawaitable(result):
                 result = await result

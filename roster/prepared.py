@@ -13,9 +13,21 @@ not allow — takes Strawberry's way, which answers it as it always has."""
 
 import re
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeGuard
 
-from graphql import DocumentNode, OperationDefinitionNode
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    Executor,
+    FragmentDefinitionNode,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    default_field_resolver,
+    default_type_resolver,
+    get_variable_values,
+)
+from graphql.execution.collect_fields import FragmentDetails
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
@@ -25,24 +37,71 @@ EXECUTABLE = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
 class Prepared:
-    """A valid document and the type of each of its operations, by name."""
+    """A valid document, its operations by name and its fragments: what graphql-core's
+    Executor.build would look up in it on every request."""
 
-    __slots__ = ("document", "operations")
+    __slots__ = ("document", "fragment_definitions", "fragments", "nodes", "operations")
 
     def __init__(self, document: DocumentNode) -> None:
         self.document = document
-        self.operations: dict[str | None, OperationType] = {}
+        self.nodes: dict[str | None, OperationDefinitionNode] = {}
+        self.fragment_definitions: dict[str, FragmentDefinitionNode] = {}
         definitions = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         for definition in definitions:
-            kind = OperationType(definition.operation.value)
             if definition.name is not None:
-                self.operations[definition.name.value] = kind
+                self.nodes[definition.name.value] = definition
         if len(definitions) == 1:
             # The only operation runs without a name too.
-            self.operations[None] = OperationType(definitions[0].operation.value)
+            self.nodes[None] = definitions[0]
+        for fragment in document.definitions:
+            if isinstance(fragment, FragmentDefinitionNode):
+                self.fragment_definitions[fragment.name.value] = fragment
+        # Without variable signatures: fragments take no variables outside graphql-core's
+        # experimental syntax, which Strawberry's parser does not turn on.
+        self.fragments = {
+            name: FragmentDetails(fragment) for name, fragment in self.fragment_definitions.items()
+        }
+        self.operations = {
+            name: OperationType(node.operation.value) for name, node in self.nodes.items()
+        }
 
     def operation_type(self, operation_name: str | None) -> OperationType | None:
         return self.operations.get(operation_name)
+
+    def run(  # noqa: PLR0913
+        self,
+        schema: GraphQLSchema,
+        executor_class: type[Executor[Any]],
+        operation_name: str | None,
+        *,
+        root_value: Any,
+        context_value: Any,
+        variable_values: dict[str, Any] | None,
+        is_awaitable: Callable[[Any], TypeGuard[Awaitable[Any]]],
+    ) -> ExecutionResult | Awaitable[ExecutionResult]:
+        """What graphql-core's execute does with the operation, without its look-ups of the
+        operation and the fragments (done once, here) or its checks of the schema (done when
+        the document first ran): the variables coerced, then the operation executed."""
+        operation = self.nodes[operation_name]
+        coerced = get_variable_values(
+            schema, operation.variable_definitions or (), variable_values or {}, max_errors=50
+        )
+        if isinstance(coerced, list):
+            return ExecutionResult(None, errors=coerced)
+        executor = executor_class(
+            schema,
+            self.fragment_definitions,
+            self.fragments,
+            root_value,
+            context_value,
+            operation,
+            coerced,
+            default_field_resolver,
+            default_type_resolver,
+            default_field_resolver,
+            is_awaitable=is_awaitable,
+        )
+        return executor.execute_operation()  # type: ignore[return-value]
 
 
 class PreparedDocuments:

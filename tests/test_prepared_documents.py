@@ -130,6 +130,40 @@ async def test_a_request_other_than_a_plain_post_of_a_prepared_document_goes_to_
     assert prepared_runs == []
 
 
+MANY_OPERATIONS = (
+    "query Few { users(first: 1) { ...Page } } query More($n: Int) { users(first: $n) { ...Page"
+    " } } fragment Page on UserConnection { edges { node { username } } }"
+)
+
+
+@pytest.mark.parametrize(
+    ("operation", "variables"),
+    [("Few", {}), ("More", {"n": 3}), ("More", {"n": "three"}), ("Other", {}), (None, {})],
+)
+async def test_each_operation_of_a_prepared_document_runs_as_it_did(
+    admin: Api,
+    client: httpx.AsyncClient,
+    prepared_runs: list[str | None],
+    operation: str | None,
+    variables: dict[str, Any],
+) -> None:
+    """By its name, with its fragments and its variables, the second time as the first (which
+    Strawberry answered); an unknown name or none (with two operations) refused alike."""
+    for n in range(4):
+        await create_user(admin, f"user{n}")
+    body = {"query": MANY_OPERATIONS, "operationName": operation, "variables": variables}
+    headers = {"authorization": f"Bearer {admin.token}"}
+    prepared_runs.clear()
+    answers = []
+    for _ in range(2):
+        response = await client.post("/graphql", json=body, headers=headers)
+        answers.append((response.status_code, response.json()))
+    assert answers[1] == answers[0]
+    assert prepared_runs == ([MANY_OPERATIONS] if operation in ("Few", "More") else [])
+    if variables.get("n") == 3:
+        assert len(answers[0][1]["data"]["users"]["edges"]) == 3
+
+
 async def test_a_prepared_document_without_a_token_is_refused(
     admin: Api, client: httpx.AsyncClient
 ) -> None:
