@@ -102,22 +102,32 @@ def _ws_authorization(context: Context) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _app_state(request: Request | WebSocket) -> dict[str, Any]:
+    # The lifespan's state as the dict it is. request.state wraps it in an object read by
+    # __getattr__, reached only after Python's own look-up has failed and made its
+    # AttributeError (message formatted): 1.1 µs a read, a dozen reads a request, 8% of a lone
+    # user's instructions.
+    state: dict[str, Any] = request.scope["state"]
+    return state
+
+
 def new_context(request: Request | WebSocket, response: Any) -> Context:
     """A context with the app's clients and no caller yet."""
-    state = request.state
+    state = _app_state(request)
+    settings = state["settings"]
     return Context(
         request=request,
         response=response,
-        pool=state.pool,
-        redis=state.redis,
-        executor=state.executor,
-        public_url=state.settings.public_url,
-        max_upload_bytes=state.settings.max_upload_bytes,
-        count_bound=state.settings.count_bound,
-        relay=state.relay,
-        cursor_key=state.cursor_key,
-        export_link=state.export_link,
-        export_ttl=state.settings.export_ttl,
+        pool=state["pool"],
+        redis=state["redis"],
+        executor=state["executor"],
+        public_url=settings.public_url,
+        max_upload_bytes=settings.max_upload_bytes,
+        count_bound=settings.count_bound,
+        relay=state["relay"],
+        cursor_key=state["cursor_key"],
+        export_link=state["export_link"],
+        export_ttl=settings.export_ttl,
     )
 
 
@@ -284,7 +294,7 @@ class RosterGraphQL(GraphQL[Context, None]):
         return PreparedRequest(prepared, query, variables, operation_name)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        state = request.state
+        state = _app_state(request)
         context = new_context(request, response)
         if isinstance(request, WebSocket):
             return context  # authenticated by connection_init, in on_ws_connect
@@ -293,7 +303,7 @@ class RosterGraphQL(GraphQL[Context, None]):
         ):
             return context  # the GraphiQL page itself; its requests carry the token
         principal = await authenticate(
-            state.pool, request.headers.get("authorization"), state.tokens
+            state["pool"], request.headers.get("authorization"), state["tokens"]
         )
         if principal is None:
             raise HTTPException(401, UNAUTHORIZED)
@@ -301,7 +311,7 @@ class RosterGraphQL(GraphQL[Context, None]):
             # Refused before its body is read: uploads are for startImport, a mutation.
             raise Refused(403, "FORBIDDEN", "This token is read-only: it cannot upload files.")
         context.authenticate(
-            principal, make_loaders(state.pool, principal.tenant_id, state.cursor_key)
+            principal, make_loaders(state["pool"], principal.tenant_id, state["cursor_key"])
         )
         return context
 
@@ -348,7 +358,8 @@ class RosterGraphQL(GraphQL[Context, None]):
             status_code=sub_response.status_code or 200,
             media_type=sub_response.media_type or "application/json",
         )
-        response.headers.raw.extend(sub_response.headers.raw)
+        # The raw lists: `headers` makes a new MutableHeaders on each read.
+        response.raw_headers.extend(sub_response.raw_headers)
         if sub_response.background:
             response.background = sub_response.background
         return response
