@@ -67,6 +67,9 @@ BY_HAND = [
     "query($job: ID!) { node(id: $job) { id ... on Job { status } } }",
     "{ jobs(first: 3) { edges { node { id status ... on ImportJob { dryRun } } } } }",
     '{ user(username: "nobody") { id } }',
+    # An error in a non-null root field nulls the whole answer; beside another root field too.
+    "{ users(first: 500) { totalCount } }",
+    "{ platforms { key } a: users(first: 500) { totalCount } b: users(first: 1) { totalCount } }",
 ]
 
 
