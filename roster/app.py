@@ -141,9 +141,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     return Starlette(
         routes=[
+            # First: the router tries each route's pattern in turn, on every request.
+            Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/imports", post_import, methods=["POST"]),
             Route("/jobs/{id}/errors.csv", error_report, methods=["GET"]),
             Route("/set-password", get_set_password, methods=["GET"]),

@@ -5,7 +5,6 @@ anyway reads nothing. The limit applies from the body's first read: a declared C
 above it is refused without reading a byte, and the bytes are counted as they arrive, which a
 chunked or understated body cannot slip past."""
 
-from starlette.datastructures import Headers
 from starlette.types import Message, Receive
 
 
@@ -23,9 +22,8 @@ class BodyTooLarge(Refused):
         super().__init__(413, "BODY_TOO_LARGE", f"The request body is larger than {limit:,} bytes.")
 
 
-def declared_length(headers: Headers) -> int | None:
+def declared_length(value: str | None) -> int | None:
     """The Content-Length header's value, None when absent or unreadable."""
-    value = headers.get("content-length")
     return int(value) if value is not None and value.isdigit() else None
 
 

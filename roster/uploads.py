@@ -87,7 +87,7 @@ async def post_import(request: Request) -> Response:
         return error_response(415, _MULTIPART)
     if (unknown := _unknown_parameters(request)) is not None:
         return unknown
-    declared = declared_length(request.headers)
+    declared = declared_length(request.headers.get("content-length"))
     if declared is not None and declared > context.max_upload_bytes:
         # Refused unread; a body longer than it says is cut off at the limit by start_import.
         message = f"The file is larger than {context.max_upload_bytes:,} bytes."
