@@ -65,7 +65,8 @@ class OperationCache:
         self.operation = operation
         self.fragments = fragments
         self.plans: dict[NodeKey, Plan | None] = {}
-        self.root_fields: GroupedFieldSet | None = None
+        # By root type: a parsed document may be run by more than one schema.
+        self.root_fields: dict[GraphQLObjectType, GroupedFieldSet] = {}
 
 
 class OperationPlans:
@@ -217,7 +218,8 @@ class PlainDataExecutionContext(Executor[Any]):
         root_type = self.schema.get_root_type(self.operation.operation)
         if root_type is None:
             return None
-        if cached.root_fields is None:
+        fields = cached.root_fields.get(root_type)
+        if fields is None:
             try:
                 fields, defer_usages, _ = collect_fields(
                     self.schema,
@@ -231,8 +233,8 @@ class PlainDataExecutionContext(Executor[Any]):
                 return None  # too deeply nested: the stock way says so
             if defer_usages:
                 return None
-            cached.root_fields = fields
-        return root_type, cached.root_fields
+            cached.root_fields[root_type] = fields
+        return root_type, fields
 
     def complete_object_value(
         self,
