@@ -173,9 +173,9 @@ class PlainDataExecutionContext(Executor[Any]):
         self.async_helpers = _helpers_of(self)
         # Plans by object type and field group, which graphql-core keeps for the request.
         self.plans: dict[tuple[GraphQLObjectType, int], tuple[Any, Plan | None]] = {}
-        # Plans by object type and field nodes, kept with the operation for its next requests.
+        # Plans by object type and field nodes, and the root's fields, kept with the operation
+        # for its next requests.
         self.cached = OPERATION_PLANS.of(self.operation, self.fragment_definitions)
-        self.operation_plans = self.cached.plans if self.cached is not None else None
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         """graphql-core's, with the root's fields collected once per operation rather than on
@@ -312,12 +312,13 @@ class PlainDataExecutionContext(Executor[Any]):
         if cached is not None:
             return cached[1]
         nodes = (object_type, tuple(id(details.node) for details in field_details_list))
-        if self.operation_plans is not None and nodes in self.operation_plans:
-            plan = self.operation_plans[nodes]
+        operation_plans = self.cached.plans if self.cached is not None else None
+        if operation_plans is not None and nodes in operation_plans:
+            plan = operation_plans[nodes]
         else:
             plan = self.compile(object_type, field_details_list)
-            if self.operation_plans is not None:
-                self.operation_plans[nodes] = plan
+            if operation_plans is not None:
+                operation_plans[nodes] = plan
         # Keeps the list alive with its plan, so that its id is not reused (as graphql-core's
         # own memo of collected fields does).
         self.plans[key] = (field_details_list, plan)
