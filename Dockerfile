@@ -8,7 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# The project and its package data (db/migrations/*.sql, rules/data/*).
+# Exactly the versions CI tested (requirements.txt: pinned, with hashes), in a layer of their own.
+COPY requirements.txt ./
+RUN pip install --require-hashes -r requirements.txt
+
+# The project and its package data (db/migrations/*.sql, rules/data/*), built with the pinned
+# setuptools and asking for nothing more.
 COPY pyproject.toml README.md ./
 COPY roster ./roster
 COPY resolvers ./resolvers
@@ -16,7 +21,7 @@ COPY schema ./schema
 COPY jobs ./jobs
 COPY db ./db
 COPY rules ./rules
-RUN pip install . && rm -rf /app/build
+RUN pip install --no-deps --no-build-isolation . && rm -rf /app/build
 
 RUN useradd --create-home --uid 10001 --user-group roster
 USER roster

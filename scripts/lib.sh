@@ -33,11 +33,15 @@ ensure_venv() {
   [ -x "$VENV/bin/python" ] || { say "creating $VENV"; "$python" -m venv "$VENV"; }
   local stamp="$VENV/.roster-installed"
   local want
-  want=$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)
+  want=$(cat "$ROOT/pyproject.toml" "$ROOT/requirements-dev.txt" | sha256sum | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    say "installing Roster and its dependencies into $VENV"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT[dev]"
+    say "installing Roster and exactly the versions of requirements-dev.txt into $VENV"
+    # Every package, pip and setuptools included, comes pinned and checked against its hashes;
+    # then Roster itself, built with that setuptools and asking for nothing more.
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes \
+      -r "$ROOT/requirements-dev.txt"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+      --no-build-isolation -e "$ROOT"
     echo "$want" >"$stamp"
   fi
 }
