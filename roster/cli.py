@@ -19,6 +19,7 @@ from roster.clierrors import Unavailable, check_backends, check_urls, explain_da
 from roster.settings import Settings
 from rules import events as vocabulary
 from rules import tenants as tenant_rules
+from rules.proxies import parse_trusted
 
 
 def _cli_actor() -> Actor:
@@ -163,6 +164,15 @@ async def _token_list(settings: Settings, slug: str) -> int:
     return 0
 
 
+def _trusted_proxies(settings: Settings) -> list[str]:
+    """ROSTER_TRUSTED_PROXIES as uvicorn takes them; Unavailable for an entry that is not an
+    address or network."""
+    try:
+        return [str(network) for network in parse_trusted(settings.trusted_proxies)]
+    except ValueError as e:
+        raise Unavailable(f"ROSTER_TRUSTED_PROXIES: {e}") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="roster",
@@ -264,6 +274,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         import uvicorn
 
+        proxies = _trusted_proxies(settings)
         uvicorn.run(
             "roster.app:create_app",
             factory=True,
@@ -271,6 +282,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             port=args.port,
             workers=args.workers,
             log_level="info",
+            # uvicorn's default believes X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS):
+            # any local client could then pick its address. Only the proxies Roster trusts.
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies,
         )
         return 0
     if args.command == "worker":

@@ -3,6 +3,9 @@ scripts, no external assets) for the form, the success and every refusal."""
 
 import html
 
+# A form the page cannot read (not UTF-8): nothing was tried, the link still works.
+FORM_INVALID = "FORM_INVALID"
+
 _STYLE = """
 body { font-family: system-ui, sans-serif; line-height: 1.5; color: #1a1a1a; background: #f5f6f8;
        margin: 0; }
@@ -43,6 +46,9 @@ TEXTS = {
         "USER_DISABLED": "This account is disabled. Ask your administrator.",
         "RATE_LIMITED": "Too many attempts. Wait a few minutes and try again.",
         "PASSWORDS_DIFFER": "The two passwords are not the same.",
+        "form_title": "The form could not be read",
+        "FORM_INVALID": "Your browser sent the form in a way this page cannot read (not as "
+        "UTF-8). Nothing has changed: open the link from your e-mail again and retry.",
     },
     "es": {
         "title": "Elige tu contraseña",
@@ -66,6 +72,10 @@ TEXTS = {
         "USER_DISABLED": "Esta cuenta está desactivada. Consulta a tu administrador.",
         "RATE_LIMITED": "Demasiados intentos. Espera unos minutos y vuelve a probar.",
         "PASSWORDS_DIFFER": "Las dos contraseñas no coinciden.",
+        "form_title": "No se ha podido leer el formulario",
+        "FORM_INVALID": "Tu navegador ha enviado el formulario de una forma que esta página no "
+        "puede leer (no en UTF-8). No ha cambiado nada: vuelve a abrir el enlace de tu correo "
+        "e inténtalo de nuevo.",
         # The password policy's refusals (rules/passwords.py), by code.
         "PASSWORD_TOO_SHORT": "La contraseña debe tener al menos {min} caracteres.",
         "PASSWORD_TOO_LONG": "La contraseña debe tener como máximo 256 caracteres.",
@@ -135,6 +145,7 @@ def done_page(language: str) -> str:
 
 def refused_page(language: str, code: str) -> str:
     t = TEXTS[language]
+    title = t["form_title"] if code == FORM_INVALID else t["bad_title"]
     return _document(
-        language, t["bad_title"], f'<p class="error" role="alert">{message(language, code)}</p>\n'
+        language, title, f'<p class="error" role="alert">{message(language, code)}</p>\n'
     )

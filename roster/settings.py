@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass, field
 
 from jobs.mail import MailConfig
+from rules.proxies import split_entries
 
 
 def _flag(name: str) -> bool:
@@ -101,6 +102,11 @@ class Settings:
     # How long a signed download link (ExportJob.downloadUrl) works, in seconds.
     export_link_ttl: float = field(
         default_factory=lambda: float(os.environ.get("ROSTER_EXPORT_LINK_TTL", "3600"))
+    )
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed: the client
+    # address the set-password page's limits count by (rules/proxies.py). Empty: no one's.
+    trusted_proxies: tuple[str, ...] = field(
+        default_factory=lambda: split_entries(os.environ.get("ROSTER_TRUSTED_PROXIES", ""))
     )
     # Seals page cursors; unset, every instance reads the secret made for the database by its
     # migrations (table app_secrets). Setting or changing it invalidates the cursors issued
