@@ -1,6 +1,6 @@
 """Text as people read it: NFC, usernames by PRECIS (RFC 8265), the characters no single-line
-field may hold, e-mail domains that imitate others, and confusable skeletons (Unicode TS #39),
-which are equal for two identifiers that look alike."""
+field may hold and those no multi-line one may, e-mail domains that imitate others, and
+confusable skeletons (Unicode TS #39), which are equal for two identifiers that look alike."""
 
 import gzip
 import re
@@ -15,6 +15,10 @@ from precis_i18n.profile import Profile
 # embeddings, overrides and isolates (U+202A-202E, U+2066-2069), which make a name read
 # backwards in an admin screen or a terminal (CVE-2021-42574 "Trojan Source").
 REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# The same but for LF and tab, in text of several lines (an address): its lines end in LF
+# (`with_lf` makes CR LF and CR one), and a tab there is as harmless as a space. U+2028/2029
+# stay out: some screens break a line there and others do not, so the text reads two ways.
+REFUSED_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 # Usernames are stored case-mapped (lower case), as RFC 8265 compares them: what a screen shows
 # is then what is compared, and "Ian" cannot pass for "lan". E-mail addresses keep their case
@@ -35,6 +39,18 @@ _SCRIPT_OF_NAME = {"CJK": "HAN", "KATAKANA-HIRAGANA": "KATAKANA"}
 def has_refused(text: str) -> bool:
     """Whether `text` holds a character refused in every single-line field."""
     return REFUSED.search(text) is not None
+
+
+def has_refused_in_lines(text: str) -> bool:
+    """Whether `text` (its line ends made LF by `with_lf`) holds a character refused in every
+    multi-line field."""
+    return REFUSED_IN_LINES.search(text) is not None
+
+
+def with_lf(text: str) -> str:
+    """`text` with each line ending in LF: CR LF (Windows, HTTP forms) and a lone CR (old Macs)
+    are stored as one LF, so that the text, its exports and their imports agree byte for byte."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def nfc(text: str) -> str:

@@ -6,7 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rules.identifiers import email_form, has_refused, nfc, skeleton, username_form
+from rules.identifiers import (
+    email_form,
+    has_refused,
+    has_refused_in_lines,
+    nfc,
+    skeleton,
+    username_form,
+    with_lf,
+)
 
 _LOCAL = r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
 _LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
@@ -27,6 +35,9 @@ TEXT_FIELDS: dict[str, tuple[int, bool]] = {
     "location": (200, True),
     "external_id": (255, True),
 }
+# The text fields meant to hold several lines (a postal address has them), stored with LF line
+# ends; attribute values are multi-line too, their keys not. Every other field is one line.
+MULTI_LINE_FIELDS = frozenset(("location",))
 MAX_ATTRIBUTES = 100
 # The identifiers no two users of a tenant may share even in look (see rules/identifiers.py):
 # each with the name of its stored skeleton.
@@ -57,10 +68,18 @@ def check_field(name: str, value: Any) -> tuple[Any, Problem | None]:
         if optional:
             return None, None
         return None, Problem(f"{camel(name)} cannot be empty.", "REQUIRED")
-    if has_refused(text):
+    if name in MULTI_LINE_FIELDS:
+        text = with_lf(text)
+        if has_refused_in_lines(text):
+            return text, Problem(
+                "Control characters (line breaks and tabs aside) and characters that change "
+                "the direction of text are not allowed here.",
+                "INVALID_CHARACTERS",
+            )
+    elif has_refused(text):
         return text, Problem(
             "Control characters, line breaks and characters that change the direction of text "
-            "are not allowed here.",
+            "are not allowed here: this field holds one line.",
             "INVALID_CHARACTERS",
         )
     text = nfc(text)
@@ -134,16 +153,23 @@ def _checked_attributes(value: Any) -> tuple[Any, Problem | None]:
         )
     if len(value) > MAX_ATTRIBUTES:
         return value, _attributes_problem(f"At most {MAX_ATTRIBUTES} attributes.")
+    cleaned = {}
     for key, item in value.items():
+        item = with_lf(item) if isinstance(item, str) else item
         if not key or len(key) > 100 or not isinstance(item, str) or len(item) > 2000:
             return value, _attributes_problem(
                 "Attributes must be string keys (1 to 100 characters) and string values "
                 "(at most 2000 characters)."
             )
-        # PostgreSQL stores no NUL in text, nor in JSON.
-        if "\x00" in key or "\x00" in item:
-            return value, Problem("Attributes cannot contain NUL characters.", "INVALID_CHARACTERS")
-    return {nfc(k): nfc(v) for k, v in value.items()}, None
+        if has_refused(key) or has_refused_in_lines(item):
+            return value, Problem(
+                "Attribute names are one line and values may have several, but neither may "
+                "hold other control characters (NUL, ESC…) or characters that change the "
+                "direction of text.",
+                "INVALID_CHARACTERS",
+            )
+        cleaned[nfc(key)] = nfc(item)
+    return cleaned, None
 
 
 def _attributes_problem(message: str) -> Problem:

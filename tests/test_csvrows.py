@@ -269,6 +269,28 @@ def test_formula_prefix_round_trip(tmp_path: Path) -> None:
     }
 
 
+def test_multi_line_cells_keep_their_lines_in_location_and_attributes(tmp_path: Path) -> None:
+    content = (
+        "email,first_name,location,attr:address\r\n"
+        'ana@example.com,Ana,"Calle Mayor 1\r\nMadrid","Piso 3\rPuerta B"\r\n'
+        'bob@example.com,Bob,"\'-1 S\u00f3tano\nEdificio\tB",\r\n'  # as an export writes it
+        'carla@example.com,"Car\nla","Plaza 2\nSevilla",\r\n'
+        'dan@example.com,Dan,"Plaza 2\x1b[2J\nSevilla","x\u202ey"\r\n'
+    )
+    _, _, [ana, bob, carla, dan] = load(write(tmp_path, content))
+    assert (ana.problems, bob.problems) == ([], [])
+    assert ana.values["location"] == "Calle Mayor 1\nMadrid"
+    assert ana.values["attributes"] == {"address": "Piso 3\nPuerta B"}
+    assert bob.values["location"] == "-1 S\u00f3tano\nEdificio\tB"
+    # One row's line break in a single-line field fails that row alone.
+    assert codes(carla) == [("first_name", "INVALID_CHARACTERS")]
+    assert carla.values["location"] == "Plaza 2\nSevilla"
+    assert codes(dan) == [
+        ("location", "INVALID_CHARACTERS"),
+        ("attr:address", "INVALID_CHARACTERS"),
+    ]
+
+
 def test_start_after_skips_records(tmp_path: Path) -> None:
     content = (
         "email,location\n"
