@@ -136,7 +136,7 @@ async def test_the_database_refuses_look_alikes_whoever_writes(admin: Api, db_ur
         ("lastName", "Garc\u00eda\u2028L\u00f3pez"),
         ("username", "ana\x00"),
         ("email", "ana\x00@example.com"),
-        ("location", "Madrid\rX"),
+        ("location", "Madrid\x1bX"),
         ("externalId", "HR\x00-1"),
     ],
 )
