@@ -2,11 +2,17 @@
 requests the worker takes up."""
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 from asyncpg import Record
 
+from db import jobs
+from db.events import Actor
 from db.pool import Conn
+
+# The kind of job that sends welcome e-mails.
+JOB_KIND = "EMAIL"
 
 ADD_RECIPIENTS = """
 INSERT INTO email_recipients (tenant_id, job_id, position, user_id)
@@ -163,3 +169,19 @@ async def take_requests(conn: Conn, limit: int) -> list[Record]:
     upto = requests[-1]["id"] if len(requests) == limit else None
     await conn.execute(MOVE_MARK, mark, upto)
     return requests
+
+
+async def record_email_job(
+    conn: Conn,
+    tenant_id: UUID,
+    actor: Actor,
+    user_ids: Sequence[UUID],
+    options: dict[str, Any] | None = None,
+) -> Record:
+    """An e-mail job to `user_ids`, in the caller's transaction; queue it after the commit."""
+    job = await jobs.create_job(
+        conn, tenant_id, JOB_KIND, file_id=None, options=options or {}, dry_run=False, actor=actor
+    )
+    await add_recipients(conn, tenant_id, job["id"], user_ids)
+    shaped = await jobs.set_shape(conn, job["id"], len(user_ids), {})
+    return shaped

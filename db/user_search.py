@@ -1,6 +1,7 @@
 """Which users a search box and an advanced filter cover: the WHERE clause and pages of them in
 any order (db/user_counts.py counts them)."""
 
+import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +44,33 @@ class UserSearch:
     welcome_email_sent: bool | None = None
     has_password: bool | None = None
     ids: tuple[UUID, ...] | None = None
+
+
+def search_options(search: UserSearch) -> dict[str, Any]:
+    """A search as JSON, for the job's options."""
+    values = dataclasses.asdict(search)
+    for name, value in values.items():
+        if isinstance(value, datetime):
+            values[name] = value.isoformat()
+        elif isinstance(value, UUID):
+            values[name] = str(value)
+        elif isinstance(value, tuple):
+            values[name] = [str(v) for v in value]
+    return values
+
+
+def search_from_options(values: dict[str, Any]) -> UserSearch:
+    """The search that `search_options` wrote."""
+    given = dict(values)
+    for name in ("created_after", "created_before", "updated_after", "updated_before"):
+        if given.get(name) is not None:
+            given[name] = datetime.fromisoformat(given[name])
+    if given.get("platform_id") is not None:
+        given["platform_id"] = UUID(given["platform_id"])
+    if given.get("ids") is not None:
+        given["ids"] = tuple(UUID(i) for i in given["ids"])
+    given["words"] = tuple(given.get("words", ()))
+    return UserSearch(**given)
 
 
 # A search word as a LIKE pattern: folded first, escaped after, because folding can turn a

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from jobs.csvrecords import MAX_RECORD, Oversized, records
-from rules.csvcolumns import FileError
-
-DELIMITERS = (",", ";", "\t")
+from rules.csvcolumns import DELIMITERS, FileError
 
 _CHUNK = 1 << 18  # bytes read at a time by the detection pass
 _HEADER_LIMIT = 1 << 20  # characters scanned for the header line when detecting the delimiter

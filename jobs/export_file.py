@@ -13,14 +13,11 @@ from db import exports, files, jobs
 from db.pool import Conn
 from jobs.import_writer import Counters
 from jobs.joblock import LockLost
+from jobs.lifecycle import Cancelled
 from jobs.progress import Publisher
 from rules.csvcolumns import CsvDialect, neutralise_cell
 
 BOM = "\ufeff".encode()
-
-
-class Cancelled(Exception):
-    """The export's cancel was requested: it stops before its next chunk."""
 
 
 class RecordEnds:

@@ -29,6 +29,7 @@ from jobs.import_plan import (
     valid_rows,
 )
 from jobs.joblock import JobLock, LockLost
+from jobs.lifecycle import Cancelled
 from rules import events as vocabulary
 from rules.csvcolumns import ColumnMap
 from rules.ids import encode_id
@@ -57,11 +58,6 @@ class Counters:
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in jobs.COUNTERS}
-
-
-class Cancelled(Exception):
-    """The job's cancel was requested before this chunk: it writes nothing, nor do those after
-    it."""
 
 
 class ChunkWriter:

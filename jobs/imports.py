@@ -1,19 +1,19 @@
 """The CSV import job: validates every row, applies valid ones in chunks (or only plans them, in
 a dry run), resumes from its checkpoint after a crash, and publishes its progress.
 
-The job runs here (lock, start, finish, reconcile); what a row does is decided in
-jobs/import_plan.py, a chunk is written by jobs/import_writer.py, and chunks go through
-jobs/import_pipeline.py, written several at once in file order (jobs/import_chunk.py)."""
+The job's work and its reconciled end are here; the run around it (lock, start, retries, end) is
+jobs/lifecycle.py's. What a row does is decided in jobs/import_plan.py, a chunk is written by
+jobs/import_writer.py, and chunks go through jobs/import_pipeline.py, written several at once in
+file order (jobs/import_chunk.py)."""
 
 import asyncio
 import contextlib
-import logging
 import os
 import tempfile
 from typing import Any
 from uuid import UUID
 
-from asyncpg import Pool, Record
+from asyncpg import Record
 
 from db import files, jobs, platforms, search_trigrams, tenants
 from db.pool import Conn
@@ -22,12 +22,11 @@ from jobs.csvrows import read_rows
 from jobs.csvsniff import FileShape, inspect_file, read_header
 from jobs.import_pipeline import ChunkPipeline
 from jobs.import_plan import Options
-from jobs.import_writer import Cancelled, ChunkWriter, Counters
-from jobs.joblock import JobLock, LockLost, holding
+from jobs.import_writer import ChunkWriter, Counters
+from jobs.joblock import LockLost
+from jobs.lifecycle import JobKind, Run, run_job
 from jobs.progress import Publisher
 from rules.csvcolumns import ColumnMap, FileError, PlatformInfo, map_header
-
-log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5000
 # Chunks written at once, each in its own transaction on its own connection: PostgreSQL writes
@@ -35,86 +34,54 @@ CHUNK_ROWS = 5000
 WRITERS = 2
 
 
-class TryAgain(Exception):
-    """An unexpected failure that a later try, resuming from the checkpoint, may not meet."""
+class ImportKind(JobKind):
+    label = "import"
+
+    async def work(self, run: Run) -> Record | None:
+        # In the worker's own scratch directory (0700; the file 0600): swept if the worker dies.
+        handle, path = tempfile.mkstemp(
+            prefix="roster-import-", suffix=".csv", dir=run.ctx["scratch"]
+        )
+        try:
+            with os.fdopen(handle, "wb") as spool:
+                async with run.pool.acquire() as conn:
+                    async for chunk in files.read_chunks(conn, run.job["file_id"]):
+                        await asyncio.to_thread(spool.write, chunk)
+            async with run.pool.acquire() as conn:
+                return await _import(run, conn, path)
+        except FileError as e:
+            return await run.end("FAILED", str(e))
+        finally:
+            os.unlink(path)
+
+    async def clean_up(self, conn: Conn, job_id: UUID, status: str) -> None:
+        # Its scratch rows and (unless a dry run) its stored file go with it.
+        await jobs.forget_scratch(conn, job_id)
+        await jobs.release_file(conn, job_id)
+
+    async def after(self, run: Run) -> None:
+        # An import is how a directory grows by much at once: which search words are rare is
+        # sampled again once the users have doubled (a second at a million users, after the
+        # job).
+        async with run.pool.acquire() as conn:
+            await search_trigrams.sample_trigrams(conn)
+
+
+IMPORT = ImportKind()
 
 
 async def import_users(ctx: dict[str, Any], job_id: str, *, last_try: bool = True) -> None:
-    """Runs an import job. Whoever holds the job's lock runs it; a second delivery of the same
-    job (a retry, recovery after a crash) finds it locked or finished and returns. An unexpected
-    error raises TryAgain, unless this is the last try: then the job fails, saying so."""
-    async with holding(ctx["pool"], UUID(job_id)) as lock:
-        if lock is not None:
-            await _run(ctx, lock, last_try)
+    """Runs an import job (jobs/lifecycle.py): on the last try an unexpected error fails it,
+    saying so; before, the next try resumes from the checkpoint."""
+    await run_job(ctx, job_id, IMPORT, last_try=last_try)
 
 
-async def _run(ctx: dict[str, Any], lock: JobLock, last_try: bool) -> None:
-    pool: Pool = ctx["pool"]
-    job_id = lock.job_id
-    publisher = Publisher(ctx["redis"])
-    async with pool.acquire() as conn:
-        job = await jobs.start_job(conn, job_id)
-    if job is None:
-        return  # ended already (finished, failed or cancelled)
-    lock.fence = job["fence"]
-    await publisher.publish(job, final=True)
-    # In the worker's own scratch directory (0700; the file 0600): swept if the worker dies.
-    handle, path = tempfile.mkstemp(prefix="roster-import-", suffix=".csv", dir=ctx["scratch"])
-    try:
-        with os.fdopen(handle, "wb") as spool:
-            async with pool.acquire() as conn:
-                async for chunk in files.read_chunks(conn, job["file_id"]):
-                    await asyncio.to_thread(spool.write, chunk)
-        async with pool.acquire() as conn:
-            job = await _import(ctx, conn, job, path, publisher, lock)
-    except LockLost as e:
-        # Another run may have the job now; if none has, the next try (or recover_jobs)
-        # resumes it from the checkpoint. Not failed, even on the last try.
-        log.warning("import %s: this run lost the job's lock; it stops here", job_id)
-        raise TryAgain from e
-    except FileError as e:
-        job = await _finish(pool, lock, "FAILED", str(e))
-    except Cancelled:
-        job = await _finish(pool, lock, "CANCELLED", None)
-    except Exception as e:
-        if not last_try:
-            log.warning("import %s: %r; trying again from the checkpoint", job_id, e)
-            raise TryAgain from e
-        log.exception("import %s failed", job_id)
-        job = await _finish(pool, lock, "FAILED", f"Internal error ({type(e).__name__}).")
-    finally:
-        os.unlink(path)
-    if job is not None:
-        await publisher.publish(job, final=True)
-    # An import is how a directory grows by much at once: which search words are rare is
-    # sampled again once the users have doubled (a second at a million users, after the job).
-    async with pool.acquire() as conn:
-        await search_trigrams.sample_trigrams(conn)
-
-
-async def _finish(pool: Pool, lock: JobLock, status: str, error: str | None) -> Record | None:
-    # On a connection of its own: the job's may be the reason it failed.
-    async with pool.acquire() as conn, conn.transaction():
-        return await _close(conn, lock, status, error)
-
-
-async def _close(conn: Conn, lock: JobLock, status: str, error: str | None) -> Record | None:
-    """Ends the job: its scratch rows and (unless a dry run) its stored file go with it. None
-    when it had ended already, or a later run has it."""
-    job = await jobs.finish_job(conn, lock.job_id, status, error, lock.fence)
-    if job is not None:
-        await jobs.forget_scratch(conn, lock.job_id)
-        await jobs.release_file(conn, lock.job_id)
-    return job
-
-
-async def _import(
-    ctx: dict[str, Any], conn: Conn, job: Record, path: str, publisher: Publisher, lock: JobLock
-) -> Record:
+async def _import(run: Run, conn: Conn, path: str) -> Record:
     """Writes the chunks not written yet and ends the job, reconciled; returns it."""
+    ctx, job = run.ctx, run.job
     options = Options.from_json(job["options"])
     max_record = ctx.get("max_record_size") or MAX_RECORD
-    job, shape = await _shape(conn, job, path, options, publisher, max_record)
+    job, shape = await _shape(conn, job, path, options, run.publisher, max_record)
     tenant_platforms = await platforms.list_platforms(conn, job["tenant_id"])
     tenant = await tenants.get_tenant(conn, job["tenant_id"])
     assert tenant is not None
@@ -137,19 +104,19 @@ async def _import(
     )
     platform_ids = {p["key"]: p["id"] for p in tenant_platforms}
     pipeline = ChunkPipeline(
-        ChunkWriter(ctx["executor"], job, options, platform_ids, columns, lock),
-        publisher,
+        ChunkWriter(ctx["executor"], job, options, platform_ids, columns, run.lock),
+        run.publisher,
         rows,
         chunk_rows=job["checkpoint"].get("chunk_rows", CHUNK_ROWS),
         start_after=start,
         written=written,
     )
     async with contextlib.AsyncExitStack() as connections:
-        pool: Pool = ctx["pool"]
+        pool = run.pool
         keys_conn = await connections.enter_async_context(pool.acquire())
         others = [await connections.enter_async_context(pool.acquire()) for _ in range(WRITERS - 1)]
         await pipeline.run(keys_conn, [conn, *others])
-    return await _reconcile(conn, lock, shape.total)
+    return await _reconcile(run, conn, shape.total)
 
 
 async def _shape(
@@ -207,10 +174,10 @@ async def _columns(
     return job, columns
 
 
-async def _reconcile(conn: Conn, lock: JobLock, total: int) -> Record:
+async def _reconcile(run: Run, conn: Conn, total: int) -> Record:
     """Ends the job once its chunks are written: succeeded when every record of the file is
     accounted for exactly once, failed saying so otherwise."""
-    job_id = lock.job_id
+    job_id, lock = run.job_id, run.lock
     written_job = await jobs.get_job(conn, job_id)
     assert written_job is not None
     counters = Counters.of(written_job)
@@ -233,6 +200,6 @@ async def _reconcile(conn: Conn, lock: JobLock, total: int) -> Record:
     async with conn.transaction():
         if await jobs.add_progress(conn, job_id, tail.as_dict(), lock.fence) is None:
             raise LockLost
-        finished = await _close(conn, lock, status, message)
+        finished = await run.close(conn, status, message)
     assert finished is not None
     return finished

@@ -19,17 +19,15 @@ from asyncpg import Pool, Record
 from db import emails, events, jobs, tenants, users
 from db.events import Actor
 from db.pool import Conn
-from jobs.joblock import JobLock, LockLost, holding
+from jobs.lifecycle import Cancelled, JobKind, Run, TryAgain, run_job
 from jobs.mail import MailConfig, Mailer, Pacer, Refused, SmtpServer, SmtpUrlError, Unavailable
 from jobs.mail import build_message as build_mail
-from jobs.progress import Publisher
 from rules import events as vocabulary
 from rules import welcome as texts
 from rules.ids import encode_id
 
 log = logging.getLogger(__name__)
 
-KIND = "EMAIL"
 # Recipients read at a time; each is then sent and recorded on its own.
 BATCH = 200
 # How often a running job looks whether it was cancelled.
@@ -37,31 +35,6 @@ CANCEL_CHECK_SECONDS = 1.0
 # Requests turned into jobs per transaction: a first pass over years of requests holds this many
 # in memory at a time.
 REQUESTS_PER_PASS = 50_000
-
-
-class TryAgain(Exception):
-    """The SMTP server is unavailable (or something unexpected happened): a later try resumes
-    with the recipients not done yet."""
-
-
-class Cancelled(Exception):
-    pass
-
-
-async def record_job(
-    conn: Conn,
-    tenant_id: UUID,
-    actor: Actor,
-    user_ids: Sequence[UUID],
-    options: dict[str, Any] | None = None,
-) -> Record:
-    """An e-mail job to `user_ids`, in the caller's transaction; queue it after the commit."""
-    job = await jobs.create_job(
-        conn, tenant_id, KIND, file_id=None, options=options or {}, dry_run=False, actor=actor
-    )
-    await emails.add_recipients(conn, tenant_id, job["id"], user_ids)
-    shaped = await jobs.set_shape(conn, job["id"], len(user_ids), {})
-    return shaped
 
 
 async def take_requests(pool: Pool) -> list[UUID]:
@@ -87,69 +60,50 @@ async def _jobs_for(conn: Conn, requests: Sequence[Record]) -> list[UUID]:
         options = {"requested_by": source} if source else {}
         # A user asked for twice (by older releases) gets one e-mail.
         unique = list(dict.fromkeys(user_ids))
-        job = await record_job(conn, tenant_id, Actor(token_id, actor), unique, options)
+        job = await emails.record_email_job(
+            conn, tenant_id, Actor(token_id, actor), unique, options
+        )
         made.append(job["id"])
     return made
 
 
+class EmailKind(JobKind):
+    label = "e-mail job"
+
+    async def work(self, run: Run) -> Record | None:
+        config: MailConfig | None = run.ctx.get("mail")
+        try:
+            if config is None:
+                raise SmtpUrlError("This worker was started without mail settings.")
+            sender = Sender(run, config)
+        except SmtpUrlError as e:
+            return await run.end("FAILED", str(e))
+        try:
+            status, error = await _send(sender, run)
+        finally:
+            await sender.mailer.close()
+        return await run.end(status, error)
+
+
+EMAIL = EmailKind()
+
+
 async def send_welcome_emails(ctx: dict[str, Any], job_id: str, *, last_try: bool) -> None:
-    """Runs an e-mail job; whoever holds the job's lock runs it (as for imports)."""
-    async with holding(ctx["pool"], UUID(job_id)) as lock:
-        if lock is not None:
-            await _run(ctx, lock, last_try)
+    """Runs an e-mail job (jobs/lifecycle.py); a later try resumes with the recipients not done
+    yet."""
+    await run_job(ctx, job_id, EMAIL, last_try=last_try)
 
 
-async def _run(ctx: dict[str, Any], lock: JobLock, last_try: bool) -> None:
-    pool: Pool = ctx["pool"]
-    job_id = lock.job_id
-    publisher = Publisher(ctx["redis"])
-    async with pool.acquire() as conn:
-        job = await jobs.start_job(conn, job_id)
-    if job is None:
-        return  # ended already
-    lock.fence = job["fence"]
-    await publisher.publish(job, final=True)
-    config: MailConfig | None = ctx.get("mail")
+async def _send(sender: "Sender", run: Run) -> tuple[str, str | None]:
+    """Sends to every recipient not done yet; the job's end (status, error), reconciled."""
     try:
-        if config is None:
-            raise SmtpUrlError("This worker was started without mail settings.")
-        sender = Sender(pool, config, job, publisher, lock)
-    except SmtpUrlError as e:
-        await _end(pool, publisher, lock, "FAILED", str(e))
-        return
-    try:
-        await sender.run()
-        status, error = await sender.reconcile()
+        await sender.send_pending()
     except Unavailable as e:
-        if not last_try:
-            log.warning("e-mail job %s: SMTP server unavailable (%s); trying again", job_id, e)
+        if not run.last_try:
+            log.warning("%s: SMTP server unavailable (%s); trying again", run, e)
             raise TryAgain from e
         await sender.give_up(str(e))
-        status, error = await sender.reconcile()
-    except Cancelled:
-        status, error = "CANCELLED", None
-    except LockLost as e:
-        # Another run may have the job now; if none has, a later try resumes it.
-        log.warning("e-mail job %s: this run lost the job's lock; it stops here", job_id)
-        raise TryAgain from e
-    except Exception as e:
-        if not last_try:
-            log.warning("e-mail job %s: %r; trying again", job_id, e)
-            raise TryAgain from e
-        log.exception("e-mail job %s failed", job_id)
-        status, error = "FAILED", f"Internal error ({type(e).__name__})."
-    finally:
-        await sender.mailer.close()
-    await _end(pool, publisher, lock, status, error)
-
-
-async def _end(
-    pool: Pool, publisher: Publisher, lock: JobLock, status: str, error: str | None
-) -> None:
-    async with pool.acquire() as conn:
-        job = await jobs.finish_job(conn, lock.job_id, status, error, lock.fence)
-    if job is not None:
-        await publisher.publish(job, final=True)
+    return await sender.reconcile()
 
 
 def _counts(*, failed: int = 0, skipped: int = 0, sent: int = 0) -> dict[str, int]:
@@ -161,23 +115,21 @@ def _counts(*, failed: int = 0, skipped: int = 0, sent: int = 0) -> dict[str, in
 class Sender:
     """One run of one e-mail job over its recipients not done yet."""
 
-    def __init__(
-        self, pool: Pool, config: MailConfig, job: Record, publisher: Publisher, lock: JobLock
-    ) -> None:
-        self.pool = pool
-        self.lock = lock
+    def __init__(self, run: Run, config: MailConfig) -> None:
+        self.run = run
+        self.pool = run.pool
+        self.lock = run.lock
         self.config = config
-        self.job = job
+        job = run.job
         self.job_id: UUID = job["id"]
         self.tenant_id: UUID = job["tenant_id"]
-        self.publisher = publisher
         self.mailer = Mailer(SmtpServer.from_url(config.smtp_url))
         self.pacer = Pacer(config.rate)
         self.global_id = encode_id(vocabulary.EMAIL_JOB, self.job_id)
         self.actor = Actor(job["actor_token_id"], job["actor"])
         self.organisation = ""
 
-    async def run(self) -> None:
+    async def send_pending(self) -> None:
         async with self.pool.acquire() as conn:
             tenant = await tenants.get_tenant(conn, self.tenant_id)
             assert tenant is not None
@@ -274,11 +226,7 @@ class Sender:
         await self._progress(conn, _counts(failed=len(rows)))
 
     async def _progress(self, conn: Conn, counts: dict[str, int]) -> None:
-        job = await jobs.add_progress(conn, self.job_id, counts, self.lock.fence)
-        if job is None:
-            raise LockLost  # a later run has the job
-        self.job = job
-        await self.publisher.publish(self.job)
+        await self.run.progress(conn, counts)
 
     async def reconcile(self) -> tuple[str, str | None]:
         """The job's end: every recipient is sent, failed or skipped, exactly as counted, or it

@@ -1,39 +1,35 @@
-"""arq's WorkerSettings, the queue connection and the enqueueing of Roster's jobs: the
-arq-specific code stays here, and the rest of Roster reaches arq only through this module."""
+"""arq's WorkerSettings and the worker that runs Roster's jobs. arq stays here and in
+jobs/queue.py, which queues jobs (the API uses that one alone, and loads no job code)."""
 
 import asyncio
+import contextlib
 import dataclasses
 import gc
 import logging
 import time
-from typing import Any, TypeAlias
-from uuid import UUID
+from collections.abc import AsyncIterator
+from typing import Any
 
 import arq.worker
 from arq import Retry, cron, func
-from arq.connections import ArqRedis, RedisSettings
-from arq.connections import create_pool as create_arq_pool
-from arq.constants import default_queue_name as QUEUE
-from arq.constants import in_progress_key_prefix as IN_PROGRESS
+from arq.connections import RedisSettings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from db import emails, files, jobs
 from db import exports as export_files
-from db import files, jobs
 from db.pool import create_pool
 from jobs import exports, imports, welcome
 from jobs.hashpool import hashing_pool
+from jobs.lifecycle import TryAgain
 from jobs.mail import MailConfig
+from jobs.queue import HEARTBEAT_KEY, IN_PROGRESS, QUEUE, Queue, enqueue_job
 from jobs.scratch import make_scratch_dir, remove_scratch_dir
 from jobs.webhooks import WebhookConfig, WebhookLoop
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10
-# Refreshed by each worker's polling loop: while it exists, some worker is taking jobs (one that
-# is up but stuck would not refresh it), busy or not.
-HEARTBEAT_KEY = "roster:worker:heartbeat"
-FUNCTIONS = {"IMPORT": "import_users", "EMAIL": "send_welcome_emails", "EXPORT": "export_users"}
 MAX_TRIES = 5
 ABANDONED_UPLOAD_SECONDS = 24 * 3600
 RETRY_SECONDS = 5
@@ -43,34 +39,36 @@ REDIS_BACKOFF = (0.5, 10.0)
 STARTUP_CONNECT_TRIES, STARTUP_CONNECT_DELAY = 30, 2
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
-# The job queue's client. It is a redis.asyncio client too: one client serves the queue,
-# pub/sub and health checks.
-Queue: TypeAlias = ArqRedis
-
-
-async def connect_queue(redis_url: str) -> Queue:
-    return await create_arq_pool(RedisSettings.from_dsn(redis_url))
-
-
-async def close_queue(queue: Queue) -> None:
-    await queue.aclose()
-
 
 async def import_users(ctx: dict[str, Any], job_id: str) -> None:
-    try:
-        await imports.import_users(ctx, job_id, last_try=ctx["job_try"] >= MAX_TRIES)
-    except imports.TryAgain as e:
-        # arq retries only on Retry; the next try resumes from the checkpoint.
-        raise Retry(defer=RETRY_SECONDS * ctx["job_try"]) from e
+    async with _retried(ctx):
+        await imports.import_users(ctx, job_id, last_try=_last_try(ctx))
     # The users it created with a welcome e-mail get it now, in one job.
     await queue_welcome_requests(ctx)
 
 
 async def send_welcome_emails(ctx: dict[str, Any], job_id: str) -> None:
+    async with _retried(ctx):
+        await welcome.send_welcome_emails(ctx, job_id, last_try=_last_try(ctx))
+
+
+async def export_users(ctx: dict[str, Any], job_id: str) -> None:
+    async with _retried(ctx):
+        await exports.export_users(ctx, job_id, last_try=_last_try(ctx))
+
+
+def _last_try(ctx: dict[str, Any]) -> bool:
+    return bool(ctx["job_try"] >= MAX_TRIES)
+
+
+@contextlib.asynccontextmanager
+async def _retried(ctx: dict[str, Any]) -> AsyncIterator[None]:
+    """A job's TryAgain as arq's Retry (arq retries on nothing else), with a growing wait: an
+    SMTP server or a database that is down gets longer and longer to come back. The next try
+    resumes from the job's checkpoint."""
     try:
-        await welcome.send_welcome_emails(ctx, job_id, last_try=ctx["job_try"] >= MAX_TRIES)
-    except welcome.TryAgain as e:
-        # Backoff: an SMTP server that is down gets longer and longer to come back.
+        yield
+    except TryAgain as e:
         raise Retry(defer=RETRY_SECONDS * ctx["job_try"]) from e
 
 
@@ -80,14 +78,7 @@ async def queue_welcome_requests(ctx: dict[str, Any]) -> None:
     made = await welcome.take_requests(ctx["pool"])
     async with ctx["pool"].acquire() as conn:
         for job_id in made:
-            await enqueue_job(ctx["redis"], conn, job_id, welcome.KIND)
-
-
-async def export_users(ctx: dict[str, Any], job_id: str) -> None:
-    try:
-        await exports.export_users(ctx, job_id, last_try=ctx["job_try"] >= MAX_TRIES)
-    except exports.TryAgain as e:
-        raise Retry(defer=RETRY_SECONDS * ctx["job_try"]) from e
+            await enqueue_job(ctx["redis"], conn, job_id, emails.JOB_KIND)
 
 
 async def remove_expired_exports(ctx: dict[str, Any]) -> int:
@@ -95,15 +86,6 @@ async def remove_expired_exports(ctx: dict[str, Any]) -> int:
     async with ctx["pool"].acquire() as conn:
         removed = await export_files.delete_expired_files(conn)
     return removed
-
-
-async def enqueue_job(queue: Queue, pool_conn: Any, job_id: UUID, kind: str) -> None:
-    """Queues a job under a new arq id (job id and attempt), recorded on the job: a recovered
-    job must not collide with the arq id of a delivery that died with its worker."""
-    attempt = await jobs.next_attempt(pool_conn, job_id)
-    queue_id = f"{job_id}:{attempt}"
-    await queue.enqueue_job(FUNCTIONS[kind], str(job_id), _job_id=queue_id)
-    await jobs.set_queue_id(pool_conn, job_id, queue_id)
 
 
 async def recover_jobs(ctx: dict[str, Any]) -> None:

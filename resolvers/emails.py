@@ -8,10 +8,9 @@ from uuid import UUID
 import strawberry
 from redis.exceptions import RedisError
 
-from db import events, users
+from db import emails, events, users
 from db.pool import Conn
-from jobs import welcome
-from jobs.worker import enqueue_job
+from jobs.queue import enqueue_job
 from resolvers.ids import decode_id
 from resolvers.permissions import CanMutate, actor_of
 from rules import events as vocabulary
@@ -25,13 +24,13 @@ log = logging.getLogger(__name__)
 async def record_welcome_job(ctx: Context, conn: Conn, user_ids: Sequence[UUID]) -> Any:
     """The e-mail job to `user_ids`, in the caller's transaction; `queue_welcome_job` after
     the commit."""
-    return await welcome.record_job(conn, ctx.tenant_id, actor_of(ctx), user_ids)
+    return await emails.record_email_job(conn, ctx.tenant_id, actor_of(ctx), user_ids)
 
 
 async def queue_welcome_job(ctx: Context, job: Any) -> None:
     try:
         async with ctx.pool.acquire() as conn:
-            await enqueue_job(ctx.redis, conn, job["id"], welcome.KIND)
+            await enqueue_job(ctx.redis, conn, job["id"], emails.JOB_KIND)
     except RedisError:
         # The job is recorded: the workers' recovery queues it once Redis is back.
         log.warning("could not queue job %s now; recovery will", job["id"])

@@ -13,8 +13,8 @@ from redis.exceptions import RedisError
 from db import events, files, jobs, platforms, users
 from db.events import Actor
 from db.pool import Conn
-from jobs.exports import search_options
-from jobs.worker import enqueue_job
+from db.user_search import search_options
+from jobs.queue import enqueue_job
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id
 from resolvers.permissions import actor_of

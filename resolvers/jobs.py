@@ -12,15 +12,15 @@ from redis.exceptions import RedisError
 from strawberry.file_uploads import Upload
 
 from db import events, files, jobs
-from jobs.csvsniff import DELIMITERS
 from jobs.progress import channel as progress_channel
 from jobs.progress import encode_job
-from jobs.worker import enqueue_job
+from jobs.queue import enqueue_job
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id, encode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
 from resolvers.permissions import CanMutate, actor_of
 from rules import events as vocabulary
+from rules.csvcolumns import DELIMITERS
 from rules.errorreport import ErrorReport
 from schema.context import Context, Info
 from schema.errors import UserError

@@ -19,7 +19,7 @@ from db import secrets
 from db.pool import create_pool
 from jobs.hashpool import hashing_pool
 from jobs.progress import JobRelay
-from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
+from jobs.queue import HEARTBEAT_KEY, Queue, close_queue, connect_queue
 from resolvers.pagination import cursor_key
 from roster.downloads import ExportLinks, download_export, load_signing_key
 from roster.error_log import keep_query_strings_out_of_access_log

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from db import files, jobs, tenants
 from db.pool import create_pool
 from jobs.progress import JobRelay
-from jobs.worker import HEARTBEAT_KEY, Queue, close_queue, connect_queue
+from jobs.queue import HEARTBEAT_KEY, Queue, close_queue, connect_queue
 from resolvers.exports import start_export
 from resolvers.ids import encode_id
 from resolvers.jobs import start_import

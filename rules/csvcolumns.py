@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 from rules.userfields import EMAIL_RE, MAX_ATTRIBUTES, TEXT_FIELDS
 
+# The delimiters Roster reads (and an import may name): comma, semicolon, tab.
+DELIMITERS = (",", ";", "\t")
+
 FIELDS = (
     "operation",
     *TEXT_FIELDS,

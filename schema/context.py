@@ -16,7 +16,7 @@ from strawberry.dataloader import DataLoader
 
 if TYPE_CHECKING:
     # For annotations only: schema/ depends on no other layer when it runs.
-    from jobs.worker import Queue
+    from jobs.queue import Queue
     from schema.job import PlannedRowConnection, RowErrorConnection
 
 Scope = Literal["admin", "read"]
