@@ -10,7 +10,7 @@ import strawberry
 from asyncpg import Pool, Record
 from redis.exceptions import RedisError
 
-from db import events, files, jobs, platforms, users
+from db import events, files, jobs, platforms, tokens, users
 from db.events import Actor
 from db.pool import Conn
 from db.user_search import search_options
@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 
 # The actor of a download through a signed link, which carries no token.
 SIGNED_LINK_ACTOR = "signed link"
+
+
+class StarterRevoked(Exception):
+    """A signed link to an export whose starting token is revoked or gone: the link stands for
+    that token, and dies with it."""
 
 
 def _selection(ids: list[strawberry.ID] | None, filter: UserFilter | None) -> UserFilter | None:
@@ -176,7 +181,9 @@ async def export_download(
 ) -> tuple[UUID, int] | None:
     """The file (id, size) of a finished, unexpired export, its download recorded; None when
     there is none. `tenant_id`: the caller's (None for a signed link, which names one export
-    and is checked already); `actor`: the token (None for a signed link)."""
+    and is checked already); `actor`: the token (None for a signed link). Raises
+    StarterRevoked for a signed link once the token that started the export is no longer
+    active."""
     job_id = decode_id(global_id, "ExportJob")
     if job_id is None:
         return None
@@ -186,6 +193,8 @@ async def export_download(
         else:
             found = await jobs.get_jobs(conn, tenant_id, [job_id])
             job = found[0] if found else None
+        if job is not None and actor is None and not await _starter_active(conn, job):
+            raise StarterRevoked(global_id)
         if (
             job is None
             or job["kind"] != "EXPORT"
@@ -206,3 +215,10 @@ async def export_download(
         event = vocabulary.export_downloaded(signed_link=actor is None)
         await events.record_events(conn, job["tenant_id"], who, [(job_id, event)])
     return job["file_id"], file["size"]
+
+
+async def _starter_active(conn: Conn, job: Record) -> bool:
+    """Whether the token that started the job is still active. A job no token started (an
+    operator's `roster export`), or whose token was deleted, has none."""
+    starter: UUID | None = job["actor_token_id"]
+    return starter is not None and bool(await tokens.active_among(conn, [starter]))

@@ -18,11 +18,11 @@ from jobs.queue import enqueue_job
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id, encode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
-from resolvers.permissions import CanMutate, actor_of
+from resolvers.permissions import CanMutate, actor_of, can_mutate
 from rules import events as vocabulary
 from rules.csvcolumns import DELIMITERS
 from rules.errorreport import ErrorReport
-from schema.context import Context, Info
+from schema.context import Context, Info, Principal
 from schema.errors import UserError
 from schema.job import (
     TERMINAL_STATUSES,
@@ -297,6 +297,18 @@ class JobQuery:
         return JobConnection(edges=edges, page_info=page_info)
 
 
+CANNOT_CANCEL = "This token is read-only: it may cancel only the exports it started."
+
+
+def may_cancel(caller: Principal, job: Any) -> bool:
+    """The one rule for cancelling: whoever may start a job may cancel the jobs they started.
+    An admin token may start any job, so it cancels any of its tenant's; a read token may start
+    exports only, so it cancels those it started itself."""
+    return can_mutate(caller) or (
+        caller.token_id is not None and job["actor_token_id"] == caller.token_id
+    )
+
+
 @strawberry.type
 class JobMutation:
     @strawberry.mutation(
@@ -333,13 +345,16 @@ class JobMutation:
         )
 
     @strawberry.mutation(
-        permission_classes=[CanMutate],
         description="Stops a job at its next chunk: what an import applied stays applied; an "
-        "export's partial file is removed.",
+        "export's partial file is removed. Whoever may start a job may cancel the jobs they "
+        "started: an admin token cancels any job of its tenant, a read token the exports it "
+        "started (another job: FORBIDDEN).",
     )
     async def cancel_job(self, info: Info, id: strawberry.ID) -> JobPayload:
         ctx = info.context
         known = await _load_job(ctx, id)
+        if known is not None and not may_cancel(ctx.caller, known):
+            raise BadRequest(CANNOT_CANCEL, "FORBIDDEN")
         job_id = known["id"] if known else None
         async with ctx.pool.acquire() as conn, conn.transaction():
             row = await jobs.request_cancel(conn, ctx.tenant_id, job_id) if job_id else None

@@ -1,5 +1,7 @@
 """GET /exports/<id>.csv: an export's file, for a token of its tenant or through the signed link
-its downloadUrl gives (for a browser, which sends no Authorization header)."""
+its downloadUrl gives (for a browser, which sends no Authorization header). A signed link works
+only while the token that started the export is active: revoking a token revokes the links to
+what it exported, in every process at once (the token is looked up in PostgreSQL)."""
 
 import time
 from collections.abc import AsyncIterator
@@ -11,12 +13,16 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from db import files, secrets
-from resolvers.exports import export_download
+from resolvers.exports import StarterRevoked, export_download
 from roster.auth import authenticate
 from roster.httperrors import UNAUTHORIZED, error_response
 from rules.downloads import link_valid, signed_query
 
 LINK_KEY = "export_links"
+REVOKED = (
+    "This link no longer works: the token that started the export is no longer active. "
+    "Download the file with an active token (Authorization: Bearer …)."
+)
 
 
 def export_path(global_id: str) -> str:
@@ -62,7 +68,10 @@ async def download_export(request: Request) -> Response:
             time.time(),
         ):
             return error_response(403, "This link is not valid or has expired: ask for a new one.")
-        found = await export_download(state.pool, global_id, tenant_id=None, actor=None)
+        try:
+            found = await export_download(state.pool, global_id, tenant_id=None, actor=None)
+        except StarterRevoked:
+            return error_response(403, REVOKED)
     else:
         principal = await authenticate(
             state.pool, request.headers.get("authorization"), state.tokens
