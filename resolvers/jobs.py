@@ -10,6 +10,7 @@ from uuid import UUID
 import strawberry
 from redis.exceptions import RedisError
 from strawberry.file_uploads import Upload
+from strawberry.permission import BasePermission
 
 from db import events, files, jobs
 from jobs.progress import channel as progress_channel
@@ -297,9 +298,6 @@ class JobQuery:
         return JobConnection(edges=edges, page_info=page_info)
 
 
-CANNOT_CANCEL = "This token is read-only: it may cancel only the exports it started."
-
-
 def may_cancel(caller: Principal, job: Any) -> bool:
     """The one rule for cancelling: whoever may start a job may cancel the jobs they started.
     An admin token may start any job, so it cancels any of its tenant's; a read token may start
@@ -307,6 +305,17 @@ def may_cancel(caller: Principal, job: Any) -> bool:
     return can_mutate(caller) or (
         caller.token_id is not None and job["actor_token_id"] == caller.token_id
     )
+
+
+class CanCancel(BasePermission):
+    message = "This token is read-only: it may cancel only the exports it started."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        # A job the caller cannot see is the resolver's NOT_FOUND, not a refusal. The job is
+        # loaded through the request's DataLoader: the resolver's own load costs no query.
+        job = await _load_job(info.context, kwargs["id"])
+        return job is None or may_cancel(info.context.caller, job)
 
 
 @strawberry.type
@@ -345,6 +354,7 @@ class JobMutation:
         )
 
     @strawberry.mutation(
+        permission_classes=[CanCancel],
         description="Stops a job at its next chunk: what an import applied stays applied; an "
         "export's partial file is removed. Whoever may start a job may cancel the jobs they "
         "started: an admin token cancels any job of its tenant, a read token the exports it "
@@ -353,8 +363,6 @@ class JobMutation:
     async def cancel_job(self, info: Info, id: strawberry.ID) -> JobPayload:
         ctx = info.context
         known = await _load_job(ctx, id)
-        if known is not None and not may_cancel(ctx.caller, known):
-            raise BadRequest(CANNOT_CANCEL, "FORBIDDEN")
         job_id = known["id"] if known else None
         async with ctx.pool.acquire() as conn, conn.transaction():
             row = await jobs.request_cancel(conn, ctx.tenant_id, job_id) if job_id else None
