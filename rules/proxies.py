@@ -6,8 +6,8 @@ Each proxy appends the address it received the request from, so the header is re
 right, past the trusted proxies, and the first address that is not one of them is the client's:
 what a client wrote itself stays on the left, never read. This is the rule uvicorn applies
 (`forwarded_allow_ips`); `roster serve` hands it the same list, and the app applies the rule
-again itself, so that a server without it (or a proxy uvicorn was not told of) cannot lend a
-client another address. Applied twice it gives the same address."""
+again itself, so that the address does not depend on how the ASGI server was started (another
+server, or uvicorn with its own defaults). Applied twice it gives the same address."""
 
 import functools
 from collections.abc import Iterable, Sequence
