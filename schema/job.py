@@ -294,14 +294,23 @@ class ExportJob(Job):
     )
     cancel_requested: bool
     has_file: strawberry.Private[bool]
+    # A link works while the token that started the export is active: one that `roster export`
+    # started (no token) gets none.
+    token_started: strawberry.Private[bool]
 
     @strawberry.field(
         description="The file: GET it with the same Authorization header, or open this link, "
         "signed (HMAC-SHA256) and valid for a limited time (ROSTER_EXPORT_LINK_TTL), without "
-        "one. Null until the export succeeds and after the file expires."
+        "one, while the token that started the export is active. Null until the export "
+        "succeeds, after the file expires, and for an export `roster export` started."
     )
     def download_url(self, info: Info) -> str | None:
-        if self.status != JobStatus.SUCCEEDED or not self.has_file or self.expires_at is None:
+        if (
+            self.status != JobStatus.SUCCEEDED
+            or not self.has_file
+            or self.expires_at is None
+            or not self.token_started
+        ):
             return None
         return info.context.export_link(relay.to_base64("ExportJob", self.id), self.expires_at)
 
@@ -315,6 +324,7 @@ class ExportJob(Job):
             columns=list(row["checkpoint"].get("columns") or row["options"].get("columns") or []),
             cancel_requested=row["cancel_requested"],
             has_file=row["file_id"] is not None,
+            token_started=row.get("actor_token_id") is not None,
         )
 
     @classmethod

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from strawberry import relay
 
-from tests.conftest import REDIS_URL, Tenant
+from tests.conftest import REDIS_URL, Api, Tenant
 from tests.test_cli import Result, roster_command
+from tests.test_exports import JOB
 from tests.test_imports import sql, start_worker, stop
 
 PEOPLE = (
@@ -103,3 +105,18 @@ async def test_help_says_a_worker_is_needed(db_url: str) -> None:
         shown = await roster(db_url, command, "--help")
         assert shown.code == 0
         assert "roster worker" in shown.out
+
+
+async def test_an_export_no_token_started_offers_no_link(
+    db_url: str, admin: Api, worker: None, tmp_path: Path
+) -> None:
+    # A signed link lives as long as the token that started the export; `roster export` used
+    # none, so the API offers no link that could only answer 403 (the file still downloads
+    # with an Authorization header).
+    out = tmp_path / "export.csv"
+    exported = await roster(db_url, "export", "--tenant", "acme", "--out", str(out))
+    assert exported.code == 0, exported
+    [row] = await sql(db_url, "SELECT id FROM jobs WHERE kind = 'EXPORT'")
+    job = (await admin.data(JOB, id=relay.to_base64("ExportJob", row["id"])))["job"]
+    assert job["status"] == "SUCCEEDED" and job["expiresAt"] is not None
+    assert job["downloadUrl"] is None
