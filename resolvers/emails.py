@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from db import emails, events, users
 from db.pool import Conn
 from jobs.queue import enqueue_job
+from resolvers.id_lists import too_many_selected
 from resolvers.ids import decode_id
 from resolvers.permissions import CanMutate, actor_of
 from rules import events as vocabulary
@@ -50,6 +51,9 @@ class EmailMutation:
     )
     async def send_welcome_email(self, info: Info, ids: list[strawberry.ID]) -> JobPayload:
         ctx = info.context
+        refused = too_many_selected(ids, ["ids"])
+        if refused is not None:
+            return JobPayload(job=None, user_errors=[refused])
         decoded = [decode_id(g, "User") for g in ids]
         wanted = list(dict.fromkeys(u for u in decoded if u is not None))
         errors: list[UserError] = []

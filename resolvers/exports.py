@@ -16,6 +16,7 @@ from db.pool import Conn
 from db.user_search import search_options
 from jobs.queue import enqueue_job
 from resolvers.errors import BadRequest
+from resolvers.id_lists import too_many_selected
 from resolvers.ids import decode_id
 from resolvers.permissions import actor_of
 from resolvers.search import user_search
@@ -67,6 +68,9 @@ async def start_export(
 ) -> JobPayload:
     """Records the export and queues it; returns at once. The users it covers are decided when
     a worker starts it, from one snapshot."""
+    refused = too_many_selected(ids, ["ids"]) if ids is not None else None
+    if refused is not None:
+        return JobPayload(job=None, user_errors=[refused])
     if columns is not None:
         columns = [c.strip() for c in columns]
         problems = column_problems(columns)

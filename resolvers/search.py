@@ -9,6 +9,7 @@ from asyncpg import Record
 
 from db.user_search import UserSearch
 from resolvers.errors import BadRequest
+from resolvers.id_lists import MAX_SELECTED_IDS, too_many
 from resolvers.ids import decode_id
 from rules.identifiers import has_refused, nfc
 from schema.node import NO_SUCH_ID
@@ -25,6 +26,8 @@ def user_search(
     """Blank search means no search; an unknown platform or role is an error, not an empty
     list (a typo must not look like "nobody"); text with a character no field may hold
     finds nobody."""
+    if filter is not None:
+        _check_filter(filter)
     # Split first: tabs and line breaks between words are blanks, not characters to refuse.
     words = tuple(dict.fromkeys(nfc(search or "").split()))
     texts = [*words, *(_texts(filter) if filter is not None else ())]
@@ -65,6 +68,13 @@ def user_search(
         has_password=filter.has_password,
         ids=ids,
     )
+
+
+def _check_filter(filter: UserFilter) -> None:
+    """Refuses more ids than a selection holds, as the caller's mistake."""
+    refused = too_many(filter.ids, MAX_SELECTED_IDS) if filter.ids is not None else None
+    if refused is not None:
+        raise refused
 
 
 def _texts(filter: UserFilter) -> list[str | None]:

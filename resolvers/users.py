@@ -26,6 +26,7 @@ from db.user_search import UserSearch, list_users
 from db.users import UniqueConflict
 from resolvers.emails import queue_welcome_job, record_welcome_job
 from resolvers.errors import BadRequest
+from resolvers.id_lists import too_many_selected
 from resolvers.ids import decode_id
 from resolvers.pagination import (
     PageRequest,
@@ -360,15 +361,17 @@ class _Counts:
 
 
 def _decode_user_ids(ids: Sequence[str]) -> tuple[list[UUID], list[UserError]]:
-    decoded: list[UUID] = []
+    # A dict keeps the first of each id in order: a list's `in` made thousands of ids a
+    # quadratic wait on the event loop (3,000 stalled it 0.4 s).
+    decoded: dict[UUID, None] = {}
     errors: list[UserError] = []
     for i, global_id in enumerate(ids):
         user_id = decode_id(global_id, "User")
         if user_id is None:
             errors.append(_not_found(["ids", str(i)]))
-        elif user_id not in decoded:
-            decoded.append(user_id)
-    return decoded, errors
+        else:
+            decoded.setdefault(user_id)
+    return list(decoded), errors
 
 
 async def _password_problem(
@@ -507,6 +510,9 @@ class UserMutation:
     )
     async def delete_users(self, info: Info, ids: list[strawberry.ID]) -> DeleteUsersPayload:
         ctx = info.context
+        refused = too_many_selected(ids, ["ids"])
+        if refused is not None:
+            return DeleteUsersPayload(deleted_ids=[], user_errors=[refused])
         user_ids, errors = _decode_user_ids(ids)
         async with ctx.pool.acquire() as conn, conn.transaction():
             found = {r["id"]: r for r in await users.lock_users(conn, ctx.tenant_id, user_ids)}
@@ -568,6 +574,9 @@ class UserMutation:
 
 
 async def _set_status(ctx: Context, ids: Sequence[str], *, enable: bool) -> UsersPayload:
+    refused = too_many_selected(ids, ["ids"])
+    if refused is not None:
+        return UsersPayload(users=[], user_errors=[refused])
     user_ids, errors = _decode_user_ids(ids)
     async with ctx.pool.acquire() as conn, conn.transaction():
         found = {r["id"] for r in await users.lock_users(conn, ctx.tenant_id, user_ids)}

@@ -1,13 +1,18 @@
 """A query's cost, estimated before it runs, and the validation rule that holds it to a budget.
 
 Every selected field costs 1, and what is selected under a list counts once for each item the
-list may hold: for a page, its `first` or `last` (the default page size when neither is given,
-the largest page when a variable gives it: the document is costed once for all requests); for a
-list without paging (a user's roles, the platforms), UNPAGED_LIST_SIZE. A page also costs
-ROW_COST for each row it reads, whatever is selected of them: measured, a row read (SQL, edge,
-cursor) costs as much as some ten resolved fields, and thirty aliases of `users(first: 100)
-{ totalCount }` took twice as long as the largest page with every field. So aliases of big pages
-add up, and so do lists inside lists.
+list may hold: for a page, its `first` or `last` (the default page size when neither is given);
+for a list of objects looked up by id (`nodes(ids:)`), the length of `ids`; for a list without
+paging (a user's roles, the platforms), UNPAGED_LIST_SIZE. A page also costs ROW_COST for each
+row it reads, whatever is selected of them, and so does each id looked up: measured, a row read
+(SQL, edge, cursor) costs as much as some ten resolved fields, and thirty aliases of
+`users(first: 100) { totalCount }` took twice as long as the largest page with every field. So
+aliases of big pages add up, and so do lists inside lists.
+
+The document is costed once for all requests, so a size a variable gives is costed at the most
+it may be (the largest page, MAX_NODE_IDS ids), whatever the variable's default: the request
+may send another value. An inline `ids` list longer than MAX_NODE_IDS is refused here, with
+TOO_MANY_IDS; a variable's, by `nodes` before it reads any (resolvers/id_lists.py).
 
 The rule runs with graphql-core's validation, whose results Strawberry caches per document and
 rule set: a document's cost is worked out once, not on every request."""
@@ -27,6 +32,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     NamedTypeNode,
     NullValueNode,
     OperationDefinitionNode,
@@ -41,6 +47,7 @@ from graphql import (
     is_list_type,
 )
 
+from resolvers.id_lists import MAX_NODE_IDS, TOO_MANY_IDS
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # The items assumed for a list that has no paging arguments.
@@ -48,19 +55,13 @@ UNPAGED_LIST_SIZE = 10
 # The cost of each row a page reads, in resolved fields.
 ROW_COST = 10
 PAGE_ARGUMENTS = ("first", "last")
+# The argument of a list field that names each item it holds.
+IDS_ARGUMENT = "ids"
 
 
 def query_cost(schema: GraphQLSchema, document: DocumentNode) -> int:
     """The cost of the document's costliest operation."""
-    estimate = _Estimate(schema, document)
-    return max(
-        (
-            estimate.operation(definition)
-            for definition in document.definitions
-            if isinstance(definition, OperationDefinitionNode)
-        ),
-        default=0,
-    )
+    return _Estimate(schema, document).document()
 
 
 class QueryCostRule(ValidationRule):
@@ -69,7 +70,16 @@ class QueryCostRule(ValidationRule):
     budget = 0
 
     def enter_document(self, node: DocumentNode, *_: Any) -> VisitorAction:
-        cost = query_cost(self.context.schema, node)
+        estimate = _Estimate(self.context.schema, node)
+        cost = estimate.document()
+        for field, count in estimate.long_ids.values():
+            self.report_error(
+                GraphQLError(
+                    f"{count:,} ids given; at most {MAX_NODE_IDS:,} at once.",
+                    field,
+                    extensions={"code": TOO_MANY_IDS, "count": count, "limit": MAX_NODE_IDS},
+                )
+            )
         if cost > self.budget:
             self.report_error(
                 GraphQLError(
@@ -91,22 +101,31 @@ class _Estimate:
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
         self.schema = schema
+        self.definitions = document.definitions
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        self.defaults: dict[str, ValueNode | None] = {}
+        # Inline `ids` lists over MAX_NODE_IDS, by their field's node (each once, however
+        # often a fragment is costed).
+        self.long_ids: dict[int, tuple[FieldNode, int]] = {}
         # Memoised: a fragment spread twice in each of ten nested fragments is costed ten
         # times, not 2**10.
         self.fragment_costs: dict[tuple[str, int | None], int] = {}
         self.expanding: set[str] = set()
 
+    def document(self) -> int:
+        """The cost of the document's costliest operation."""
+        return max(
+            (
+                self.operation(definition)
+                for definition in self.definitions
+                if isinstance(definition, OperationDefinitionNode)
+            ),
+            default=0,
+        )
+
     def operation(self, node: OperationDefinitionNode) -> int:
         root = self.schema.get_root_type(node.operation)
-        # Fragments see the operation's variables, and so their defaults: costed anew.
-        self.defaults = {
-            d.variable.name.value: d.default_value for d in node.variable_definitions or ()
-        }
-        self.fragment_costs.clear()
         return self.selections(node.selection_set, root, None)
 
     def selections(
@@ -142,6 +161,9 @@ class _Estimate:
             return 1 + size * ROW_COST + self.selections(node.selection_set, named, size)
         items = 1
         if is_list_type(get_nullable_type(definition.type)) and not is_leaf_type(named):
+            if IDS_ARGUMENT in definition.args:
+                count = self.ids_count(node)
+                return 1 + count * (ROW_COST + self.selections(node.selection_set, named, None))
             items = page if page is not None else UNPAGED_LIST_SIZE
         return 1 + items * self.selections(node.selection_set, named, None)
 
@@ -167,10 +189,24 @@ class _Estimate:
         ]
         return max(sizes, default=DEFAULT_PAGE_SIZE)
 
+    def ids_count(self, node: FieldNode) -> int:
+        """The ids a field looks up: an inline list's length (noted when over the limit), the
+        most a variable may hold."""
+        value = next((a.value for a in node.arguments or () if a.name.value == IDS_ARGUMENT), None)
+        if isinstance(value, VariableNode):
+            return MAX_NODE_IDS
+        if isinstance(value, ListValueNode):
+            count = len(value.values)
+            if count > MAX_NODE_IDS:
+                self.long_ids[id(node)] = (node, count)
+            return count
+        # Absent (reported by another rule), null, or one value, which GraphQL reads as a list
+        # of one.
+        return 0 if value is None or isinstance(value, NullValueNode) else 1
+
     def size_of(self, value: ValueNode | None) -> int:
         if isinstance(value, VariableNode):
-            default = self.defaults.get(value.name.value)
-            return MAX_PAGE_SIZE if default is None else self.size_of(default)
+            return MAX_PAGE_SIZE  # whatever its default: a request may send more
         if value is None or isinstance(value, NullValueNode):
             return DEFAULT_PAGE_SIZE
         if isinstance(value, IntValueNode):

@@ -13,9 +13,10 @@ from asgi_lifespan import LifespanManager
 from graphql import GraphQLSchema, parse
 from graphql import build_schema as schema_from_sdl
 
+from resolvers.id_lists import MAX_NODE_IDS
 from roster.app import create_app
 from roster.graphql_schema import build_schema
-from roster.query_cost import query_cost
+from roster.query_cost import ROW_COST, query_cost
 from roster.settings import Settings
 from tests.conftest import Api, Tenant, create_user
 
@@ -133,10 +134,31 @@ def test_variables_and_fragments_do_not_hide_a_page() -> None:
             "fragment Page on UserConnection { edges { node { ... on User { id } } } }"
         ),
     )
-    # A variable with a default is costed at it; without one, at the largest page.
-    small = query_cost(schema, parse("{ users(first: 5) { edges { node { id } } } }"))
+    # A variable is costed at the largest page, default or not: the request may send 100.
     defaulted = "query($n: Int = 5) { users(first: $n) { edges { node { id } } } }"
-    assert query_cost(schema, parse(defaulted)) == small < plain
+    assert query_cost(schema, parse(defaulted)) == plain
+
+
+def test_nodes_are_costed_by_their_ids() -> None:
+    """Each id is a row read, inline or in a variable (costed at the most it may hold)."""
+    schema = sdl_schema()
+    three = '{ nodes(ids: ["a", "b", "c"]) { id } }'
+    assert query_cost(schema, parse(three)) == 1 + 3 * (ROW_COST + 1)
+    variable = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    assert query_cost(schema, parse(variable)) == 1 + MAX_NODE_IDS * (ROW_COST + 1)
+    defaulted = 'query($ids: [ID!]! = ["a"]) { nodes(ids: $ids) { id } }'
+    assert query_cost(schema, parse(defaulted)) == query_cost(schema, parse(variable))
+
+
+async def test_aliases_of_nodes_add_up(reader: Api) -> None:
+    selection = "id ... on User { username roles { platform { key } } }"
+    aliases = " ".join(f"a{i}: nodes(ids: $ids) {{ {selection} }}" for i in range(10))
+    response = await reader.post(
+        f"query($ids: [ID!]!) {{ {aliases} }}", {"ids": []}, accept=GRAPHQL_RESPONSE_JSON
+    )
+    assert response.status_code == 400, response.text
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
 
 
 def test_fragments_spread_again_and_again_are_costed_at_once() -> None:
