@@ -4,6 +4,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from asyncpg import Record
 
@@ -18,6 +19,13 @@ from schema.user import UserFilter
 # What a search for a character no stored field holds (rules/identifiers.REFUSED) finds: nobody.
 # Such text never reaches SQL, where a NUL is an error, not a mismatch.
 NOBODY = UserSearch(ids=())
+# The filter's moments, by their GraphQL names.
+_MOMENTS = {
+    "createdAfter": "created_after",
+    "createdBefore": "created_before",
+    "updatedAfter": "updated_after",
+    "updatedBefore": "updated_before",
+}
 
 
 def user_search(
@@ -71,10 +79,28 @@ def user_search(
 
 
 def _check_filter(filter: UserFilter) -> None:
-    """Refuses more ids than a selection holds, as the caller's mistake."""
+    """Refuses, as the caller's mistake, what the database would fail on: more ids than a
+    selection holds, and a moment that is no moment in UTC (year 1 at +14:00 is in year 0)."""
     refused = too_many(filter.ids, MAX_SELECTED_IDS) if filter.ids is not None else None
     if refused is not None:
         raise refused
+    for name, attribute in _MOMENTS.items():
+        moment: datetime | None = getattr(filter, attribute)
+        if moment is not None and not _in_utc_range(moment):
+            raise BadRequest(
+                f"{name} is out of range: in UTC it falls before year 1 or after year 9999.",
+                "INVALID_DATE",
+            )
+
+
+def _in_utc_range(moment: datetime) -> bool:
+    # As asyncpg sends it: in UTC, a naive moment read in the server's time zone (which, for
+    # one near year 1, raises a ValueError where an aware one raises an OverflowError).
+    try:
+        moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return False
+    return True
 
 
 def _texts(filter: UserFilter) -> list[str | None]:
