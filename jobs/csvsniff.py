@@ -8,6 +8,7 @@ from typing import TextIO
 
 from jobs.csvrecords import MAX_RECORD, Oversized, records
 from rules.csvcolumns import DELIMITERS, FileError
+from rules.echoes import quoted
 
 _CHUNK = 1 << 18  # bytes read at a time by the detection pass
 _HEADER_LIMIT = 1 << 20  # characters scanned for the header line when detecting the delimiter
@@ -43,7 +44,7 @@ def inspect_file(
     , ; TAB from the header line (respecting quotes), and count records with the csv module.
     Raises FileError for what is not a CSV. Given encoding/delimiter are used as they are."""
     if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
-        raise FileError(f"{delimiter!r} cannot be a CSV delimiter: use ',', ';' or a tab.")
+        raise FileError(f"{quoted(delimiter)} cannot be a CSV delimiter: use ',', ';' or a tab.")
     if encoding is None:
         encoding = _detect_encoding(path)
         check_nul = False  # the detection pass has checked the bytes
@@ -51,7 +52,7 @@ def inspect_file(
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise FileError(f"Unknown encoding {encoding!r}.") from None
+            raise FileError(f"Unknown encoding {quoted(encoding)}.") from None
         check_nul = True
     try:
         if delimiter is None:

@@ -21,6 +21,7 @@ from resolvers.ids import decode_id
 from resolvers.permissions import actor_of
 from resolvers.search import user_search
 from rules import events as vocabulary
+from rules.echoes import quoted
 from rules.events import Event
 from rules.exportcolumns import column_problems
 from schema.context import Context, Info, Principal
@@ -141,7 +142,7 @@ async def _unknown_ids(
     """An error for each id that names no user of the tenant: a selection is exported whole."""
     found = {r["id"] for r in await users.get_users(conn, tenant_id, list(wanted))}
     return [
-        UserError(field=["ids", str(i)], code="NOT_FOUND", message=f"No user {value!r}.")
+        UserError(field=["ids", str(i)], code="NOT_FOUND", message=f"No user {quoted(value)}.")
         for i, value in enumerate(given)
         if decode_id(value, "User") not in found
     ]

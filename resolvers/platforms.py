@@ -12,6 +12,7 @@ from resolvers.ids import decode_id
 from resolvers.permissions import CanMutate, actor_of
 from rules import events as vocabulary
 from rules.csvcolumns import header_name, names_a_field
+from rules.echoes import quoted
 from rules.identifiers import has_refused, nfc
 from rules.webhooks import new_secret, url_problem
 from schema.context import Info
@@ -32,7 +33,9 @@ ROLE_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 def _names(
     values: Sequence[str], pattern: re.Pattern[str], path: list[str], what: str
 ) -> tuple[list[str], list[UserError]]:
-    cleaned: list[str] = []
+    # A dict keeps the first of each name in order: a list's `in` made it quadratic (20,000
+    # roles held the event loop 3 s).
+    cleaned: dict[str, None] = {}
     errors: list[UserError] = []
     for i, value in enumerate(values):
         name = value.strip().lower()
@@ -40,14 +43,14 @@ def _names(
             errors.append(
                 UserError(
                     field=[*path, str(i)],
-                    message=f"{value!r} is not a valid {what}: lower-case letters, digits, "
-                    "'-' and '_', up to 63 characters.",
+                    message=f"{quoted(value)} is not a valid {what}: lower-case letters, "
+                    "digits, '-' and '_', up to 63 characters.",
                     code="INVALID_NAME",
                 )
             )
-        elif name not in cleaned:
-            cleaned.append(name)
-    return cleaned, errors
+        else:
+            cleaned.setdefault(name)
+    return list(cleaned), errors
 
 
 def _check(

@@ -12,6 +12,7 @@ from db.user_search import UserSearch
 from resolvers.errors import BadRequest
 from resolvers.id_lists import MAX_SELECTED_IDS, too_many
 from resolvers.ids import decode_id
+from rules.echoes import quoted
 from rules.identifiers import has_refused, nfc
 from schema.node import NO_SUCH_ID
 from schema.user import UserFilter
@@ -48,7 +49,7 @@ def user_search(
         wanted = filter.platform.strip().lower()
         platform = next((p for p in platforms if wanted in (p["key"], *p["aliases"])), None)
         if platform is None:
-            raise BadRequest(f"There is no platform {filter.platform!r}.", "UNKNOWN_PLATFORM")
+            raise BadRequest(f"There is no platform {quoted(filter.platform)}.", "UNKNOWN_PLATFORM")
     role = None
     if filter.role is not None:
         offering = [platform] if platform is not None else platforms
@@ -56,7 +57,7 @@ def user_search(
         role = accepted.get(filter.role.strip().lower())
         if role is None:
             where = platform["name"] if platform is not None else "any platform"
-            raise BadRequest(f"{where} has no role {filter.role!r}.", "UNKNOWN_ROLE")
+            raise BadRequest(f"{where} has no role {quoted(filter.role)}.", "UNKNOWN_ROLE")
     ids = None
     if filter.ids is not None:
         ids = tuple(dict.fromkeys(decode_id(i, "User") or NO_SUCH_ID for i in filter.ids))

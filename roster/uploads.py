@@ -21,6 +21,7 @@ from roster.body_limit import declared_length
 from roster.graphql_view import new_context
 from roster.httperrors import UNAUTHORIZED, error_response
 from rules.csvcolumns import CsvDialect
+from rules.echoes import quoted
 from rules.userfields import camel
 from schema.context import Context
 from schema.job import ImportOptions
@@ -54,7 +55,8 @@ def _unknown_parameters(request: Request) -> Response | None:
         if given not in _PARAMETERS:
             return error_response(
                 400,
-                f"Unknown query parameter {given!r}; the options are {', '.join(_PARAMETERS)}.",
+                f"Unknown query parameter {quoted(given)}; the options are "
+                f"{', '.join(_PARAMETERS)}.",
                 "UNKNOWN_PARAMETER",
             )
     return None

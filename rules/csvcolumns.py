@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rules.echoes import quoted
 from rules.userfields import EMAIL_RE, MAX_ATTRIBUTES, TEXT_FIELDS
 
 # The delimiters Roster reads (and an import may name): comma, semicolon, tab.
@@ -270,8 +271,9 @@ def map_header(
             first = seen[target]
             what = {"field": "the field", "attribute": "the attribute", "platform": "roles on"}
             raise FileError(
-                f"Columns {header[first].strip()!r} (column {column_letter(first)}) and "
-                f"{text!r} ({where}) both give {what[target[0]]} {target[1]!r}; keep only one."
+                f"Columns {quoted(header[first].strip())} (column {column_letter(first)}) and "
+                f"{quoted(text)} ({where}) both give {what[target[0]]} {quoted(target[1])}; "
+                "keep only one."
             )
         seen[target] = index
         found[target[0]][index] = target[1]
@@ -300,7 +302,7 @@ def _target(
         key = text[5:].strip()
         if not key or len(key) > 100:
             raise FileError(
-                f"Column {text!r} ({where}) needs an attribute name of 1 to 100 characters "
+                f"Column {quoted(text)} ({where}) needs an attribute name of 1 to 100 characters "
                 f"after 'attr:'."
             )
         return ("attribute", key)
@@ -314,7 +316,7 @@ def _target(
         return None
     if EMAIL_RE.fullmatch(text):
         raise FileError(
-            f"The first row must be the header, but {where} holds {text!r}, an e-mail "
+            f"The first row must be the header, but {where} holds {quoted(text)}, an e-mail "
             f"address. Add a header row such as: email,first_name,last_name"
         )
     if extra_columns_as_attributes and len(text) <= 100:
@@ -322,7 +324,7 @@ def _target(
     known = ", ".join(FIELDS)
     codes = ", ".join(sorted({k for p in platforms for k in (p.key, *p.aliases)}))
     raise FileError(
-        f"Unknown column {text!r} ({where}). Known columns: {known}; attr:<name> for "
+        f"Unknown column {quoted(text)} ({where}). Known columns: {known}; attr:<name> for "
         f"an attribute; a platform's roles under its name ({codes or 'no platforms'})."
         f" Rename or remove the column, or import extra columns as attributes."
     )
