@@ -10,9 +10,10 @@ from typing import TypedDict
 
 from asyncpg import Pool
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute, request_response
 from starlette.staticfiles import StaticFiles
 
 from db import secrets
@@ -21,13 +22,15 @@ from jobs.hashpool import hashing_pool
 from jobs.progress import JobRelay
 from jobs.queue import HEARTBEAT_KEY, Queue, close_queue, connect_queue
 from resolvers.pagination import cursor_key
+from roster.body_limit import LimitedBody
 from roster.downloads import ExportLinks, download_export, load_signing_key
 from roster.error_log import keep_query_strings_out_of_access_log
 from roster.graphql_schema import build_schema
 from roster.graphql_view import GRAPHIQL_ASSETS, RosterGraphQL
 from roster.httperrors import EXCEPTION_HANDLERS
 from roster.revocation import OpenSockets
-from roster.set_password import get_set_password, post_set_password
+from roster.security_headers import SecurityHeaders
+from roster.set_password import MAX_BODY_BYTES, get_set_password, post_set_password
 from roster.settings import Settings
 from roster.tokencache import TokenCache
 from roster.uploads import error_report, post_import
@@ -148,11 +151,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/imports", post_import, methods=["POST"]),
             Route("/jobs/{id}/errors.csv", error_report, methods=["GET"]),
             Route("/set-password", get_set_password, methods=["GET"]),
-            Route("/set-password", post_set_password, methods=["POST"]),
+            # Its form bounded as /graphql bounds a document, and refused alike.
+            Route(
+                "/set-password",
+                LimitedBody(request_response(post_set_password), MAX_BODY_BYTES),
+                methods=["POST"],
+            ),
             Route("/exports/{id}.csv", download_export, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
             Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql"),
         ],
         lifespan=lifespan,
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[Middleware(SecurityHeaders)],
     )

@@ -3,9 +3,13 @@
 The view checks the caller's token and scope before it reads a body, so a request refused
 anyway reads nothing. The limit applies from the body's first read: a declared Content-Length
 above it is refused without reading a byte, and the bytes are counted as they arrive, which a
-chunked or understated body cannot slip past."""
+chunked or understated body cannot slip past. Every refusal is answered in the shape of every
+other HTTP error (roster/httperrors.py): by the GraphQL view for its own, by LimitedBody for any
+other endpoint's."""
 
-from starlette.types import Message, Receive
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from roster.httperrors import error_response
 
 
 class Refused(Exception):
@@ -46,3 +50,28 @@ class LimitedReceive:
             if self.read > self.limit:
                 raise BodyTooLarge(self.limit)
         return message
+
+
+class LimitedBody:
+    """An endpoint (an ASGI app) whose request body is bounded at `limit` bytes, as the
+    GraphQL view bounds its own: past it, the endpoint's read raises BodyTooLarge, answered
+    413 in JSON before the endpoint has answered anything."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        declared = declared_length(_content_length(scope))
+        try:
+            await self.app(scope, LimitedReceive(receive, self.limit, declared), send)
+        except Refused as e:
+            await error_response(e.status_code, str(e), e.code)(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            text: str = value.decode("latin-1")
+            return text
+    return None

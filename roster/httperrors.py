@@ -3,13 +3,17 @@ bad option of POST /imports, …) has one JSON shape, whatever refused the reque
 
     {"error": {"code": "UNAUTHORIZED", "message": "…"}}
 
-so that a client (or a person reading curl's output) handles them all one way."""
+so that a client (or a person reading curl's output) handles them all one way, and with the
+security headers of every other answer (roster/security_headers.py): set here too, since the
+answer to an unexpected exception is sent from outside the app's middleware."""
 
 from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from roster.security_headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 
 CODES = {
     400: "BAD_REQUEST",
@@ -19,8 +23,12 @@ CODES = {
     405: "METHOD_NOT_ALLOWED",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
+    500: "INTERNAL_ERROR",
 }
 UNAUTHORIZED = "Send a valid token as `Authorization: Bearer <token>`."
+_SECURITY = {
+    name.decode(): value.decode() for name, value in (*SECURITY_HEADERS, CONTENT_SECURITY_POLICY)
+}
 
 
 def error_response(
@@ -29,12 +37,14 @@ def error_response(
     code: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
+    answer_headers = dict(_SECURITY)
     if status == 401:
-        headers = {"www-authenticate": "Bearer", **(headers or {})}
+        answer_headers["www-authenticate"] = "Bearer"
+    answer_headers.update(headers or {})
     return JSONResponse(
         {"error": {"code": code or CODES.get(status, "HTTP_ERROR"), "message": message}},
         status_code=status,
-        headers=headers,
+        headers=answer_headers,
     )
 
 
@@ -51,4 +61,10 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, message, headers=exc.headers)
 
 
-EXCEPTION_HANDLERS = {HTTPException: http_exception}
+async def server_error(request: Request, exc: Exception) -> Response:
+    """An exception nothing else caught, in Roster's shape and without its text (Starlette
+    raises it again after this answer, for the server's log)."""
+    return error_response(500, "Unexpected error.")
+
+
+EXCEPTION_HANDLERS = {HTTPException: http_exception, Exception: server_error}
