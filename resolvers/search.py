@@ -69,14 +69,20 @@ def user_search(
         role=role,
         email_domain=domain,
         language=filter.language.strip() if filter.language else None,
-        created_after=filter.created_after,
-        created_before=filter.created_before,
-        updated_after=filter.updated_after,
-        updated_before=filter.updated_before,
-        welcome_email_sent=filter.welcome_email_sent,
-        has_password=filter.has_password,
         ids=ids,
+        **{name: getattr(filter, name) for name in AS_GIVEN},
     )
+
+
+# The advanced filter is declared once for the API (schema.user.UserFilter) and once for SQL
+# (db.user_search.UserSearch): a field of the same name in both is the same filter. These pass
+# as they are given; user_search cleans or looks up the others (the platform by key).
+RESOLVED = frozenset(("words", "status", "platform_id", "role", "email_domain", "language", "ids"))
+AS_GIVEN = tuple(
+    f.name
+    for f in dataclasses.fields(UserSearch)
+    if f.name not in RESOLVED and f.name in {g.name for g in dataclasses.fields(UserFilter)}
+)
 
 
 def _check_filter(filter: UserFilter) -> None:
