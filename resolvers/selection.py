@@ -3,7 +3,9 @@
 Strawberry's `info.selected_fields` converts the field's whole selection on every call (tens of
 µs for a page of users, asked several times a request). The selection depends only on the
 document's field nodes (fields under @skip or @include count as asked), so it is read once for
-those nodes and kept while they are in use."""
+those nodes and kept while they are in use. The nodes are named by the execution engine's Info
+(roster/execution/info.py); with the engine off, Strawberry's own Info names none, and the
+selection is read on every call (the same paths, at more CPU)."""
 
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -28,18 +30,25 @@ def selects(info: Info, *path: str) -> bool:
 
 def selected_paths(info: Info) -> frozenset[Path]:
     """Every path of sub-field names this field selects, and each of their prefixes."""
-    # The field's nodes in the document: what Strawberry reads selected_fields from.
-    nodes = info._raw_info.field_nodes
+    # The field's nodes in the document (what Strawberry reads selected_fields from), which
+    # only the engine's Info names.
+    nodes = getattr(info, "field_nodes", None)
+    if nodes is None:
+        return _read(info)
     key = tuple(id(node) for node in nodes)
     found = _selected.get(key)
     if found is not None:
         _selected.move_to_end(key)
         return found[1]
-    paths = frozenset(p for field in info.selected_fields for p in _paths(field.selections, ()))
+    paths = _read(info)
     _selected[key] = (nodes, paths)
     if len(_selected) > _MAX_FIELDS:
         _selected.popitem(last=False)
     return paths
+
+
+def _read(info: Info) -> frozenset[Path]:
+    return frozenset(p for field in info.selected_fields for p in _paths(field.selections, ()))
 
 
 def _paths(selections: Sequence[Selection], prefix: Path) -> Iterator[Path]:

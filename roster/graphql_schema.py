@@ -1,14 +1,12 @@
 """The strawberry.Schema, assembled from the resolvers' roots."""
 
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from functools import partial
-from inspect import isawaitable
-from typing import Any, TypeGuard, cast
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from strawberry import relay
-from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -35,18 +33,17 @@ from resolvers.nodes import NodesQuery
 from resolvers.platforms import PlatformMutation, PlatformQuery
 from resolvers.users import UserMutation, UserQuery
 from resolvers.webhooks import WebhookMutation, WebhookQuery
-from roster.arguments import RememberedNames, hand_over_arguments_lightly
 from roster.error_log import log_unexpected_errors
-from roster.introspection import IntrospectionForAdmins, hides_schema, without_suggestions
-from roster.plain_execution import PlainDataExecutionContext
-from roster.prepared import EXECUTABLE, Prepared, PreparedDocuments, RememberValidDocuments
+from roster.introspection import IntrospectionForAdmins
 from roster.query_cost import cost_rule
 from roster.settings import Settings
 from schema.context import Context
 from schema.job import EmailJob, ExportJob, ImportJob
 
-# Strawberry's test of resolvers' results, as graphql-core's execute types it.
-IS_AWAITABLE = cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable)
+if TYPE_CHECKING:
+    # Types only: with ROSTER_PLAIN_EXECUTION=off no module of the engine is loaded.
+    from roster.execution.engine import Engine
+    from roster.execution.prepared import Prepared, PreparedDocuments
 
 
 def _node_query() -> type:
@@ -61,22 +58,17 @@ def _node_query() -> type:
 
 class RosterSchema(strawberry.Schema):
     """Strawberry's schema, which runs no operation without a caller (a context with no
-    principal), and runs the documents it has already validated (see roster/prepared.py)
-    without the extension hooks, handling their errors as the extensions named here would:
-    `mask` as MaskErrors, `hide_schema` as IntrospectionForAdmins."""
+    principal), and, with the engine (roster/execution/), runs the documents it has already
+    validated without the extension hooks."""
 
-    def __init__(
-        self,
-        *args: Any,
-        prepared: PreparedDocuments | None = None,
-        mask: MaskErrors | None = None,
-        hide_schema: bool = False,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, engine: "Engine | None" = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.prepared = prepared
-        self.mask = mask
-        self.hide_schema = hide_schema
+        self.engine = engine
+
+    @property
+    def prepared(self) -> "PreparedDocuments | None":
+        """The documents the engine runs the prepared way; None where it does not."""
+        return self.engine.prepared if self.engine is not None else None
 
     async def execute(  # noqa: PLR0917
         self,
@@ -90,19 +82,20 @@ class RosterSchema(strawberry.Schema):
     ) -> ExecutionResult:
         if _anonymous(context_value):
             return _refused()
-        prepared = self.prepared.get(query) if self.prepared is not None else None
-        kind = prepared.operation_type(operation_name) if prepared is not None else None
-        allowed = (
-            DEFAULT_ALLOWED_OPERATION_TYPES
-            if allowed_operation_types is None
-            else allowed_operation_types
+        engine = self.engine
+        prepared = (
+            engine.prepared_operation(
+                query,
+                operation_name,
+                DEFAULT_ALLOWED_OPERATION_TYPES
+                if allowed_operation_types is None
+                else allowed_operation_types,
+                operation_extensions,
+            )
+            if engine is not None
+            else None
         )
-        if (
-            prepared is None
-            or kind not in EXECUTABLE
-            or kind not in allowed
-            or operation_extensions
-        ):
+        if prepared is None:
             return await super().execute(
                 query,
                 variable_values,
@@ -118,33 +111,21 @@ class RosterSchema(strawberry.Schema):
 
     async def execute_prepared(  # noqa: PLR0917
         self,
-        prepared: Prepared,
+        prepared: "Prepared",
         query: str | None,
         variable_values: dict[str, Any] | None,
         context_value: Any,
         root_value: Any,
         operation_name: str | None,
     ) -> ExecutionResult:
+        """An operation of a document the engine has prepared (only the engine's prepared
+        documents reach here, so the engine is on)."""
         if _anonymous(context_value):
             return _refused()
-        try:
-            result = prepared.run(
-                self._schema,
-                self.execution_context_class,
-                operation_name,
-                root_value=root_value,
-                context_value=context_value,
-                variable_values=variable_values,
-                is_awaitable=IS_AWAITABLE,
-            )
-            if isawaitable(result):
-                result = await result
-            data, errors = result.data, result.errors
-        except Exception as e:  # as Strawberry's execute: the error, in the response
-            data, errors = None, [GraphQLError(str(e), original_error=e)]
-        if errors:
-            errors = self.presented_errors(errors, query, prepared, variable_values, context_value)
-        return ExecutionResult(data=data, errors=errors, extensions={})
+        assert self.engine is not None
+        return await self.engine.execute(
+            self, prepared, query, variable_values, context_value, root_value, operation_name
+        )
 
     async def stream(  # noqa: PLR0917
         self,
@@ -167,32 +148,6 @@ class RosterSchema(strawberry.Schema):
             operation_extensions,
             allowed_operation_types,
         )
-
-    def presented_errors(  # noqa: PLR0917
-        self,
-        errors: list[GraphQLError],
-        query: str | None,
-        prepared: Prepared,
-        variable_values: dict[str, Any] | None,
-        context_value: Any,
-    ) -> list[GraphQLError]:
-        """Logged, then masked and stripped of suggestions, as Strawberry's execute and
-        build_schema's extensions do."""
-        execution_context = ExecutionContext(
-            query=query,
-            schema=self,
-            allowed_operations=EXECUTABLE,
-            context=context_value,
-            variables=variable_values,
-        )
-        execution_context.graphql_document = prepared.document
-        self._process_errors(errors, execution_context)
-        if self.mask is not None:
-            mask = self.mask
-            errors = [mask.anonymise_error(e) if mask.should_mask_error(e) else e for e in errors]
-        if self.hide_schema and hides_schema(context_value):
-            errors = without_suggestions(errors)
-        return errors
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -248,18 +203,18 @@ def build_schema(settings: Settings) -> RosterSchema:
         create_alias_rule(settings.max_aliases),
         cost_rule(settings.max_query_cost),
     ]
-    prepared = PreparedDocuments(maxsize=1024)
+    hide_schema = not (settings.debug or settings.introspection)
+    mask = None if settings.debug else MaskErrors(should_mask_error=should_mask_error)
+    engine = _engine(settings, mask, hide_schema)
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         partial(ParserCache, maxsize=1024),
         partial(AddValidationRules, rules),
         partial(ValidationCache, maxsize=1024),
-        partial(RememberValidDocuments, prepared),
+        *(engine.extensions() if engine is not None else ()),
     ]
-    hide_schema = not (settings.debug or settings.introspection)
     if hide_schema:
         extensions.append(IntrospectionForAdmins)
-    mask = None if settings.debug else MaskErrors(should_mask_error=should_mask_error)
     if mask is not None:
         extensions.append(partial(MaskErrors, should_mask_error=should_mask_error))
     schema = RosterSchema(
@@ -269,11 +224,24 @@ def build_schema(settings: Settings) -> RosterSchema:
         extensions=extensions,
         # Job is an interface: its implementations are not reachable from fields alone.
         types=[ImportJob, EmailJob, ExportJob],
-        execution_context_class=PlainDataExecutionContext if settings.plain_execution else None,
-        prepared=prepared if settings.prepared_documents else None,
-        mask=mask,
-        hide_schema=hide_schema,
-        config=StrawberryConfig(name_converter=RememberedNames()),
+        execution_context_class=engine.execution_context_class if engine is not None else None,
+        config=engine.config() if engine is not None else StrawberryConfig(),
+        engine=engine,
     )
-    hand_over_arguments_lightly(schema)
+    if engine is not None:
+        engine.install(schema)
     return schema
+
+
+def _engine(settings: Settings, mask: MaskErrors | None, hide_schema: bool) -> "Engine | None":
+    """The execution engine, or None (ROSTER_PLAIN_EXECUTION=off) for stock Strawberry."""
+    if not settings.plain_execution:
+        return None
+    # Imported here and only here: with the engine off none of its execution modules is loaded
+    # (only its WebSocket handler, which both modes need), so an upgrade of Strawberry or
+    # graphql-core that breaks the fast path leaves Roster running without it.
+    from roster.execution.engine import Engine
+
+    return Engine(
+        prepared_documents=settings.prepared_documents, mask=mask, hide_schema=hide_schema
+    )

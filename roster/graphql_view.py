@@ -1,11 +1,9 @@
 """/graphql: Strawberry's ASGI view with Roster's authentication and the GraphQL over HTTP media
 type."""
 
-import contextlib
 import json
 from pathlib import Path
-from typing import Any, NamedTuple
-from uuid import UUID
+from typing import Any
 
 import orjson
 from cross_web import HTTPException
@@ -15,90 +13,22 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
-    ConnectionInitMessage,
-    SubscribeMessage,
-)
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.loaders import make_loaders
 from roster.auth import authenticate
 from roster.body_limit import LimitedReceive, Refused, declared_length
+from roster.execution.websocket import TransportWSHandler, ws_authorization
 from roster.graphql_schema import RosterSchema
 from roster.httperrors import UNAUTHORIZED, error_response
-from roster.prepared import EXECUTABLE, Prepared
-from roster.revocation import OpenSockets
 from roster.settings import Settings
 from schema.context import Context, NotAuthenticated
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 # GraphiQL's page and the scripts it loads, served by Roster: the page works offline.
 GRAPHIQL_ASSETS = Path(__file__).parent / "static" / "graphiql"
-
-
-class _TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws with Roster's tokens: 4401 without a valid one, and a token revoked
-    while its socket is open ends the socket (found by the next operation sent on it, or within
-    seconds by the process's OpenSockets)."""
-
-    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        try:
-            await super().handle_connection_init(message)
-        except NotAuthenticated:
-            # graphql-transport-ws: 4401 Unauthorized, where Strawberry would say 4403.
-            await self.websocket.close(code=4401, reason="Unauthorized")
-            return
-        token_id = self._token_id()
-        if self.connection_acknowledged and token_id is not None:
-            self._open_sockets().add(token_id, self.end)
-
-    async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        if self.connection_acknowledged and not await self._token_still_active():
-            await self.end()
-            return
-        await super().handle_subscribe(message)
-
-    async def shutdown(self) -> None:
-        token_id = self._token_id()
-        if token_id is not None:
-            self._open_sockets().discard(token_id, self.end)
-        await super().shutdown()
-
-    async def end(self) -> None:
-        """Closes the socket of a revoked token, stopping its operations first so that none
-        of them sends on a closed socket."""
-        for operation_id in list(self.operations):
-            await self.cleanup_operation(operation_id)
-        # Already closed: by the client, or by the other of the two paths that revoke.
-        with contextlib.suppress(RuntimeError, WebSocketDisconnected):
-            await self.websocket.close(code=4401, reason="Token revoked")
-
-    async def _token_still_active(self) -> bool:
-        # Not through the process's token cache: an operation on an open socket is refused
-        # from the instant its token's revocation commits, not from the instant this process
-        # hears of it (a millisecond later at most, usually), at one query per operation.
-        return await authenticate(self.context.pool, _ws_authorization(self.context)) is not None
-
-    def _token_id(self) -> UUID | None:
-        principal = self.context.principal
-        return principal.token_id if principal is not None else None
-
-    def _open_sockets(self) -> OpenSockets:
-        sockets: OpenSockets = self.context.request.state.sockets
-        return sockets
-
-
-def _ws_authorization(context: Context) -> str | None:
-    """The `authorization` value of the connection_init payload."""
-    params = context.connection_params or {}
-    value = params.get("authorization") or params.get("Authorization")
-    return value if isinstance(value, str) else None
 
 
 def _app_state(request: Request | WebSocket) -> dict[str, Any]:
@@ -180,17 +110,8 @@ def _json_bytes(data: object) -> bytes:
         return json.dumps(data, separators=(",", ":")).encode()
 
 
-class PreparedRequest(NamedTuple):
-    """A POSTed operation of a document Roster has validated before (roster/prepared.py)."""
-
-    prepared: Prepared
-    query: str
-    variables: dict[str, Any] | None
-    operation_name: str | None
-
-
 class RosterGraphQL(GraphQL[Context, None]):
-    graphql_transport_ws_handler_class = _TransportWSHandler
+    graphql_transport_ws_handler_class = TransportWSHandler
     schema: RosterSchema
 
     def __init__(self, schema: RosterSchema, settings: Settings) -> None:
@@ -227,12 +148,7 @@ class RosterGraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Any:
         try:
-            if (
-                self.schema.prepared is not None
-                and context is UNSET
-                and root_value is UNSET
-                and self._is_json_post(request)
-            ):
+            if context is UNSET and root_value is UNSET and self._may_be_prepared(request):
                 # Authenticated first, as Strawberry's run does, and for its run too when the
                 # request is not one of a prepared document.
                 assert isinstance(request, Request)
@@ -253,21 +169,28 @@ class RosterGraphQL(GraphQL[Context, None]):
                 # body): close them after every request, answered or refused.
                 await request.close()
 
-    def _is_json_post(self, request: Request | WebSocket) -> bool:
-        if not isinstance(request, Request) or request.method != "POST":
+    def _may_be_prepared(self, request: Request | WebSocket) -> bool:
+        """Whether the engine prepares documents and this is a POST of JSON to be answered
+        with JSON (not streamed), which may send one."""
+        engine = self.schema.engine
+        if (
+            engine is None
+            or engine.prepared is None
+            or not isinstance(request, Request)
+            or request.method != "POST"
+        ):
             return False
-        # Strawberry's test of a streamed answer reads only Accept.
-        accept = {"accept": _header(request.scope, b"accept") or ""}
-        return (
-            _media_type(request.scope) == "application/json"
-            and self._get_stream_transport_from_headers(accept) is None
+        return _media_type(request.scope) == "application/json" and not engine.streamed(
+            self, _header(request.scope, b"accept") or ""
         )
 
     async def answer_prepared(self, request: Request, context: Context) -> Response | None:
         """The answer to a POST of a prepared document, as Strawberry's run would give it
         without its request parsing and dispatch (a tenth of a small query's CPU); None for
         any other request, which Strawberry's run then answers."""
-        found = self.prepared_request(await request.body())
+        engine = self.schema.engine
+        assert engine is not None  # run asks only where the engine prepares documents
+        found = engine.prepared_request(await request.body())
         if found is None:
             return None
         result = await self.schema.execute_prepared(
@@ -275,32 +198,8 @@ class RosterGraphQL(GraphQL[Context, None]):
         )
         response_data = await self.process_result(request, result)
         if result.errors:
-            self._handle_errors(result.errors, response_data)
+            engine.handle_errors(self, result.errors, response_data)
         return self.create_response(response_data, _sub_response(request))
-
-    def prepared_request(self, body: bytes) -> PreparedRequest | None:
-        """The request, when it is a well-formed operation of a prepared document, to run as
-        a POST may (a query or a mutation) and without extensions."""
-        prepared_documents = self.schema.prepared
-        assert prepared_documents is not None  # run asks only where documents are prepared
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return None
-        if not isinstance(data, dict) or data.get("extensions", {}) != {}:
-            return None  # extensions, or a body Strawberry refuses
-        query, variables = data.get("query"), data.get("variables")
-        operation_name = data.get("operationName")
-        if (
-            not isinstance(query, str)
-            or not isinstance(variables, dict | None)
-            or not isinstance(operation_name, str | None)
-        ):
-            return None
-        prepared = prepared_documents.get(query)
-        if prepared is None or prepared.operation_type(operation_name) not in EXECUTABLE:
-            return None
-        return PreparedRequest(prepared, query, variables, operation_name)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state = _app_state(request)
@@ -325,7 +224,7 @@ class RosterGraphQL(GraphQL[Context, None]):
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        principal = await authenticate(context.pool, _ws_authorization(context))
+        principal = await authenticate(context.pool, ws_authorization(context))
         if principal is None:
             raise NotAuthenticated("No valid token in the connection_init payload.")
         context.authenticate(

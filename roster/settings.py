@@ -80,11 +80,13 @@ class Settings:
     max_query_cost: int = field(
         default_factory=lambda: int(os.environ.get("ROSTER_MAX_QUERY_COST", "20000"))
     )
-    # Objects of plain data completed by plans (roster/plain_execution.py); off: graphql-core's
-    # stock execution for every field, the same answers at several times the CPU.
+    # The execution engine (roster/execution/: plain data completed by plans, arguments handed
+    # over lightly, prepared documents); off: none of its execution modules is even imported and
+    # Roster runs on stock Strawberry, the same answers at several times the CPU.
     plain_execution: bool = field(default_factory=lambda: _unless_off("ROSTER_PLAIN_EXECUTION"))
-    # Documents validated once run without Strawberry's extension hooks afterwards
-    # (roster/prepared.py); off: every request through them, the same answers.
+    # With the engine on, documents validated once run without Strawberry's extension hooks
+    # afterwards (roster/execution/prepared.py); off: every request through them, the same
+    # answers.
     prepared_documents: bool = field(
         default_factory=lambda: _unless_off("ROSTER_PREPARED_DOCUMENTS")
     )

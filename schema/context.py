@@ -117,5 +117,6 @@ Info = strawberry.Info[Context, None]
 
 # The metadata key of a field whose resolver returns this attribute of its object whenever the
 # attribute is not None (e.g. roles a page preloaded): plain data then, completed without the
-# resolver by roster/plain_execution.py, which leaves the object to the resolver otherwise.
+# resolver by roster/execution/plain_execution.py, which leaves the object to the resolver
+# otherwise.
 PLAIN_ATTRIBUTE = "roster.plain_attribute"

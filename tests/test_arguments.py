@@ -1,12 +1,12 @@
 """An argument given as `null`, left out, or given by a variable that is null reaches its
-resolver alike (roster/arguments.py leaves graphql-core's nulls out before Strawberry converts
-them), and a resolver roster/arguments.py calls directly receives what Strawberry's wrapper
-would have handed it."""
+resolver alike (roster/execution/arguments.py leaves graphql-core's nulls out before Strawberry
+converts them), and a resolver it calls directly receives what Strawberry's wrapper would have
+handed it."""
 
 import strawberry
 from graphql import GraphQLObjectType
 
-from roster.arguments import hand_over_arguments_lightly
+from roster.execution.arguments import hand_over_arguments_lightly
 from roster.graphql_schema import build_schema
 from roster.settings import Settings
 from tests.conftest import Api, create_user
@@ -37,7 +37,7 @@ async def test_a_required_argument_is_still_checked(admin: Api) -> None:
 
 def test_only_arguments_defaulting_to_none_are_left_out() -> None:
     """A field whose arguments all must be given keeps Strawberry's resolver as it is."""
-    schema = build_schema(Settings())._schema
+    schema = build_schema(Settings(plain_execution=True))._schema
     query = schema.query_type
     assert isinstance(query, GraphQLObjectType)
     assert query.fields["users"].resolve.__name__ == "resolve_given"

@@ -46,7 +46,8 @@ async def test_queries_and_mutations_are_refused() -> None:
 
 
 async def test_a_prepared_document_is_refused() -> None:
-    schema = build_schema(Settings())
+    # The execution engine's prepared path, whatever ROSTER_PLAIN_EXECUTION says.
+    schema = build_schema(Settings(plain_execution=True, prepared_documents=True))
     query = "{ users(first: 1) { totalCount } }"
     assert schema.prepared is not None
     schema.prepared.remember(query, parse(query))

@@ -1,10 +1,11 @@
-"""Plain-data execution (roster/plain_execution.py) answers exactly as graphql-core's stock
-execution: queries generated from Roster's schema, and queries written by hand for what
-generation rarely reaches (fragments, aliases, @skip/@include, interfaces), run through both
-over the same data; the data and the errors (message, path, code) must be the same. Once over
-regular data and once over objects with wrong values in them (nulls in non-null fields, values a
-scalar or enum cannot serialise, an id a resolver fails on): the stock path's null propagation
-and errors must come out unchanged."""
+"""The execution engine (roster/execution/) answers exactly as stock Strawberry: queries
+generated from Roster's schema, and queries written by hand for what generation rarely reaches
+(fragments, aliases, @skip/@include, interfaces), run through both over the same data, with
+debug and as served (errors masked, suggestions hidden); what a client sees (data, errors with
+their messages, locations, paths and codes) must be the same. Once over regular data and once
+over objects with wrong values in them (nulls in non-null fields, values a scalar or enum cannot
+serialise, an id a resolver fails on): the stock path's null propagation and errors must come
+out unchanged."""
 
 import dataclasses
 import gc
@@ -30,13 +31,13 @@ from hypothesis import strategies as st
 from hypothesis_graphql import queries
 from hypothesis_graphql.nodes import String
 
-from db import jobs
+from db import jobs, users
 from db.events import Actor
 from db.pool import create_pool
 from resolvers.loaders import make_loaders
 from resolvers.pagination import cursor_key
+from roster.execution.plain_execution import PlainDataExecutionContext
 from roster.graphql_schema import RosterSchema, build_schema
-from roster.plain_execution import PlainDataExecutionContext
 from roster.settings import Settings
 from schema.context import Context, Principal
 from schema.user import User, UserStatus
@@ -185,17 +186,27 @@ async def world(admin: Api, acme: Tenant, db_url: str) -> dict[str, Any]:
 CURSOR_KEY = cursor_key(b"plain execution tests")
 
 
+@pytest.fixture(params=[True, False], ids=["debug", "as-served"])
+def debug(request: pytest.FixtureRequest) -> bool:
+    """With debug, or as Roster is served (errors masked)."""
+    return bool(request.param)
+
+
 @pytest.fixture
-async def executors(db_url: str, acme: Tenant) -> AsyncIterator[Callable[..., Any]]:
-    """Runs a query through the stock executor, then twice through the plain one: the second
-    time as a prepared document (roster/prepared.py); returns the three answers."""
-    settings = Settings(database_url=db_url, debug=True)
-    plain = build_schema(settings)
-    stock = build_schema(
-        dataclasses.replace(settings, plain_execution=False, prepared_documents=False)
+async def executors(debug: bool, db_url: str, acme: Tenant) -> AsyncIterator[Callable[..., Any]]:
+    """Runs a query through stock Strawberry (the engine off), then twice through the engine:
+    the second time as a prepared document (roster/execution/prepared.py); returns what a
+    client would see of the three answers. With debug, for an admin; as served, for a read
+    token: unexpected errors masked, suggestions hidden."""
+    settings = Settings(
+        database_url=db_url, debug=debug, plain_execution=True, prepared_documents=True
     )
+    plain = build_schema(settings)
+    stock = build_schema(dataclasses.replace(settings, plain_execution=False))
+    assert stock.engine is None and plain.engine is not None
     pool = await create_pool(db_url, custom_plans=True, session_state=False)
-    principal = Principal(tenant_id=acme.id, token_id=None, token_name="test", scope="admin")
+    scope = "admin" if debug else "read"
+    principal = Principal(tenant_id=acme.id, token_id=None, token_name="test", scope=scope)
 
     def context() -> Context:
         ctx = Context(
@@ -217,11 +228,11 @@ async def executors(db_url: str, acme: Tenant) -> AsyncIterator[Callable[..., An
         answers = []
         for schema in (stock, plain, plain):
             result = await schema.execute(query, variable_values=variables, context_value=context())
+            # As the response holds them: message, locations, path, extensions.
             errors = sorted(
-                json.dumps([e.message, e.path, e.extensions], sort_keys=True, default=str)
-                for e in result.errors or []
+                json.dumps(e.formatted, sort_keys=True, default=str) for e in result.errors or []
             )
-            answers.append((result.data, errors))
+            answers.append((result.data, errors, result.extensions or {}))
         return answers
 
     try:
@@ -252,6 +263,32 @@ async def test_plain_execution_answers_as_stock_execution(
         erred += bool(stock[1])
     if wrong_values:
         assert erred >= 5  # the wrong values did reach the answers
+
+
+async def test_unexpected_errors_are_masked_alike(
+    world: dict[str, Any],
+    executors: Callable[..., Any],
+    debug: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As served, an unexpected error reads "Unexpected error." on every path; a coded one
+    keeps its message and code."""
+
+    async def broken(*args: Any) -> None:
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr(users, "get_user_by_username", broken)
+    unexpected = '{ user(username: "alice") { id } }'
+    coded = "{ users(first: 500) { totalCount } }"
+    errors = {}
+    for query in (unexpected, coded):
+        stock, plain, prepared = await executors(query, {})
+        assert plain == stock == prepared, query
+        errors[query] = [json.loads(e) for e in stock[1]]
+    assert [e["message"] for e in errors[unexpected]] == [
+        "the disk is on fire" if debug else "Unexpected error."
+    ]
+    assert [e["extensions"]["code"] for e in errors[coded]] == ["INVALID_PAGINATION"]
 
 
 async def test_plain_execution_completes_enums_and_datetimes(

@@ -1,19 +1,52 @@
-"""A document sent again runs without Strawberry's extension hooks (roster/prepared.py): the
-second answer must be the first one — data, errors, masking, hidden suggestions — and nothing
-the hooks refuse may pass the second time."""
+"""A document sent again runs without Strawberry's extension hooks
+(roster/execution/prepared.py): the second answer must be the first one — data, errors, masking,
+hidden suggestions — and nothing the hooks refuse may pass the second time; and the prepared
+path knows what each of the schema's extensions does."""
 
+import dataclasses
 from typing import Any
 
 import httpx
 import pytest
+import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
 
 from db import users
-from roster.graphql_schema import RosterSchema
+from roster.execution.engine import SKIPPED_EXTENSIONS, Engine, extension_classes
+from roster.execution.prepared import RememberValidDocuments
+from roster.graphql_schema import RosterSchema, build_schema
+from roster.introspection import IntrospectionForAdmins
+from roster.settings import Settings
 from tests.conftest import Api, create_user
 
 TYPO_ENUM_VARIABLE = (
     "query($s: UserStatus) { users(first: 2, filter: {status: $s}) { totalCount } }"
 )
+# The schema's extensions as Roster is served, in order: a prepared document runs without any
+# of their hooks, so the prepared path has to do what each does (SKIPPED_EXTENSIONS says how).
+EXTENSIONS = [
+    MaxTokensLimiter,
+    ParserCache,
+    AddValidationRules,
+    ValidationCache,
+    RememberValidDocuments,
+    IntrospectionForAdmins,
+    MaskErrors,
+]
+ENGINE_ON = {"plain_execution": True, "prepared_documents": True}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The engine on, whatever ROSTER_PLAIN_EXECUTION says: these are its tests."""
+    return dataclasses.replace(settings, **ENGINE_ON)
 
 
 @pytest.fixture
@@ -226,3 +259,33 @@ async def test_an_invalid_document_stays_invalid(
     first, second = await twice(admin, "{ users { totalCont } }")
     assert second == first and "errors" in first[1]
     assert prepared_runs == []
+
+
+def test_the_prepared_path_knows_each_extension_of_the_schema() -> None:
+    served = extension_classes(
+        build_schema(Settings(debug=False, introspection=False, **ENGINE_ON))
+    )
+    assert served == EXTENSIONS, (
+        "The schema's extensions changed, and a prepared document runs without their hooks: make "
+        "roster/execution/engine.py do for prepared documents what each new one does (as it masks "
+        "errors for MaskErrors), add it to SKIPPED_EXTENSIONS saying how, then to EXTENSIONS here."
+    )
+    assert set(served) <= set(SKIPPED_EXTENSIONS)
+    debug = extension_classes(build_schema(Settings(debug=True, **ENGINE_ON)))
+    assert set(debug) < set(served)
+
+
+def test_an_extension_the_prepared_path_does_not_know_is_refused() -> None:
+    class Tracing(SchemaExtension):
+        pass
+
+    @strawberry.type
+    class Query:
+        answer: int = 42
+
+    schema = strawberry.Schema(query=Query, extensions=[Tracing])
+    engine = Engine(prepared_documents=True, mask=None, hide_schema=False)
+    with pytest.raises(TypeError, match="Tracing"):
+        engine.install(schema)
+    # Without prepared documents every request goes through the hooks: nothing is skipped.
+    Engine(prepared_documents=False, mask=None, hide_schema=False).install(schema)

@@ -1,5 +1,5 @@
 """How plain data is completed: a plan per object type and selection, compiled to one function
-of straight-line code (roster/plain_execution.py says when a plan applies and why it is exact).
+of straight-line code (plain_execution.py says when a plan applies and why it is exact).
 
 Each plain field of a plan is an attribute read and its value's completion; a String or ID
 field holding a str, or a Boolean holding a bool, is its own completion (graphql-core's

@@ -43,9 +43,10 @@ from graphql import (
 from graphql.execution import Executor
 from graphql.execution.collect_fields import GroupedFieldSet, collect_fields
 from graphql.pyutils import Path, Undefined, gather_with_cancel
+from strawberry.resolvers import is_default_resolver
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from roster.plans import Completer, Field, Leaf, ListOf, Object, Plan
+from roster.execution.plans import Completer, Field, Leaf, ListOf, Object, Plan
 from schema.context import PLAIN_ATTRIBUTE
 
 _SKIP_INCLUDE = frozenset({"skip", "include"})
@@ -359,7 +360,7 @@ class PlainDataExecutionContext(Executor[Any]):
         strawberry_field = field_def.extensions.get("strawberry-definition")
         if strawberry_field is None:
             return None
-        if strawberry_field.is_basic_field and getattr(field_def.resolve, "_is_default", False):
+        if strawberry_field.is_basic_field and is_default_resolver(field_def.resolve):
             read, attribute = strawberry_field.default_resolver, strawberry_field.python_name
         elif (attribute := _plain_attribute(strawberry_field, field_def)) is not None:
             read = getattr

@@ -6,7 +6,7 @@ operation type, validate (a cache hit too), execute, then mask errors — about 
 CPU of a small query. A document that has passed all of that once is valid for every later
 request: validation depends on the schema and on the rules, and the only rule that depends on
 the caller (introspection, for admins only) concerns documents naming `__schema` or `__type`,
-which are never remembered. So RosterSchema.execute runs a remembered document with graphql-core
+which are never remembered. So the engine (engine.py) runs a remembered document with graphql-core
 directly, and handles its errors as the extensions would (logged, masked, suggestions hidden);
 anything else — a new document, an operation name it lacks, an operation type the transport does
 not allow — takes Strawberry's way, which answers it as it always has."""
