@@ -24,6 +24,7 @@ from rules.csvcolumns import (
     status_word,
     unneutralised,
 )
+from rules.echoes import quoted
 from rules.passwords import check_password
 from rules.userfields import check_field
 
@@ -117,7 +118,7 @@ class _Status:
                 RowProblem(
                     self.column,
                     "INVALID_STATUS",
-                    f"{cell.strip()!r} is not a status: use ACTIVE or DISABLED "
+                    f"{quoted(cell.strip())} is not a status: use ACTIVE or DISABLED "
                     f"(or yes/no, true/false, 1/0, sí/no).",
                 )
             )
@@ -137,7 +138,8 @@ class _Boolean:
                 RowProblem(
                     self.column,
                     "INVALID_BOOLEAN",
-                    f"{cell.strip()!r} is not yes or no: use true/false, yes/no, 1/0 or sí/no.",
+                    f"{quoted(cell.strip())} is not yes or no: use true/false, yes/no, 1/0 or "
+                    "sí/no.",
                 )
             )
         else:
@@ -155,7 +157,7 @@ class _Operation:
                 RowProblem(
                     self.column,
                     "INVALID_OPERATION",
-                    f"{cell.strip()!r} is not an operation: use C (create), U (update), "
+                    f"{quoted(cell.strip())} is not an operation: use C (create), U (update), "
                     f"D (delete) or leave it blank.",
                 )
             )
@@ -186,7 +188,7 @@ class _PlatformRoles:
                 RowProblem(
                     column,
                     "UNKNOWN_ROLE",
-                    f"{key} has no role {role.strip()!r} (its roles: {choices}).",
+                    f"{key} has no role {quoted(role.strip())} (its roles: {choices}).",
                 )
             )
         else:
@@ -211,7 +213,7 @@ class _RolesColumn:
                     RowProblem(
                         self.column,
                         "INVALID_ROLES",
-                        f"{piece!r} is not platform:role (e.g. learningcloud:student); "
+                        f"{quoted(piece)} is not platform:role (e.g. learningcloud:student); "
                         f"separate pairs with |.",
                     )
                 )
@@ -220,7 +222,9 @@ class _RolesColumn:
             if key is None:
                 row.problems.append(
                     RowProblem(
-                        self.column, "UNKNOWN_PLATFORM", f"There is no platform {name.strip()!r}."
+                        self.column,
+                        "UNKNOWN_PLATFORM",
+                        f"There is no platform {quoted(name.strip())}.",
                     )
                 )
                 continue

@@ -19,7 +19,7 @@ from resolvers.errors import BadRequest
 from resolvers.id_lists import too_many_selected
 from resolvers.ids import decode_id
 from resolvers.permissions import actor_of
-from resolvers.search import user_search
+from resolvers.search import SEARCH_TOO_LONG, user_search
 from rules import events as vocabulary
 from rules.echoes import quoted
 from rules.events import Event
@@ -90,8 +90,9 @@ async def start_export(
             criteria = user_search(search, criteria_filter, tenant_platforms)
         except BadRequest as e:
             code = str((e.extensions or {}).get("code", "INVALID_FILTER"))
+            field = ["search"] if code == SEARCH_TOO_LONG else ["filter"]
             return JobPayload(
-                job=None, user_errors=[UserError(field=["filter"], code=code, message=e.message)]
+                job=None, user_errors=[UserError(field=field, code=code, message=e.message)]
             )
         if ids is not None:
             missing = await _unknown_ids(conn, ctx.tenant_id, ids, criteria.ids or ())

@@ -20,6 +20,10 @@ from schema.user import UserFilter
 # What a search for a character no stored field holds (rules/identifiers.REFUSED) finds: nobody.
 # Such text never reaches SQL, where a NUL is an error, not a mismatch.
 NOBODY = UserSearch(ids=())
+# The longest search box text: a name, an e-mail, a few words. A word of 500,000 characters made
+# a trigram query that ran for minutes.
+MAX_SEARCH_LENGTH = 256
+SEARCH_TOO_LONG = "SEARCH_TOO_LONG"
 # The filter's moments, by their GraphQL names.
 _MOMENTS = {
     "createdAfter": "created_after",
@@ -35,6 +39,11 @@ def user_search(
     """Blank search means no search; an unknown platform or role is an error, not an empty
     list (a typo must not look like "nobody"); text with a character no field may hold
     finds nobody."""
+    if search is not None and len(search) > MAX_SEARCH_LENGTH:
+        raise BadRequest(
+            f"A search of at most {MAX_SEARCH_LENGTH} characters, not {len(search):,}.",
+            SEARCH_TOO_LONG,
+        )
     if filter is not None:
         _check_filter(filter)
     # Split first: tabs and line breaks between words are blanks, not characters to refuse.

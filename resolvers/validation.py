@@ -6,6 +6,7 @@ from uuid import UUID
 
 from asyncpg import Record
 
+from rules.echoes import quoted
 from rules.userfields import camel, check_field
 from schema.errors import UserError
 from schema.user import PlatformRoleInput
@@ -49,7 +50,7 @@ def resolve_roles(
             errors.append(
                 _error(
                     [*where, "platform"],
-                    f"There is no platform {item.platform!r}.",
+                    f"There is no platform {quoted(item.platform)}.",
                     "UNKNOWN_PLATFORM",
                 )
             )
@@ -60,7 +61,7 @@ def resolve_roles(
             errors.append(
                 _error(
                     [*where, "role"],
-                    f"{platform['name']} has no role {item.role!r}; it accepts: "
+                    f"{platform['name']} has no role {quoted(item.role)}; it accepts: "
                     f"{', '.join(platform['roles'])}.",
                     "UNKNOWN_ROLE",
                 )

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from rules.csvcolumns import FIELDS, FORMULA_START
+from rules.echoes import quoted
 
 NEVER_EXPORTED = frozenset(("password", "password_hash"))
 # Import instructions rather than data: exported as empty cells, which an import reads as "do
@@ -46,14 +47,14 @@ def column_problems(columns: Sequence[str]) -> list[ColumnProblem]:
         key = attribute_key(column)
         if column in NEVER_EXPORTED:
             problems.append(
-                ColumnProblem(index, "NOT_EXPORTABLE", f"{column!r} is never exported.")
+                ColumnProblem(index, "NOT_EXPORTABLE", f"{quoted(column)} is never exported.")
             )
         elif key is not None and not 0 < len(key.strip()) <= MAX_ATTRIBUTE_KEY:
             problems.append(
                 ColumnProblem(
                     index,
                     "INVALID_COLUMN",
-                    f"{column!r}: attr: takes an attribute name of 1 to "
+                    f"{quoted(column)}: attr: takes an attribute name of 1 to "
                     f"{MAX_ATTRIBUTE_KEY} characters.",
                 )
             )
@@ -62,11 +63,13 @@ def column_problems(columns: Sequence[str]) -> list[ColumnProblem]:
                 ColumnProblem(
                     index,
                     "UNKNOWN_COLUMN",
-                    f"Unknown column {column!r}. Columns: {', '.join(EXPORT_FIELDS)}, and "
+                    f"Unknown column {quoted(column)}. Columns: {', '.join(EXPORT_FIELDS)}, and "
                     f"attr:<name> for an attribute.",
                 )
             )
         elif column in seen:
-            problems.append(ColumnProblem(index, "DUPLICATE_COLUMN", f"{column!r} is named twice."))
+            problems.append(
+                ColumnProblem(index, "DUPLICATE_COLUMN", f"{quoted(column)} is named twice.")
+            )
         seen.add(column)
     return problems

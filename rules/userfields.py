@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rules.echoes import quoted
 from rules.identifiers import (
     email_form,
     has_refused,
@@ -122,25 +123,25 @@ def _form(name: str, text: str) -> tuple[str, tuple[str, str] | None]:
     if name == "email":
         form = email_form(text)
         if form is None:
-            return text, (f"{text!r} is not a valid e-mail address.", "INVALID_EMAIL")
+            return text, (f"{quoted(text)} is not a valid e-mail address.", "INVALID_EMAIL")
         return form, None
     return text, None
 
 
 def _format_problem(name: str, text: str) -> tuple[str, str] | None:
     if name == "email" and not EMAIL_RE.fullmatch(text):
-        return f"{text!r} is not a valid e-mail address.", "INVALID_EMAIL"
+        return f"{quoted(text)} is not a valid e-mail address.", "INVALID_EMAIL"
     if name == "language" and not LANGUAGE_RE.fullmatch(text):
-        return f"{text!r} is not a language tag such as 'es' or 'en-GB'.", "INVALID_LANGUAGE"
+        return f"{quoted(text)} is not a language tag such as 'es' or 'en-GB'.", "INVALID_LANGUAGE"
     if name in ("office_phone", "mobile_phone") and not PHONE_RE.fullmatch(text):
-        return f"{text!r} is not a phone number.", "INVALID_PHONE"
+        return f"{quoted(text)} is not a phone number.", "INVALID_PHONE"
     if name == "time_zone":
         try:
             zoneinfo.ZoneInfo(text)
         # IsADirectoryError (an OSError) for the name of a folder of zones, such as "Europe".
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
             return (
-                f"{text!r} is not an IANA time zone such as 'Europe/Madrid'.",
+                f"{quoted(text)} is not an IANA time zone such as 'Europe/Madrid'.",
                 "INVALID_TIME_ZONE",
             )
     return None

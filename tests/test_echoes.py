@@ -9,7 +9,8 @@ import pytest
 from jobs.csvsniff import inspect_file
 from rules.csvcolumns import FileError, map_header
 from rules.echoes import ECHO_LIMIT, quoted
-from tests.conftest import Api
+from tests.conftest import CREATE_USER, Api
+from tests.csvfiles import one_row
 
 HUGE = "k" * 500_000
 
@@ -85,3 +86,50 @@ def test_a_huge_file_option_is_not_echoed_whole(tmp_path: Path, option: str) -> 
     with pytest.raises(FileError) as refused:
         inspect_file(str(path), **{option: HUGE})
     assert short(str(refused.value)), len(str(refused.value))
+
+
+@pytest.mark.parametrize(
+    ("column", "cell"),
+    [
+        ("status", HUGE),
+        ("welcome_email", HUGE),
+        ("roles", f"learningcloud:{HUGE}"),
+        ("roles", f"{HUGE}:student"),
+        ("roles", HUGE),
+        ("language", HUGE),
+    ],
+)
+def test_a_huge_cell_is_not_echoed_whole_in_its_row_error(
+    tmp_path: Path, column: str, cell: str
+) -> None:
+    row = one_row(tmp_path, f"email,first_name,{column}\nana@example.com,Ana,{cell}\n")
+    assert row.problems, "the cell is refused"
+    assert all(short(p.message) for p in row.problems), [len(p.message) for p in row.problems]
+
+
+def test_a_huge_email_is_not_echoed_whole_in_its_row_error(tmp_path: Path) -> None:
+    row = one_row(tmp_path, f"email,first_name\n{HUGE}@,Ana\n")
+    assert row.problems and all(short(p.message) for p in row.problems)
+
+
+async def test_a_huge_export_column_is_not_echoed_whole(reader: Api) -> None:
+    document = (
+        "mutation($c: [String!]) { startExport(columns: $c) { userErrors { code message } } }"
+    )
+    for columns in ([HUGE], [f"attr:{HUGE}"], ["email", "email", HUGE]):
+        payload = (await reader.data(document, c=columns))["startExport"]
+        assert payload["userErrors"], columns
+        assert all(short(e["message"]) for e in payload["userErrors"])
+
+
+async def test_a_huge_role_or_platform_of_a_new_user_is_not_echoed_whole(admin: Api) -> None:
+    for role in (
+        {"platform": HUGE, "role": "student"},
+        {"platform": "learningcloud", "role": HUGE},
+    ):
+        payload = {"username": "ana", "email": "ana@example.com", "firstName": "Ana",
+                   "lastName": "Ruiz", "roles": [role]}  # fmt: skip
+        response = await admin.post(CREATE_USER, {"input": payload})
+        errors = response.json()["data"]["createUser"]["userErrors"]
+        assert [e["code"] for e in errors] in (["UNKNOWN_PLATFORM"], ["UNKNOWN_ROLE"])
+        assert len(response.content) < 2_000, len(response.content)

@@ -133,3 +133,22 @@ async def test_a_filter_takes_a_thousand_ids(reader: Api, admin: Api) -> None:
     assert error["extensions"]["code"] == "TOO_MANY_IDS"
     data = await reader.data(USERS, ids=[ana["id"]] * MAX_SELECTED_IDS)
     assert data["users"]["totalCount"] == 1
+
+
+async def test_a_search_longer_than_a_search_box_holds_is_refused(reader: Api) -> None:
+    # 500,000 characters in one word ran a trigram query for minutes; the refusal comes first.
+    from resolvers.search import MAX_SEARCH_LENGTH
+
+    document = "query($s: String) { users(search: $s) { totalCount } }"
+    fits = await reader(document, s="a" * MAX_SEARCH_LENGTH)
+    assert "errors" not in fits, fits
+    for text in ("a" * (MAX_SEARCH_LENGTH + 1), "k" * 500_000):
+        (error,) = (await reader(document, s=text))["errors"]
+        assert error["extensions"]["code"] == "SEARCH_TOO_LONG"
+    export = """mutation($s: String) {
+      startExport(search: $s) { job { id } userErrors { field code } } }"""
+    payload = (await reader.data(export, s="k" * 500_000))["startExport"]
+    assert payload == {
+        "job": None,
+        "userErrors": [{"field": ["search"], "code": "SEARCH_TOO_LONG"}],
+    }
