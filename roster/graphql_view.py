@@ -24,6 +24,7 @@ from roster.execution.websocket import TransportWSHandler, ws_authorization
 from roster.graphql_schema import RosterSchema
 from roster.httperrors import UNAUTHORIZED, error_response
 from roster.settings import Settings
+from rules.echoes import cut_message
 from schema.context import Context, NotAuthenticated
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -239,6 +240,10 @@ class RosterGraphQL(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
+        errors: list[dict[str, Any]] = response.get("errors") or []  # type: ignore[assignment]
+        for error in errors:
+            # graphql-core quotes a wrong variable's whole value, twice: a 500 KB answer.
+            error["message"] = cut_message(error["message"])
         if not _accepts_graphql_response(request):
             return response
         # GraphQL over HTTP: with application/graphql-response+json, a request that never

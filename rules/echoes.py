@@ -4,8 +4,14 @@ A message that names the value at fault helps whoever sent it, but only its star
 character key quoted whole made a 500 KB error, and a CSV header cell or an encoding name could
 do the same in a job's failure reason."""
 
+import re
+
 # The characters of a value an error message quotes; longer values end in "…".
 ECHO_LIMIT = 100
+# Any message, whoever wrote it: graphql-core's and Strawberry's quote a scalar's whole value
+# ("Value cannot represent a DateTime: …") and a variable's, twice.
+MESSAGE_LIMIT = 1000
+_QUOTED_RUN = re.compile(r"(['\"])([^'\"]{" + str(ECHO_LIMIT + 1) + r",})\1")
 
 
 def quoted(value: str, limit: int = ECHO_LIMIT) -> str:
@@ -13,3 +19,14 @@ def quoted(value: str, limit: int = ECHO_LIMIT) -> str:
     if len(value) > limit:
         value = value[: limit - 1] + "…"
     return repr(value)
+
+
+def cut_message(message: str) -> str:
+    """A message written elsewhere (a library's) with every long quoted run cut as `quoted`
+    cuts it, and the whole at MESSAGE_LIMIT characters."""
+    if len(message) <= ECHO_LIMIT:
+        return message
+    message = _QUOTED_RUN.sub(lambda m: m[1] + m[2][: ECHO_LIMIT - 1] + "…" + m[1], message)
+    if len(message) > MESSAGE_LIMIT:
+        message = message[: MESSAGE_LIMIT - 1] + "…"
+    return message

@@ -133,3 +133,29 @@ async def test_a_huge_role_or_platform_of_a_new_user_is_not_echoed_whole(admin: 
         errors = response.json()["data"]["createUser"]["userErrors"]
         assert [e["code"] for e in errors] in (["UNKNOWN_PLATFORM"], ["UNKNOWN_ROLE"])
         assert len(response.content) < 2_000, len(response.content)
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        (
+            "query($d: DateTime) { users(filter: {createdAfter: $d}) { totalCount } }",
+            {"d": HUGE},
+        ),
+        ("query($f: UserFilter) { users(filter: $f) { totalCount } }", {"f": {"status": HUGE}}),
+        (
+            "query($o: UserOrder) { users(orderBy: $o) { totalCount } }",
+            {"o": {"field": HUGE, "direction": "ASC"}},
+        ),
+    ],
+    ids=["scalar", "enum in an input", "enum"],
+)
+async def test_a_huge_variable_is_not_echoed_whole_by_graphql(
+    reader: Api, document: str, variables: dict[str, Any]
+) -> None:
+    # graphql-core's own messages quote a wrong variable's whole value (twice for a scalar).
+    response = await reader.post(document, variables)
+    (error,) = response.json()["errors"]
+    assert short(error["message"]), len(error["message"])
+    assert "kkkk…" in error["message"]
+    assert len(response.content) < 2_000, len(response.content)
