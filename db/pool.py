@@ -88,3 +88,12 @@ async def connect(dsn: str) -> Connection:
     conn = await asyncpg.connect(dsn)
     await _init_connection(conn)
     return conn
+
+
+PING = "SELECT 1"
+
+
+async def ping(conn: Connection) -> None:
+    """One round trip to the server."""
+    await conn.fetchval(PING)
+

@@ -70,3 +70,12 @@ async def list_tenants(conn: Conn) -> list[Record]:
 
 async def set_min_password_length(conn: Conn, slug: str, length: int) -> Record | None:
     return await conn.fetchrow(SET_MIN_PASSWORD_LENGTH, slug, length)
+
+
+ANY_TENANT = "SELECT 1 FROM tenants LIMIT 1"
+
+
+async def check_tenants_table(conn: Conn) -> None:
+    """Raises (asyncpg's UndefinedTableError) unless the database holds Roster's tables."""
+    await conn.fetchval(ANY_TENANT)
+

@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route, WebSocketRoute, request_response
 from starlette.staticfiles import StaticFiles
 
 from db import secrets
-from db.pool import create_pool
+from db.pool import create_pool, ping
 from jobs.hashpool import hashing_pool
 from jobs.progress import JobRelay
 from jobs.queue import HEARTBEAT_KEY, Queue, close_queue, connect_queue
@@ -60,7 +60,7 @@ async def readyz(request: Request) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
         async with request.state.pool.acquire(timeout=2) as conn:
-            await conn.fetchval("SELECT 1")
+            await ping(conn)
         checks["postgres"] = "ok"
     except Exception as e:  # a readiness probe reports every failure, whatever its kind
         checks["postgres"] = f"error: {type(e).__name__}"

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from db.pool import connect
+from db.tenants import check_tenants_table
 from roster.settings import Settings
 
 DATABASE_SCHEMES = ("postgresql", "postgres")
@@ -71,7 +72,7 @@ async def check_backends(settings: Settings) -> None:
     try:
         conn = await connect(settings.database_url)
         try:
-            await conn.fetchval("SELECT 1 FROM tenants LIMIT 1")
+            await check_tenants_table(conn)
         finally:
             await conn.close()
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:

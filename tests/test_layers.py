@@ -1,7 +1,9 @@
-"""The layers of docs/architecture.md, read off the code: imports go downward only, arq stays in
-the module that queues jobs and the one that runs them, and the API process loads no job code."""
+"""The layers of docs/architecture.md, read off the code: imports go downward only, SQL is written
+in db/ alone, arq stays in the module that queues jobs and the one that runs them, and the API
+process loads no job code."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +49,24 @@ def test_imports_go_downward_only() -> None:
                 if (name, module) not in TYPE_ONLY:
                     climbing.append(f"{name} imports {module}")
     assert climbing == []
+
+
+# The start of a statement, as db/ writes them (upper-case keywords).
+SQL = re.compile(
+    r"\s*(SELECT\s|INSERT\s+INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s|WITH\s+(RECURSIVE\s+)?\w+"
+    r"\s+AS\s*\(|LISTEN\s|NOTIFY\s|COPY\s|SET\s+(LOCAL\s+)?\w+\s*(=|TO)\s)"
+)
+
+
+def test_sql_is_written_in_db_only() -> None:
+    written = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for package, path in sources()
+        if package != "db"
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.match(node.value)
+    ]
+    assert written == []
 
 
 def test_arq_is_imported_by_the_queue_and_the_worker_only() -> None:
