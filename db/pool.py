@@ -96,4 +96,3 @@ PING = "SELECT 1"
 async def ping(conn: Connection) -> None:
     """One round trip to the server."""
     await conn.fetchval(PING)
-

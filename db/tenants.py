@@ -78,4 +78,3 @@ ANY_TENANT = "SELECT 1 FROM tenants LIMIT 1"
 async def check_tenants_table(conn: Conn) -> None:
     """Raises (asyncpg's UndefinedTableError) unless the database holds Roster's tables."""
     await conn.fetchval(ANY_TENANT)
-
