@@ -1,5 +1,6 @@
 """Webhook deliveries: the outbox the events fill, the deliveries made from it, claiming what is
-due under row locks, and recording what the receiver answered."""
+due (a lease, committed before anything is sent), recording what the receiver answered, and
+deleting finished deliveries once they are old."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,10 +54,8 @@ INSERT INTO webhook_deliveries (tenant_id, platform_id, action) VALUES ($1, $2, 
 RETURNING *
 """
 DUE_PLATFORMS = """
-SELECT p.tenant_id, p.id, p.webhook_url, p.webhook_secret, p.webhook_previous_secret,
-       p.webhook_previous_secret_until > now() AS previous_valid, p.webhook_batch_size,
-       t.slug AS tenant
-FROM platforms p JOIN tenants t ON t.id = p.tenant_id
+SELECT p.tenant_id, p.id
+FROM platforms p
 WHERE p.webhook_url IS NOT NULL AND p.webhook_disabled_at IS NULL AND EXISTS (
     SELECT 1 FROM webhook_deliveries d
     WHERE d.tenant_id = p.tenant_id AND d.platform_id = p.id AND d.status = 'PENDING'
@@ -64,41 +63,62 @@ WHERE p.webhook_url IS NOT NULL AND p.webhook_disabled_at IS NULL AND EXISTS (
 )
 ORDER BY p.tenant_id, p.id
 """
+SENDING_PLATFORM = """
+SELECT p.tenant_id, p.id, p.webhook_url, p.webhook_secret, p.webhook_previous_secret,
+       p.webhook_previous_secret_until > now() AS previous_valid, p.webhook_batch_size,
+       t.slug AS tenant
+FROM platforms p JOIN tenants t ON t.id = p.tenant_id
+WHERE p.tenant_id = $1 AND p.id = $2 AND p.webhook_url IS NOT NULL
+    AND p.webhook_disabled_at IS NULL
+"""
 # Only the first pending delivery of each user on the platform: a later event waits behind an
-# earlier one that is failing. A row another worker holds is skipped, never sent twice at once.
-# The first of a user's is looked up row by row (a subquery, not an anti-join): planned on a
-# queue just filled, with statistics saying it is empty, the anti-join compared every pending
-# row with every other, and asyncpg kept that plan for good.
+# earlier one that is failing, or in flight. A claimed delivery is leased: its next attempt is
+# moved past the end of this one (deadline and a margin), so that no other worker takes it
+# meanwhile, and one killed mid-send leaves it to be retried when the lease ends; rows another
+# claim is taking are skipped. The first of a user's is looked up row by row (a subquery, not an
+# anti-join): planned on a queue just filled, with statistics saying it is empty, the anti-join
+# compared every pending row with every other, and asyncpg kept that plan for good.
 CLAIM_DUE = """
-SELECT d.id, d.event_id, d.action, d.user_id, d.attempts, d.retry_from
-FROM webhook_deliveries d
-WHERE d.tenant_id = $1 AND d.platform_id = $2 AND d.status = 'PENDING'
-    AND d.next_attempt_at <= now()
-    AND (d.user_id IS NULL OR d.event_id = (
-        SELECT e.event_id FROM webhook_deliveries e
-        WHERE e.tenant_id = d.tenant_id AND e.platform_id = d.platform_id
-            AND e.user_id = d.user_id AND e.status = 'PENDING'
-        ORDER BY e.event_id
-        LIMIT 1
-    ))
-ORDER BY d.next_attempt_at
-LIMIT $3
-FOR UPDATE OF d SKIP LOCKED
+WITH due AS (
+    SELECT d.id
+    FROM webhook_deliveries d
+    WHERE d.tenant_id = $1 AND d.platform_id = $2 AND d.status = 'PENDING'
+        AND d.next_attempt_at <= now()
+        AND (d.user_id IS NULL OR d.event_id = (
+            SELECT e.event_id FROM webhook_deliveries e
+            WHERE e.tenant_id = d.tenant_id AND e.platform_id = d.platform_id
+                AND e.user_id = d.user_id AND e.status = 'PENDING'
+            ORDER BY e.event_id
+            LIMIT 1
+        ))
+    ORDER BY d.next_attempt_at
+    LIMIT $3
+    FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE webhook_deliveries d SET next_attempt_at = now() + make_interval(secs => $4)
+FROM due
+WHERE d.tenant_id = $1 AND d.id = due.id
+RETURNING d.id, d.event_id, d.action, d.user_id, d.attempts, d.retry_from,
+    d.next_attempt_at AS leased_until
 """
 GET_EVENTS = "SELECT id, created_at, data FROM events WHERE id = ANY($1::bigint[])"
 GET_USERS = "SELECT * FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
 ROLES_ON_PLATFORM = """
 SELECT user_id, role FROM user_roles WHERE platform_id = $1 AND user_id = ANY($2::uuid[])
 """
+# Only while the lease is the claim's own: a delivery redelivered meanwhile, or claimed again
+# after a lease that ran out, belongs to that later attempt.
 RECORD_ATTEMPTS = """
 UPDATE webhook_deliveries d SET
     status = r.status, attempts = d.attempts + 1, next_attempt_at = r.next_attempt_at,
     last_attempt_at = now(), last_status_code = r.code, last_error = r.error,
     last_latency_ms = r.latency_ms,
     delivered_at = CASE WHEN r.status = 'SUCCEEDED' THEN now() END
-FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::int[])
-    AS r(id, status, next_attempt_at, code, error, latency_ms)
-WHERE d.tenant_id = $1 AND d.id = r.id
+FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::int[],
+            $8::timestamptz[])
+    AS r(id, status, next_attempt_at, code, error, latency_ms, leased_until)
+WHERE d.tenant_id = $1 AND d.id = r.id AND d.status = 'PENDING'
+    AND d.next_attempt_at = r.leased_until
 """
 DISABLE_WEBHOOK = """
 UPDATE platforms SET webhook_disabled_at = now(), webhook_disabled_reason = $3
@@ -123,6 +143,33 @@ WHERE tenant_id = $1 AND ($2::bigint IS NULL OR seq < $2)
 ORDER BY seq DESC
 LIMIT $6
 """
+# One sendTestWebhook at a time per platform, so that the count below is the one the insert
+# follows.
+LOCK_TEST_PINGS = "SELECT pg_advisory_xact_lock(hashtextextended('webhook_test:' || $1, 0))"
+# Test pings are the only deliveries without an event: the unique index finds them.
+RECENT_TEST_PINGS = """
+SELECT count(*) AS sent,
+    extract(epoch FROM min(created_at) + make_interval(secs => $3) - now()) AS wait
+FROM webhook_deliveries
+WHERE tenant_id = $1 AND event_id IS NULL AND platform_id = $2
+    AND created_at > now() - make_interval(secs => $3)
+"""
+# The oldest finished deliveries first, a batch at a time (webhook_deliveries_finished, 0015);
+# rows another worker is deleting are left to it.
+DELETE_FINISHED = """
+WITH old AS (
+    SELECT tenant_id, id FROM webhook_deliveries
+    WHERE status <> 'PENDING' AND last_attempt_at < now() - make_interval(secs => $1)
+    ORDER BY last_attempt_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+), gone AS (
+    DELETE FROM webhook_deliveries d USING old
+    WHERE d.tenant_id = old.tenant_id AND d.id = old.id
+    RETURNING 1
+)
+SELECT count(*) FROM gone
+"""
 REDELIVER = """
 UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = now(), retry_from = now()
 WHERE tenant_id = $1 AND id = $2
@@ -140,6 +187,8 @@ class Attempt:
     code: int | None
     error: str | None
     latency_ms: int
+    # The lease its claim took (claim_due): recorded only while it still holds.
+    leased_until: datetime
 
 
 async def outbox_tenants(conn: Conn) -> list[UUID]:
@@ -180,14 +229,22 @@ async def insert_test_delivery(
 
 
 async def due_platforms(conn: Conn) -> list[Record]:
-    """The webhooks with a delivery due, and what sending needs of them."""
+    """The webhooks (tenant_id, id) with a delivery due."""
     return await conn.fetch(DUE_PLATFORMS)
 
 
-async def claim_due(conn: Conn, tenant_id: UUID, platform_id: UUID, limit: int) -> list[Record]:
-    """Within a transaction: locks up to `limit` deliveries due to the platform, for as long as
-    the transaction lasts. A worker that dies releases them with its connection."""
-    return await conn.fetch(CLAIM_DUE, tenant_id, platform_id, limit)
+async def sending_platform(conn: Conn, tenant_id: UUID, platform_id: UUID) -> Record | None:
+    """What sending to the platform's webhook needs; None once it has none, or it is
+    disabled."""
+    return await conn.fetchrow(SENDING_PLATFORM, tenant_id, platform_id)
+
+
+async def claim_due(
+    conn: Conn, tenant_id: UUID, platform_id: UUID, limit: int, lease_seconds: float
+) -> list[Record]:
+    """Leases up to `limit` deliveries due to the platform for `lease_seconds`: nobody else
+    claims them until then, or until their attempt is recorded. Commit it before sending."""
+    return await conn.fetch(CLAIM_DUE, tenant_id, platform_id, limit, lease_seconds)
 
 
 async def get_events(conn: Conn, ids: Sequence[int]) -> dict[int, Record]:
@@ -217,6 +274,7 @@ async def record_attempts(conn: Conn, tenant_id: UUID, attempts: Sequence[Attemp
         [a.code for a in attempts],
         [a.error for a in attempts],
         [a.latency_ms for a in attempts],
+        [a.leased_until for a in attempts],
     )
 
 
@@ -250,6 +308,28 @@ async def list_deliveries(
     return await conn.fetch(
         LIST_DELIVERIES, tenant_id, before_seq, platform_id, status, user_id, limit
     )
+
+
+async def lock_test_pings(conn: Conn, platform_id: UUID) -> None:
+    """Within a transaction: until it ends, no other sendTestWebhook to the platform."""
+    await conn.execute(LOCK_TEST_PINGS, str(platform_id))
+
+
+async def recent_test_pings(
+    conn: Conn, tenant_id: UUID, platform_id: UUID, window: float
+) -> tuple[int, float]:
+    """The test pings to the platform in the last `window` seconds, and the seconds until the
+    oldest of them leaves the window."""
+    row = await conn.fetchrow(RECENT_TEST_PINGS, tenant_id, platform_id, window)
+    assert row is not None
+    return row["sent"], float(row["wait"] or 0)
+
+
+async def delete_finished(conn: Conn, older_than: float, limit: int) -> int:
+    """Deletes up to `limit` finished (SUCCEEDED, FAILED) deliveries whose last attempt is more
+    than `older_than` seconds old; returns how many."""
+    deleted: int = await conn.fetchval(DELETE_FINISHED, older_than, limit)
+    return deleted
 
 
 async def redeliver(conn: Conn, tenant_id: UUID, delivery_id: UUID) -> Record | None:

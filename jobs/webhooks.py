@@ -1,17 +1,26 @@
 """Webhook delivery, the loop every worker runs beside its jobs: queued user events become one
-delivery per platform concerned (Dispatcher), and due deliveries are POSTed, signed, to the
-platforms' URLs (Deliverer), round-robin across the platforms of every tenant.
+delivery per platform concerned (Dispatcher), due deliveries are POSTed, signed, to the
+platforms' URLs (Deliverer), and finished ones are deleted once old (Sweeper).
 
-State lives in PostgreSQL alone: a delivery is claimed under a row lock held while it is sent,
-so several workers never send the same attempt at once, and one killed mid-send leaves the
-delivery pending for the next. Redis is not involved: its loss loses nothing.
+State lives in PostgreSQL alone. A delivery is claimed in a short transaction that leases it
+(its next attempt moved past the end of this one) and commits; it is sent with no transaction
+open and no row locked; what came of it is recorded in another short transaction. So several
+workers never send the same attempt at once, a receiver never holds a lock or a connection of
+the database, and a worker killed mid-send leaves the delivery to be retried when its lease
+ends. Redis is not involved: its loss loses nothing.
+
+Each platform with deliveries due is served by its own task, so a slow receiver holds up no
+other: the caps on requests in flight (per worker, per tenant, per endpoint) keep one tenant's
+receivers from taking all of a worker's.
 """
 
 import asyncio
+import functools
 import json
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -21,29 +30,58 @@ from asyncpg import Pool, Record
 
 from db import webhooks
 from db.pool import create_pool
+from jobs.addresses import AddressPolicy
+from jobs.webhook_client import delivery_client, post
 from rules import webhooks as rules
 
 log = logging.getLogger(__name__)
 
 GONE = 410
 GONE_REASON = "The receiver answered 410 Gone: it no longer wants these webhooks."
+# Seconds a lease lasts beyond an attempt's deadline: for recording what came of it.
+LEASE_MARGIN = 10.0
+# Connections of a worker's webhook loop: claims, records, the dispatcher and the sweeper.
+POOL_SIZE = 10
+# Seconds between two full batches of the sweeper.
+SWEEP_PAUSE = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class WebhookConfig:
+    # One attempt's deadline, all told: look-up, connection, sending and reading the answer.
     timeout: float = 15.0
     # Retries: doubling from retry_base seconds up to retry_cap, given up retry_window seconds
     # after the delivery was queued.
     retry_base: float = 10.0
     retry_cap: float = 3600.0
     retry_window: float = 24 * 3600.0
-    # Seconds between looks at the queues when they were empty.
+    # Seconds between looks for platforms with deliveries due (and at the outbox when it was
+    # empty).
     poll_interval: float = 0.5
-    # Deliveries sent at once: `lanes` claims of up to `claim_size` POSTs each.
-    lanes: int = 4
-    claim_size: int = 50
+    # Requests in flight at once: in this worker, to one tenant's webhooks, to one webhook. A
+    # tenant's cap below the worker's leaves room for the other tenants, however slow its
+    # receivers.
+    concurrency: int = 200
+    tenant_concurrency: int = 100
+    endpoint_concurrency: int = 50
+    # Requests one claim takes at most: a webhook has several claims in flight, each recorded
+    # when its last answer has come.
+    claim_size: int = 10
     # Queued events one dispatch turns into deliveries, per tenant and round.
     dispatch_size: int = 2000
+    # Where webhooks may go (public addresses, and networks allowed), and how hosts resolve.
+    addresses: AddressPolicy = field(default_factory=AddressPolicy)
+    # Finished deliveries are deleted this many seconds after their last attempt, sweep_size a
+    # statement, looked for every sweep_interval seconds.
+    retention: float = 30 * 24 * 3600.0
+    sweep_size: int = 1000
+    sweep_interval: float = 60.0
+
+    @property
+    def lease(self) -> float:
+        """Seconds a claimed delivery is kept from other claims: its attempt's deadline, and
+        time to record what came of it."""
+        return self.timeout + LEASE_MARGIN
 
 
 # Deliveries made before the dispatcher first refreshes the table's statistics.
@@ -113,37 +151,154 @@ class Post:
     body: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Deliveries leased to this worker, as the requests that send them."""
+
+    platform: Record
+    posts: list[Post]
+
+
+class Slots:
+    """Requests one scope (the worker, a tenant, an endpoint) may have in flight."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.used = 0
+
+    @property
+    def free(self) -> int:
+        return self.size - self.used
+
+
 class Deliverer:
-    """Sends what is due, a batch to every platform with something due in each round; every
-    lane of a worker runs one."""
+    """Sends what is due: every platform with deliveries due is served by one task of this
+    worker, which claims a few requests' worth at a time, as many at once as the caps allow, and
+    goes on while there are some. No round waits for the slowest platform."""
 
     def __init__(self, pool: Pool, client: httpx.AsyncClient, config: WebhookConfig) -> None:
         self.pool = pool
         self.client = client
         self.config = config
+        self.total = Slots(config.concurrency)
+        self.tenants: dict[UUID, Slots] = {}
+        self.endpoints: dict[UUID, Slots] = {}
+        # Set, and replaced, whenever requests end: what a platform short of slots waits for.
+        self.freed = asyncio.Event()
+        # The task serving each platform, and every claim being sent.
+        self.serving: dict[UUID, asyncio.Task[None]] = {}
+        self.sending: set[asyncio.Task[None]] = set()
 
     async def deliver_once(self) -> int:
-        """One round over the platforms with deliveries due; returns the deliveries sent."""
+        """Starts serving the platforms with deliveries due that this worker does not serve
+        yet; returns how many."""
         async with self.pool.acquire() as conn:
             due = await webhooks.due_platforms(conn)
-        # All at once: a platform with one change due does not wait behind another's batch.
-        return sum(await asyncio.gather(*(self.deliver_to(p) for p in due)))
+        started = 0
+        for platform in due:
+            if platform["id"] in self.serving:
+                continue
+            task = asyncio.create_task(self._serve(platform["tenant_id"], platform["id"]))
+            self.serving[platform["id"]] = task
+            task.add_done_callback(functools.partial(self._served, platform["id"]))
+            started += 1
+        return started
 
-    async def deliver_to(self, platform: Record) -> int:
-        limit = self.config.claim_size * platform["webhook_batch_size"]
+    async def stop(self) -> None:
+        """Cancels every attempt under way: their deliveries are retried when their leases
+        end."""
+        tasks = [*self.serving.values(), *self.sending]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _serve(self, tenant_id: UUID, platform_id: UUID) -> None:
+        """Claims and sends the platform's due deliveries until none is left."""
+        mine: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                taken = self._take(tenant_id, platform_id, self.config.claim_size)
+                if not taken:
+                    await self.freed.wait()
+                    continue
+                claim = None
+                try:
+                    claim = await self._claim(tenant_id, platform_id, taken)
+                finally:
+                    # What the claim does not use goes back, also when it failed.
+                    used = len(claim.posts) if claim else 0
+                    self._give(tenant_id, platform_id, taken - used)
+                if claim is not None:
+                    task = asyncio.create_task(self._send_claim(claim, used))
+                    mine.add(task)
+                    self.sending.add(task)
+                    task.add_done_callback(mine.discard)
+                    task.add_done_callback(self.sending.discard)
+                elif mine:
+                    # A user's next delivery is due once the one in flight is recorded.
+                    await asyncio.wait(mine, return_when=asyncio.FIRST_COMPLETED)
+                else:
+                    return
+        except Exception:
+            # The database went away, most likely: the deliveries wait in it, and the next
+            # look at what is due serves the platform again.
+            log.exception("webhook delivery paused")
+
+    def _served(self, platform_id: UUID, task: "asyncio.Task[None]") -> None:
+        self.serving.pop(platform_id, None)
+
+    def _take(self, tenant_id: UUID, platform_id: UUID, wanted: int) -> int:
+        """Up to `wanted` requests' slots, within every cap; 0 when one is full."""
+        tenant = self.tenants.setdefault(tenant_id, Slots(self.config.tenant_concurrency))
+        endpoint = self.endpoints.setdefault(platform_id, Slots(self.config.endpoint_concurrency))
+        taken = max(0, min(wanted, self.total.free, tenant.free, endpoint.free))
+        for slots in (self.total, tenant, endpoint):
+            slots.used += taken
+        return taken
+
+    def _give(self, tenant_id: UUID, platform_id: UUID, count: int) -> None:
+        if not count:
+            return
+        self.total.used -= count
+        for scopes, key in ((self.tenants, tenant_id), (self.endpoints, platform_id)):
+            scopes[key].used -= count
+            if not scopes[key].used:
+                del scopes[key]  # made again when next needed: no entry per tenant for ever
+        self.freed.set()
+        self.freed = asyncio.Event()
+
+    async def _claim(self, tenant_id: UUID, platform_id: UUID, requests: int) -> Claim | None:
+        """Leases up to `requests` requests' worth of the platform's due deliveries, with
+        their bodies, in one short transaction; None when nothing is due."""
         async with self.pool.acquire() as conn, conn.transaction():
-            claimed = await webhooks.claim_due(conn, platform["tenant_id"], platform["id"], limit)
+            platform = await webhooks.sending_platform(conn, tenant_id, platform_id)
+            if platform is None:
+                return None  # its webhook was removed, or disabled, meanwhile
+            size = platform["webhook_batch_size"]
+            claimed = await webhooks.claim_due(
+                conn, tenant_id, platform_id, requests * size, self.config.lease
+            )
             if not claimed:
-                return 0
-            posts = await self._posts(conn, platform, claimed)
-            outcomes = await asyncio.gather(*(self._send(platform, p) for p in posts))
+                return None
+            return Claim(platform, await self._posts(conn, platform, claimed))
+
+    async def _send_claim(self, claim: Claim, slots: int) -> None:
+        """Sends a claim's requests at once, then records what came of them."""
+        platform = claim.platform
+        try:
+            outcomes = await asyncio.gather(*(self._send(platform, p) for p in claim.posts))
             attempts = [a for post_attempts in outcomes for a in post_attempts]
-            await webhooks.record_attempts(conn, platform["tenant_id"], attempts)
-            if any(a.code == GONE for a in attempts):
-                await webhooks.disable_webhook(
-                    conn, platform["tenant_id"], platform["id"], GONE_REASON
-                )
-        return len(claimed)
+            async with self.pool.acquire() as conn, conn.transaction():
+                await webhooks.record_attempts(conn, platform["tenant_id"], attempts)
+                if any(a.code == GONE for a in attempts):
+                    await webhooks.disable_webhook(
+                        conn, platform["tenant_id"], platform["id"], GONE_REASON
+                    )
+        except Exception:
+            # Not recorded: the deliveries are tried again when their leases end.
+            log.exception("webhook delivery paused")
+        finally:
+            self._give(platform["tenant_id"], platform["id"], slots)
 
     async def _posts(self, conn: Any, platform: Record, claimed: list[Record]) -> list[Post]:
         """The bodies, built now from the users as they are: nothing personal is stored with a
@@ -177,8 +332,8 @@ class Deliverer:
             for i in range(0, len(claimed), size)
         ]
 
-    async def _send(self, platform: Record, post: Post) -> list[webhooks.Attempt]:
-        msg_id = rules.webhook_id([d["id"] for d in post.deliveries])
+    async def _send(self, platform: Record, post_: Post) -> list[webhooks.Attempt]:
+        msg_id = rules.webhook_id([d["id"] for d in post_.deliveries])
         timestamp = int(time.time())
         secrets = [platform["webhook_secret"]]
         if platform["previous_valid"] and platform["webhook_previous_secret"]:
@@ -187,26 +342,30 @@ class Deliverer:
             "content-type": "application/json",
             "webhook-id": msg_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": rules.sign(secrets, msg_id, timestamp, post.body),
+            "webhook-signature": rules.sign(secrets, msg_id, timestamp, post_.body),
         }
         started = time.monotonic()
-        code: int | None = None
-        error: str | None = None
-        try:
-            # httpx follows no redirect unless told to: a 3xx is a failed attempt.
-            response = await self.client.post(
-                platform["webhook_url"], content=post.body, headers=headers
-            )
-            code = response.status_code
-            if not 200 <= code < 300:
-                error = f"HTTP {code}"
-        except httpx.HTTPError as e:
-            error = f"{type(e).__name__}: {e}"[:300] if str(e) else type(e).__name__
+        outcome = await post(
+            self.client,
+            self.config.addresses,
+            platform["webhook_url"],
+            post_.body,
+            headers,
+            self.config.timeout,
+        )
         latency_ms = round((time.monotonic() - started) * 1000)
-        return [self._attempt(d, code, error, latency_ms) for d in post.deliveries]
+        return [
+            self._attempt(d, outcome.code, outcome.error, outcome.refused, latency_ms)
+            for d in post_.deliveries
+        ]
 
     def _attempt(
-        self, delivery: Record, code: int | None, error: str | None, latency_ms: int
+        self,
+        delivery: Record,
+        code: int | None,
+        error: str | None,
+        refused: bool,
+        latency_ms: int,
     ) -> webhooks.Attempt:
         now = datetime.now(UTC)
         status, next_at = "SUCCEEDED", now
@@ -216,55 +375,88 @@ class Deliverer:
             )
             next_at = now + timedelta(seconds=delay)
             give_up = delivery["retry_from"] + timedelta(seconds=self.config.retry_window)
-            status = "FAILED" if code == GONE or next_at > give_up else "PENDING"
-        return webhooks.Attempt(delivery["id"], status, next_at, code, error, latency_ms)
+            # A refused address stays refused: retrying would only ask again.
+            failed = refused or code == GONE or next_at > give_up
+            status = "FAILED" if failed else "PENDING"
+        return webhooks.Attempt(
+            delivery["id"], status, next_at, code, error, latency_ms, delivery["leased_until"]
+        )
+
+
+class Sweeper:
+    """Deletes finished deliveries older than the retention, a batch at a time."""
+
+    def __init__(self, pool: Pool, config: WebhookConfig) -> None:
+        self.pool = pool
+        self.config = config
+
+    async def sweep_once(self) -> int:
+        """One batch; returns the deliveries deleted."""
+        async with self.pool.acquire() as conn:
+            return await webhooks.delete_finished(
+                conn, self.config.retention, self.config.sweep_size
+            )
 
 
 class WebhookLoop:
-    """The dispatcher and the delivery lanes of one worker, with their own small pool (so that
-    imports never starve them of connections) and one HTTP client."""
+    """The dispatcher, the deliverer and the sweeper of one worker, with their own small pool
+    (so that imports never starve them of connections) and one HTTP client."""
 
     def __init__(self, pool: Pool, client: httpx.AsyncClient, config: WebhookConfig) -> None:
         self.pool = pool
         self.client = client
         self.config = config
+        self.dispatcher = Dispatcher(pool, config)
+        self.deliverer = Deliverer(pool, client, config)
+        self.sweeper = Sweeper(pool, config)
         self.tasks: list[asyncio.Task[None]] = []
 
     @classmethod
     async def start(cls, database_url: str, config: WebhookConfig) -> "WebhookLoop":
-        pool = await create_pool(database_url, min_size=1, max_size=config.lanes * 2 + 2)
-        client = httpx.AsyncClient(
-            timeout=config.timeout,
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=config.lanes * config.claim_size),
-        )
+        # Connections are held for short transactions only, never while a request is out.
+        pool = await create_pool(database_url, min_size=1, max_size=POOL_SIZE)
+        client = delivery_client(config.concurrency, config.timeout)
         loop = cls(pool, client, config)
-        dispatcher = Dispatcher(pool, config)
-        loop.tasks.append(asyncio.create_task(loop._forever(dispatcher.dispatch_once)))
-        for _ in range(config.lanes):
-            deliverer = Deliverer(pool, client, config)
-            loop.tasks.append(asyncio.create_task(loop._forever(deliverer.deliver_once)))
+        for step in (loop._dispatch, loop._deliver, loop._sweep):
+            loop.tasks.append(asyncio.create_task(loop._forever(step)))
         return loop
 
     async def stop(self) -> None:
-        """Stops at once: a delivery in flight rolls back and stays pending."""
+        """Stops at once: a delivery in flight stays pending, retried when its lease ends."""
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.deliverer.stop()
         await self.client.aclose()
         await self.pool.close()
 
-    async def _forever(self, step: Any) -> None:
+    async def _dispatch(self) -> float:
+        taken = await self.dispatcher.dispatch_once()
+        return 0 if taken else self.config.poll_interval
+
+    async def _deliver(self) -> float:
+        # The platforms it started serving go on by themselves; new ones are looked for again
+        # after a pause.
+        await self.deliverer.deliver_once()
+        return self.config.poll_interval
+
+    async def _sweep(self) -> float:
+        deleted = await self.sweeper.sweep_once()
+        # A full batch: more are likely waiting, deleted after a breath, not in one long run.
+        return SWEEP_PAUSE if deleted >= self.config.sweep_size else self.config.sweep_interval
+
+    async def _forever(self, step: Callable[[], Awaitable[float]]) -> None:
+        """Runs `step` again and again, resting as long as it says between runs."""
         while True:
             try:
-                done = await step()
+                rest = await step()
             except Exception:
                 # The database went away, most likely: the deliveries wait in it, pending, and
                 # the loop tries again once it may be back.
                 log.exception("webhook delivery paused")
-                done = 0
-            if not done:
-                await asyncio.sleep(self.config.poll_interval)
+                rest = self.config.poll_interval
+            if rest > 0:
+                await asyncio.sleep(rest)
 
 
 def _json(value: Any) -> bytes:

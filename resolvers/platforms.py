@@ -10,6 +10,7 @@ import strawberry
 from db import events, platforms, webhooks
 from resolvers.ids import decode_id
 from resolvers.permissions import CanMutate, actor_of
+from resolvers.webhooks import address_errors
 from rules import events as vocabulary
 from rules.csvcolumns import header_name, names_a_field
 from rules.echoes import quoted
@@ -173,6 +174,7 @@ class PlatformMutation:
             webhook_url=input.webhook_url,
             webhook_batch_size=input.webhook_batch_size,
         )
+        errors += await address_errors(info, values["webhook_url"])
         if errors:
             return PlatformPayload(platform=None, user_errors=errors)
         secret = new_secret() if values["webhook_url"] else None
@@ -212,6 +214,9 @@ class PlatformMutation:
         )
         if platform_id is None:
             return not_found
+        # Before the transaction: it may wait for DNS.
+        new_url = input.webhook_url if isinstance(input.webhook_url, str) else None
+        refused = await address_errors(info, new_url)
         async with ctx.pool.acquire() as conn, conn.transaction():
             await platforms.lock_tenant_platforms(conn, ctx.tenant_id)
             found = await platforms.get_platforms(conn, ctx.tenant_id, [platform_id])
@@ -230,6 +235,7 @@ class PlatformMutation:
                 if input.webhook_batch_size is None
                 else input.webhook_batch_size,
             )
+            errors += refused
             if errors:
                 return PlatformPayload(platform=None, user_errors=errors)
             wanted = [values["key"], *values["aliases"]]

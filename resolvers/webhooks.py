@@ -1,4 +1,9 @@
-"""Webhooks: the `webhookDeliveries` query, redelivery, test pings and secret rotation."""
+"""Webhooks: the `webhookDeliveries` query, redelivery, test pings and secret rotation; and the
+check of a webhook URL's addresses when a platform is given one."""
+
+import asyncio
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import strawberry
 from asyncpg import Record
@@ -10,7 +15,15 @@ from resolvers.pagination import decode_cursor, encode_cursor, page_request, pag
 from resolvers.permissions import CanMutate, actor_of
 from rules import events as vocabulary
 from rules.ids import encode_id
-from rules.webhooks import SECRET_OVERLAP_SECONDS, TEST_ACTION, new_secret, webhook_id
+from rules.webhooks import (
+    SECRET_OVERLAP_SECONDS,
+    TEST_ACTION,
+    TEST_PING_WINDOW,
+    TEST_PINGS,
+    new_secret,
+    url_problem,
+    webhook_id,
+)
 from schema.context import Info
 from schema.errors import UserError
 from schema.node import NO_SUCH_ID
@@ -24,10 +37,19 @@ from schema.webhook import (
     WebhookDeliveryPayload,
 )
 
+if TYPE_CHECKING:
+    # The API loads no module of jobs/ for this (tests/test_layers.py): the settings hand the
+    # policy out, and load it when a URL is first checked.
+    from jobs.addresses import AddressPolicy
+
 NO_SUCH_PLATFORM = UserError(field=["platformId"], message="No such platform.", code="NOT_FOUND")
 NO_WEBHOOK = UserError(
     field=["platformId"], message="This platform has no webhook URL.", code="NO_WEBHOOK"
 )
+# Seconds a registration waits for a host name's addresses; a name that has none by then is
+# accepted, and checked again at every attempt.
+LOOKUP_SECONDS = 5.0
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @strawberry.type
@@ -95,7 +117,13 @@ class WebhookMutation:
         if found is None or not found["webhook_url"]:
             error = NO_SUCH_PLATFORM if found is None else NO_WEBHOOK
             return WebhookDeliveryPayload(delivery=None, user_errors=[error])
-        async with ctx.pool.acquire() as conn:
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            await webhooks.lock_test_pings(conn, found["id"])
+            sent, wait = await webhooks.recent_test_pings(
+                conn, ctx.tenant_id, found["id"], TEST_PING_WINDOW
+            )
+            if sent >= TEST_PINGS:
+                return WebhookDeliveryPayload(delivery=None, user_errors=[_rate_limited(wait)])
             row = await webhooks.insert_test_delivery(conn, ctx.tenant_id, found["id"], TEST_ACTION)
         return WebhookDeliveryPayload(delivery=_delivery(row))
 
@@ -126,6 +154,45 @@ class WebhookMutation:
                 [(row["id"], vocabulary.platform_updated(["webhook_secret"]))],
             )
         return PlatformPayload(platform=Platform.from_row(row), webhook_secret=secret)
+
+
+async def address_errors(info: Info, url: str | None) -> list[UserError]:
+    """A userError (ADDRESS_NOT_ALLOWED) when the webhook URL's host is, or resolves to, an
+    address webhooks may not go to; none for a URL whose form is wrong (INVALID_URL says so),
+    nor for a name without addresses yet (every attempt checks again). Call it outside any
+    transaction: it may wait for DNS."""
+    url = (url or "").strip()
+    if not url or url_problem(url) is not None:
+        return []
+    parts = urlsplit(url)
+    policy = _address_policy(info)
+    try:
+        async with asyncio.timeout(LOOKUP_SECONDS):
+            refused = await policy.refusal(
+                parts.hostname or "", parts.port or DEFAULT_PORTS[parts.scheme]
+            )
+    except TimeoutError:
+        return []
+    if refused is None:
+        return []
+    return [UserError(field=["input", "webhookUrl"], message=refused, code="ADDRESS_NOT_ALLOWED")]
+
+
+def _address_policy(info: Info) -> "AddressPolicy":
+    # The settings the app was made with, in its lifespan's state (roster/app.py): the allowed
+    # networks, and the resolver tests give.
+    settings = info.context.request.scope["state"]["settings"]
+    policy: AddressPolicy = settings.webhook_addresses()
+    return policy
+
+
+def _rate_limited(wait: float) -> UserError:
+    return UserError(
+        field=["platformId"],
+        message=f"At most {TEST_PINGS} test webhooks to a platform in {TEST_PING_WINDOW:.0f} s: "
+        f"try again in {max(1, round(wait))} s.",
+        code="RATE_LIMITED",
+    )
 
 
 async def _platform(info: Info, platform_id: strawberry.ID) -> Record | None:

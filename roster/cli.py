@@ -289,7 +289,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 0
     if args.command == "worker":
-        from jobs.webhooks import WebhookConfig
         from jobs.worker import run_worker
 
         run_worker(
@@ -298,12 +297,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             hash_workers=settings.hash_workers,
             mail=settings.mail(),
             max_record_size=settings.max_record_size,
-            webhooks=WebhookConfig(
-                timeout=settings.webhook_timeout,
-                retry_base=settings.webhook_retry_base,
-                retry_cap=settings.webhook_retry_cap,
-                retry_window=settings.webhook_retry_window,
-            ),
+            webhooks=settings.webhooks(),
         )
         return 0
     if args.command == "schema":

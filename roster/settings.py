@@ -2,10 +2,35 @@
 machine."""
 
 import os
+import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from jobs.mail import MailConfig
+from rules.addresses import Network, parse_networks
 from rules.proxies import split_entries
+
+if TYPE_CHECKING:
+    from jobs.addresses import AddressPolicy, Resolve
+    from jobs.webhooks import WebhookConfig
+
+DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _networks(name: str) -> tuple[Network, ...]:
+    try:
+        return parse_networks(os.environ.get(name, ""))
+    except ValueError as e:
+        raise ValueError(f"{name}: {e}") from None
+
+
+def _duration(name: str, default: str) -> float:
+    """Seconds, written as a number of seconds or with a unit: `90`, `45m`, `12h`, `30d`."""
+    value = os.environ.get(name, default).strip().lower()
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd]?)", value)
+    if found is None:
+        raise ValueError(f"{name}: {value!r} is not a duration (e.g. 3600, 45m, 12h, 30d)")
+    return float(found[1]) * DURATION_UNITS[found[2]]
 
 
 def _flag(name: str) -> bool:
@@ -116,8 +141,9 @@ class Settings:
     cursor_secret: str | None = field(
         default_factory=lambda: os.environ.get("ROSTER_CURSOR_SECRET") or None
     )
-    # Webhook delivery: the timeout of one POST, and retries doubling from a base delay up to
-    # a cap, given up after a window (seconds).
+    # Webhook delivery: one attempt's deadline (look-up, connection, sending and reading the
+    # answer together), and retries doubling from a base delay up to a cap, given up after a
+    # window (seconds).
     webhook_timeout: float = field(
         default_factory=lambda: float(os.environ.get("ROSTER_WEBHOOK_TIMEOUT", "15"))
     )
@@ -130,6 +156,46 @@ class Settings:
     webhook_retry_window: float = field(
         default_factory=lambda: float(os.environ.get("ROSTER_WEBHOOK_RETRY_WINDOW", "86400"))
     )
+    # Networks webhooks may go to besides public addresses (comma-separated CIDRs, e.g.
+    # 127.0.0.0/8,::1/128 for receivers on a developer's machine). Empty: public ones only.
+    webhook_allowed_networks: tuple[Network, ...] = field(
+        default_factory=lambda: _networks("ROSTER_WEBHOOK_ALLOWED_NETWORKS")
+    )
+    # Requests a worker has in flight at once to one tenant's webhooks, and to one webhook.
+    webhook_tenant_concurrency: int = field(
+        default_factory=lambda: int(os.environ.get("ROSTER_WEBHOOK_TENANT_CONCURRENCY", "100"))
+    )
+    webhook_endpoint_concurrency: int = field(
+        default_factory=lambda: int(os.environ.get("ROSTER_WEBHOOK_ENDPOINT_CONCURRENCY", "50"))
+    )
+    # How long finished webhook deliveries are kept (seconds, or 45m, 12h, 30d).
+    webhook_retention: float = field(
+        default_factory=lambda: _duration("ROSTER_WEBHOOK_RETENTION", "30d")
+    )
+    # How webhook hosts are resolved; None: the system's resolver. Not an environment variable:
+    # tests give one that maps names to addresses without asking DNS.
+    webhook_resolver: "Resolve | None" = None
+
+    def webhook_addresses(self) -> "AddressPolicy":
+        """Where webhooks may go, for the API's checks and the worker's."""
+        from jobs.addresses import AddressPolicy, system_resolve
+
+        return AddressPolicy(self.webhook_allowed_networks, self.webhook_resolver or system_resolve)
+
+    def webhooks(self) -> "WebhookConfig":
+        """The worker's webhook delivery."""
+        from jobs.webhooks import WebhookConfig
+
+        return WebhookConfig(
+            timeout=self.webhook_timeout,
+            retry_base=self.webhook_retry_base,
+            retry_cap=self.webhook_retry_cap,
+            retry_window=self.webhook_retry_window,
+            tenant_concurrency=self.webhook_tenant_concurrency,
+            endpoint_concurrency=self.webhook_endpoint_concurrency,
+            addresses=self.webhook_addresses(),
+            retention=self.webhook_retention,
+        )
 
     def mail(self) -> MailConfig:
         return MailConfig(

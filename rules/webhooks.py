@@ -23,6 +23,17 @@ SECRET_PREFIX = "whsec_"
 # a receiver can switch to the new secret at its own pace.
 SECRET_OVERLAP_SECONDS = 24 * 3600
 TEST_ACTION = "webhook.test"
+# sendTestWebhook: at most this many pings to one platform in this many seconds. A ping is a
+# request Roster makes on an administrator's word: unlimited, they were a way to flood a
+# receiver (250 in 16 s) and the worker's lanes with it.
+TEST_PINGS = 5
+TEST_PING_WINDOW = 60.0
+
+# What an attempt that did not succeed shows in webhookDeliveries (`lastError`): a category,
+# never a library's text, which named the hosts and ports it reached and how they answered.
+TIMEOUT = "timeout"
+REFUSED_ADDRESS = "refused address"
+CONNECTION_FAILED = "connection failed"
 
 # What matters to an app (DESIGN.md, propagation). A password or a welcome e-mail is Roster's
 # business alone.
@@ -63,6 +74,11 @@ def url_problem(url: str) -> str | None:
     if parts.username is not None or parts.password is not None:
         return "A webhook URL may not hold credentials: the signature authenticates Roster."
     return None
+
+
+def http_status_error(code: int) -> str:
+    """The category of an answer that is not a 2xx: its status."""
+    return f"HTTP {code}"
 
 
 def platforms_to_reach(action: str, data: Mapping[str, Any], current: Iterable[UUID]) -> set[UUID]:

@@ -1,5 +1,6 @@
 """A real HTTP receiver on localhost for webhook tests: an asyncio server that records every
-request and answers what the test tells it to (a status, after a delay, or never)."""
+request and answers what the test tells it to (a status, after a delay, or never; with a body,
+dripped or huge)."""
 
 import asyncio
 import contextlib
@@ -15,6 +16,8 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int | None = None  # what the receiver answered, once it has
+    sent: int = 0  # bytes of the answer's body written so far
+    cut: bool = False  # the client closed the connection before the body's end
 
     @property
     def json(self) -> Any:
@@ -25,7 +28,18 @@ class Received:
         return self.headers["webhook-id"]
 
 
-Answer = Callable[[Received], Awaitable[int]]
+@dataclass(frozen=True)
+class Reply:
+    """A status with a body of `size` bytes, written `chunk` bytes at a time, `pause` seconds
+    apart."""
+
+    status: int = 200
+    size: int = 0
+    chunk: int = 1 << 20
+    pause: float = 0.0
+
+
+Answer = Callable[[Received], Awaitable[int | Reply]]
 
 
 async def ok(request: Received) -> int:
@@ -94,9 +108,28 @@ class Receiver:
                 received = Received(headers, body)
                 self.requests.append(received)
                 self.arrived.set()
-                received.status = status = await self.answer(received)
+                answer = await self.answer(received)
+                reply = answer if isinstance(answer, Reply) else Reply(answer)
+                received.status = reply.status
                 self.arrived.set()
-                writer.write(f"HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n".encode())
+                head = f"HTTP/1.1 {reply.status} X\r\ncontent-length: {reply.size}\r\n\r\n"
+                writer.write(head.encode())
                 await writer.drain()
+                await _write_body(writer, reply, received)
         self.connections.discard(writer)
         writer.close()
+
+
+async def _write_body(writer: asyncio.StreamWriter, reply: Reply, received: Received) -> None:
+    chunk = b"x" * min(reply.chunk, reply.size)
+    try:
+        while received.sent < reply.size:
+            part = chunk[: reply.size - received.sent]
+            writer.write(part)
+            await writer.drain()
+            received.sent += len(part)
+            if reply.pause:
+                await asyncio.sleep(reply.pause)
+    except ConnectionError:
+        received.cut = True
+        raise
