@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from db import secrets
 from db.pool import create_pool, ping
+from jobs.addresses import AddressPolicy
 from jobs.hashpool import hashing_pool
 from jobs.progress import JobRelay
 from jobs.queue import HEARTBEAT_KEY, Queue, close_queue, connect_queue
@@ -50,6 +51,8 @@ class State(TypedDict):
     # Signs and checks export download links (roster.downloads).
     signing_key: bytes
     export_link: Callable[[str, datetime], str | None]
+    # Where webhooks may go: a URL is checked when registered (jobs.addresses).
+    webhook_addresses: AddressPolicy
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -132,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     "export_link": ExportLinks(
                         signing_key, settings.public_url, settings.export_link_ttl
                     ),
+                    "webhook_addresses": settings.webhook_addresses(),
                 }
             finally:
                 await token_cache.stop()

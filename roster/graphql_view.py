@@ -58,6 +58,7 @@ def new_context(request: Request | WebSocket, response: Any) -> Context:
         cursor_key=state["cursor_key"],
         export_link=state["export_link"],
         export_ttl=settings.export_ttl,
+        webhook_addresses=state["webhook_addresses"],
     )
 
 

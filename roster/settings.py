@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from jobs.addresses import AddressPolicy, Resolve, system_resolve
 from jobs.mail import MailConfig
 from rules.addresses import Network, parse_networks
 from rules.proxies import split_entries
 
 if TYPE_CHECKING:
-    from jobs.addresses import AddressPolicy, Resolve
+    # The delivery loop is the worker's: the API never loads it.
     from jobs.webhooks import WebhookConfig
 
 DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -174,12 +175,10 @@ class Settings:
     )
     # How webhook hosts are resolved; None: the system's resolver. Not an environment variable:
     # tests give one that maps names to addresses without asking DNS.
-    webhook_resolver: "Resolve | None" = None
+    webhook_resolver: Resolve | None = None
 
-    def webhook_addresses(self) -> "AddressPolicy":
+    def webhook_addresses(self) -> AddressPolicy:
         """Where webhooks may go, for the API's checks and the worker's."""
-        from jobs.addresses import AddressPolicy, system_resolve
-
         return AddressPolicy(self.webhook_allowed_networks, self.webhook_resolver or system_resolve)
 
     def webhooks(self) -> "WebhookConfig":

@@ -16,6 +16,7 @@ from strawberry.dataloader import DataLoader
 
 if TYPE_CHECKING:
     # For annotations only: schema/ depends on no other layer when it runs.
+    from jobs.addresses import AddressPolicy
     from jobs.queue import Queue
     from schema.job import PlannedRowConnection, RowErrorConnection
 
@@ -86,6 +87,8 @@ class Context:
     export_link: Callable[[str, datetime], str | None] = lambda job_id, expires_at: None
     # How long an export's file is kept, in seconds (ROSTER_EXPORT_TTL).
     export_ttl: float = 7 * 24 * 3600
+    # Where webhooks may go (jobs.addresses.AddressPolicy): a URL is checked when registered.
+    webhook_addresses: "AddressPolicy | None" = None
     principal: Principal | None = None
     _loaders: Loaders | None = None
     # Strawberry stores the graphql-transport-ws connection_init payload here.

@@ -2,6 +2,7 @@
 per test made from it, Redis on its own logical database, the app through its lifespan."""
 
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -60,9 +61,23 @@ async def redis() -> AsyncIterator[Redis]:
         await client.aclose()
 
 
+async def no_names(host: str, port: int) -> list[Any]:
+    """The webhook resolver of tests: it knows no name, so a URL such as
+    https://crm.example.com/h is registered (a name without addresses yet is checked again at
+    each attempt) and nothing asks DNS, whose server is not on loopback. Tests that need a
+    name resolved give their own resolver."""
+    raise socket.gaierror(socket.EAI_NONAME, f"tests resolve no names ({host})")
+
+
 @pytest.fixture
 def settings(db_url: str, redis: Redis) -> Settings:
-    return Settings(database_url=db_url, redis_url=REDIS_URL, hash_workers=2, debug=False)
+    return Settings(
+        database_url=db_url,
+        redis_url=REDIS_URL,
+        hash_workers=2,
+        debug=False,
+        webhook_resolver=no_names,
+    )
 
 
 @pytest.fixture

@@ -18,11 +18,20 @@ ALLOWED = {
     "db": set(),
     "rules": set(),
 }
-# Type-only imports that cross a layer: the context names the queue's client type.
-TYPE_ONLY = {("schema/context.py", "jobs.queue")}
-# What the API process may load of jobs/: queueing, progress relaying, password hashing and
-# the mail settings; no module that runs a job.
-API_JOB_MODULES = {"jobs", "jobs.queue", "jobs.progress", "jobs.hashpool", "jobs.mail"}
+# Type-only imports that cross a layer: the context names the queue's client type and the
+# webhook address policy.
+TYPE_ONLY = {("schema/context.py", "jobs.queue"), ("schema/context.py", "jobs.addresses")}
+# What the API process may load of jobs/: queueing, progress relaying, password hashing, the
+# mail settings and the webhook address check (a URL is checked when registered); no module
+# that runs a job.
+API_JOB_MODULES = {
+    "jobs",
+    "jobs.queue",
+    "jobs.progress",
+    "jobs.hashpool",
+    "jobs.mail",
+    "jobs.addresses",
+}
 
 
 def imports(path: Path) -> list[str]:

@@ -19,7 +19,7 @@ from jobs.webhooks import Sweeper, WebhookConfig, WebhookLoop
 from roster.settings import Settings
 from rules import webhooks as rules
 from rules.addresses import parse_networks
-from tests.conftest import REDIS_URL, Api, create_user
+from tests.conftest import REDIS_URL, Api, create_user, no_names
 from tests.receiver import Received, Receiver, Reply
 from tests.test_imports import start_worker, stop
 
@@ -92,6 +92,7 @@ def settings(db_url: str, redis: Redis) -> Settings:
         hash_workers=2,
         debug=False,
         webhook_allowed_networks=parse_networks(LOOPBACK),
+        webhook_resolver=no_names,
     )
 
 
