@@ -19,7 +19,6 @@ from roster.clierrors import Unavailable, check_backends, check_urls, explain_da
 from roster.settings import Settings
 from rules import events as vocabulary
 from rules import tenants as tenant_rules
-from rules.proxies import parse_trusted
 
 
 def _cli_actor() -> Actor:
@@ -164,15 +163,6 @@ async def _token_list(settings: Settings, slug: str) -> int:
     return 0
 
 
-def _trusted_proxies(settings: Settings) -> list[str]:
-    """ROSTER_TRUSTED_PROXIES as uvicorn takes them; Unavailable for an entry that is not an
-    address or network."""
-    try:
-        return [str(network) for network in parse_trusted(settings.trusted_proxies)]
-    except ValueError as e:
-        raise Unavailable(f"ROSTER_TRUSTED_PROXIES: {e}") from None
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="roster",
@@ -248,7 +238,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValueError as e:  # a variable's value that is not one (a duration, a network)
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     try:
         if args.command in ("serve", "worker"):
             # Checked first: uvicorn and arq would fail later, with a traceback each.
@@ -274,7 +268,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         import uvicorn
 
-        proxies = _trusted_proxies(settings)
+        proxies = [str(network) for network in settings.trusted_proxies]
         uvicorn.run(
             "roster.app:create_app",
             factory=True,

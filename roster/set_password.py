@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse
 
 from resolvers import set_password as links
 from roster.set_password_page import FORM_INVALID, done_page, form_page, message, refused_page
-from rules.proxies import client_address, trusted_networks
+from rules.proxies import client_address
 from rules.welcome import LANGUAGES, language_of, token_hash
 
 # A form with two 256-character passwords, percent-encoded, and the token fits well inside.
@@ -170,7 +170,7 @@ async def _limited(request: Request, token: str) -> bool:
 
 def _address_key(request: Request) -> str:
     peer = request.client.host if request.client else None
-    trusted = trusted_networks(request.state.settings.trusted_proxies)
+    trusted = request.state.settings.trusted_proxies
     address = client_address(peer, request.headers.getlist("x-forwarded-for"), trusted)
     return f"roster:setpw:addr:{address or 'unknown'}"
 

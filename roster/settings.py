@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from jobs.addresses import AddressPolicy, Resolve, system_resolve
 from jobs.mail import MailConfig
 from rules.addresses import Network, parse_networks
-from rules.proxies import split_entries
 
 if TYPE_CHECKING:
     # The delivery loop is the worker's: the API never loads it.
@@ -133,8 +132,8 @@ class Settings:
     )
     # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed: the client
     # address the set-password page's limits count by (rules/proxies.py). Empty: no one's.
-    trusted_proxies: tuple[str, ...] = field(
-        default_factory=lambda: split_entries(os.environ.get("ROSTER_TRUSTED_PROXIES", ""))
+    trusted_proxies: tuple[Network, ...] = field(
+        default_factory=lambda: _networks("ROSTER_TRUSTED_PROXIES")
     )
     # Seals page cursors; unset, every instance reads the secret made for the database by its
     # migrations (table app_secrets). Setting or changing it invalidates the cursors issued

@@ -38,15 +38,16 @@ class HostProblem(ValueError):
 
 
 def parse_networks(text: str) -> tuple[Network, ...]:
-    """The networks of a comma-separated list of CIDRs (`127.0.0.0/8,::1/128`; a bare address is
-    a network of one). Raises ValueError naming an entry that is not one."""
+    """The networks of a list of CIDRs separated by commas or spaces (`127.0.0.0/8,::1/128`; a
+    bare address is a network of one). Raises ValueError naming an entry that is not one (a host
+    name is not resolved: what it stands for would change under a running server)."""
     networks = []
     for entry in text.replace(",", " ").split():
         try:
             networks.append(ip_network(entry, strict=False))
         except ValueError:
             raise ValueError(
-                f"{entry!r} is not a network (e.g. 127.0.0.0/8, ::1/128, 10.1.2.3)"
+                f"{entry!r} is not an IP address or network (e.g. 10.1.2.3, 10.0.0.0/8, ::1/128)"
             ) from None
     return tuple(networks)
 

@@ -9,37 +9,10 @@ what a client wrote itself stays on the left, never read. This is the rule uvico
 again itself, so that the address does not depend on how the ASGI server was started (another
 server, or uvicorn with its own defaults). Applied twice it gives the same address."""
 
-import functools
-from collections.abc import Iterable, Sequence
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
+from collections.abc import Sequence
+from ipaddress import IPv4Address, IPv6Address, ip_address
 
-Network = IPv4Network | IPv6Network
-
-
-def parse_trusted(entries: Iterable[str]) -> tuple[Network, ...]:
-    """The networks named by addresses (`10.0.0.5`, `::1`) or networks (`10.0.0.0/8`); raises
-    ValueError naming an entry that is neither (a host name is not resolved: it would change
-    under a running server)."""
-    networks = []
-    for entry in entries:
-        try:
-            networks.append(ip_network(entry.strip(), strict=False))
-        except ValueError:
-            raise ValueError(
-                f"{entry.strip()!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/8)"
-            ) from None
-    return tuple(networks)
-
-
-def split_entries(value: str) -> tuple[str, ...]:
-    """The entries of a list given as text, separated by commas or spaces."""
-    return tuple(part for part in value.replace(",", " ").split() if part)
-
-
-@functools.lru_cache(maxsize=16)
-def trusted_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
-    """parse_trusted, once per list (the settings' list is read on every request)."""
-    return parse_trusted(entries)
+from rules.addresses import Network
 
 
 def client_address(

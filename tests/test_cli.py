@@ -451,3 +451,20 @@ async def test_migrate_gives_users_stored_before_skeletons_theirs(
     # Done once: nothing left to give but the look-alike.
     again = await ok(db_url, "migrate")
     assert str(second) in again.out
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        {"ROSTER_WEBHOOK_RETENTION": "soon"},
+        {"ROSTER_WEBHOOK_ALLOWED_NETWORKS": "10.0.0.0/33"},
+        {"ROSTER_TRUSTED_PROXIES": "proxy.internal"},
+    ],
+)
+async def test_a_setting_that_is_not_valid_is_one_line(variable: dict[str, str]) -> None:
+    # Every command reads the settings first: no traceback for an operator's typo.
+    (name,) = variable
+    result = await roster(database_url("postgres"), "schema", **variable)
+    assert result.code == 1, result
+    assert result.err.startswith("error: ") and result.err.count("\n") == 1, result.err
+    assert name in result.err and "Traceback" not in result.err

@@ -2,9 +2,10 @@
 
 import pytest
 
-from rules.proxies import client_address, parse_trusted, split_entries
+from rules.addresses import parse_networks
+from rules.proxies import client_address
 
-PROXIES = parse_trusted(["10.0.0.0/8", "127.0.0.1", "fd00::/8"])
+PROXIES = parse_networks("10.0.0.0/8, 127.0.0.1, fd00::/8")
 
 
 @pytest.mark.parametrize(
@@ -36,9 +37,7 @@ def test_client_address(peer: str | None, forwarded_for: list[str], client: str 
 
 
 def test_nothing_trusted_by_default() -> None:
-    assert client_address("127.0.0.1", ["203.0.113.9"], parse_trusted(split_entries(""))) == (
-        "127.0.0.1"
-    )
+    assert client_address("127.0.0.1", ["203.0.113.9"], parse_networks("")) == ("127.0.0.1")
 
 
 def test_applied_twice_the_same_address() -> None:
@@ -47,10 +46,10 @@ def test_applied_twice_the_same_address() -> None:
 
 
 def test_the_list() -> None:
-    assert split_entries(" 10.0.0.1,10.0.0.0/8  ::1 ,") == ("10.0.0.1", "10.0.0.0/8", "::1")
-    assert [str(n) for n in parse_trusted(["10.0.0.1", "10.1.2.3/8"])] == [
+    assert [str(n) for n in parse_networks(" 10.0.0.1,10.1.2.3/8  ::1 ,")] == [
         "10.0.0.1/32",
         "10.0.0.0/8",
+        "::1/128",
     ]
     with pytest.raises(ValueError, match="'proxy.internal' is not an IP address or network"):
-        parse_trusted(["proxy.internal"])
+        parse_networks("proxy.internal")

@@ -23,6 +23,7 @@ from db.pool import connect
 from roster.app import create_app
 from roster.set_password import ADDRESS_ATTEMPTS
 from roster.settings import Settings
+from rules.addresses import parse_networks
 from rules.welcome import new_token, token_hash
 from tests.conftest import REDIS_URL, Api, Tenant, create_user
 from tests.mailbox import free_port
@@ -96,7 +97,7 @@ async def test_a_changing_x_forwarded_for_does_not_escape_the_address_limit(
 
 
 async def test_a_trusted_proxy_forwards_the_clients_address(settings: Settings) -> None:
-    trusting = replace(settings, trusted_proxies=("10.0.0.0/8", "127.0.0.1"))
+    trusting = replace(settings, trusted_proxies=parse_networks("10.0.0.0/8, 127.0.0.1"))
     async with running(trusting) as app, http(app) as proxy:
         # Behind the proxy, one client's attempts are its own, whatever it writes itself:
         # the proxy appends the address it saw, and that one is read.
@@ -190,7 +191,7 @@ async def test_roster_serve_refuses_a_trusted_proxy_that_is_not_an_address(db_ur
     assert process.returncode == 1
     assert err.decode().strip() == (
         "error: ROSTER_TRUSTED_PROXIES: 'proxy.internal' is not an IP address or network "
-        "(e.g. 10.0.0.5, 10.0.0.0/8)"
+        "(e.g. 10.1.2.3, 10.0.0.0/8, ::1/128)"
     )
 
 

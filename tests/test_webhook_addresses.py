@@ -149,7 +149,7 @@ def test_the_allow_list_lets_networks_in_and_only_those() -> None:
     assert refusal(ip_address("10.1.2.3"), allowed) is None
     assert refusal(ip_address("10.2.0.1"), allowed) == "private"
     assert refusal(ip_address("::1"), allowed) == "loopback"
-    with pytest.raises(ValueError, match="'localhost' is not a network"):
+    with pytest.raises(ValueError, match="'localhost' is not an IP address or network"):
         parse_networks("127.0.0.0/8,localhost")
 
 
