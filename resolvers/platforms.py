@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 import strawberry
+from asyncpg import Record
 
 from db import events, platforms, webhooks
 from resolvers.ids import decode_id
@@ -16,7 +17,7 @@ from rules.csvcolumns import header_name, names_a_field
 from rules.echoes import quoted
 from rules.identifiers import has_refused, nfc
 from rules.webhooks import new_secret, url_problem
-from schema.context import Info
+from schema.context import Context, Info
 from schema.errors import UserError
 from schema.platform import (
     CreatePlatformInput,
@@ -148,6 +149,80 @@ async def _name_clash(
     return None
 
 
+def _no_such_platform() -> PlatformPayload:
+    return PlatformPayload(
+        platform=None,
+        user_errors=[UserError(field=["id"], message="No such platform.", code="NOT_FOUND")],
+    )
+
+
+def _merged(input: UpdatePlatformInput, current: Record) -> dict[str, Any]:
+    """The platform as the update would leave it: what the input gives, else what it has."""
+    return {
+        "key": input.key if input.key is not None else current["key"],
+        "name": input.name if input.name is not None else current["name"],
+        "aliases": input.aliases if input.aliases is not None else current["aliases"],
+        "roles": input.roles if input.roles is not None else current["roles"],
+        "webhook_url": current["webhook_url"]
+        if input.webhook_url is strawberry.UNSET
+        else input.webhook_url,
+        "webhook_batch_size": current["webhook_batch_size"]
+        if input.webhook_batch_size is None
+        else input.webhook_batch_size,
+    }
+
+
+async def _update_conflicts(
+    conn: Any, tenant_id: UUID, current: Record, values: dict[str, Any]
+) -> list[UserError]:
+    """What the update would break, read under the tenant's platforms lock: a name another
+    platform answers to, a role some user still holds."""
+    wanted = [values["key"], *values["aliases"]]
+    clash = await _name_clash(conn, tenant_id, wanted, current["id"])
+    if clash:
+        return [clash]
+    dropped = sorted(set(current["roles"]) - set(values["roles"]))
+    in_use = await platforms.roles_in_use(conn, current["id"], dropped)
+    if not in_use:
+        return []
+    return [
+        UserError(
+            field=["input", "roles"],
+            message=f"Users still hold {', '.join(map(quoted, in_use))}: change their roles first.",
+            code="ROLE_IN_USE",
+        )
+    ]
+
+
+async def _apply_update(
+    conn: Any, ctx: Context, current: Record, values: dict[str, Any], *, url_given: bool
+) -> PlatformPayload:
+    """Writes the checked update and its event; a first webhook URL gets a secret (shown once
+    in the payload), and a URL given again enables a webhook a 410 had disabled."""
+    platform_id = current["id"]
+    secret = current["webhook_secret"]
+    given_secret = None
+    if values["webhook_url"] and not secret:
+        secret = given_secret = new_secret()
+    row = await platforms.update_platform(
+        conn, ctx.tenant_id, platform_id, webhook_secret=secret, **values
+    )
+    if url_given and current["webhook_disabled_at"]:
+        # Setting the URL again is how an administrator says the receiver is back.
+        await webhooks.enable_webhook(conn, ctx.tenant_id, platform_id)
+        row = (await platforms.get_platforms(conn, ctx.tenant_id, [platform_id]))[0]
+    assert row is not None
+    changed = [k for k in values if current[k] != row[k]]
+    if changed:
+        await events.record_events(
+            conn,
+            ctx.tenant_id,
+            actor_of(ctx),
+            [(platform_id, vocabulary.platform_updated(changed))],
+        )
+    return PlatformPayload(platform=Platform.from_row(row), webhook_secret=given_secret)
+
+
 @strawberry.type
 class PlatformQuery:
     @strawberry.field
@@ -208,12 +283,8 @@ class PlatformMutation:
     ) -> PlatformPayload:
         ctx = info.context
         platform_id = decode_id(id, "Platform")
-        not_found = PlatformPayload(
-            platform=None,
-            user_errors=[UserError(field=["id"], message="No such platform.", code="NOT_FOUND")],
-        )
         if platform_id is None:
-            return not_found
+            return _no_such_platform()
         # Before the transaction: it may wait for DNS.
         new_url = input.webhook_url if isinstance(input.webhook_url, str) else None
         refused = await address_errors(info, new_url)
@@ -221,62 +292,16 @@ class PlatformMutation:
             await platforms.lock_tenant_platforms(conn, ctx.tenant_id)
             found = await platforms.get_platforms(conn, ctx.tenant_id, [platform_id])
             if not found:
-                return not_found
+                return _no_such_platform()
             current = found[0]
-            values, errors = _check(
-                key=input.key if input.key is not None else current["key"],
-                name=input.name if input.name is not None else current["name"],
-                aliases=input.aliases if input.aliases is not None else current["aliases"],
-                roles=input.roles if input.roles is not None else current["roles"],
-                webhook_url=current["webhook_url"]
-                if input.webhook_url is strawberry.UNSET
-                else input.webhook_url,
-                webhook_batch_size=current["webhook_batch_size"]
-                if input.webhook_batch_size is None
-                else input.webhook_batch_size,
-            )
+            values, errors = _check(**_merged(input, current))
             errors += refused
+            if not errors:
+                errors = await _update_conflicts(conn, ctx.tenant_id, current, values)
             if errors:
                 return PlatformPayload(platform=None, user_errors=errors)
-            wanted = [values["key"], *values["aliases"]]
-            clash = await _name_clash(conn, ctx.tenant_id, wanted, platform_id)
-            if clash:
-                return PlatformPayload(platform=None, user_errors=[clash])
-            dropped = sorted(set(current["roles"]) - set(values["roles"]))
-            in_use = await platforms.roles_in_use(conn, platform_id, dropped)
-            if in_use:
-                return PlatformPayload(
-                    platform=None,
-                    user_errors=[
-                        UserError(
-                            field=["input", "roles"],
-                            message=f"Users still hold {', '.join(map(repr, in_use))}: "
-                            "change their roles first.",
-                            code="ROLE_IN_USE",
-                        )
-                    ],
-                )
-            secret = current["webhook_secret"]
-            given_secret = None
-            if values["webhook_url"] and not secret:
-                secret = given_secret = new_secret()
-            row = await platforms.update_platform(
-                conn, ctx.tenant_id, platform_id, webhook_secret=secret, **values
-            )
-            if input.webhook_url is not strawberry.UNSET and current["webhook_disabled_at"]:
-                # Setting the URL again is how an administrator says the receiver is back.
-                await webhooks.enable_webhook(conn, ctx.tenant_id, platform_id)
-                row = (await platforms.get_platforms(conn, ctx.tenant_id, [platform_id]))[0]
-            assert row is not None
-            changed = [k for k in values if current[k] != row[k]]
-            if changed:
-                await events.record_events(
-                    conn,
-                    ctx.tenant_id,
-                    actor_of(ctx),
-                    [(platform_id, vocabulary.platform_updated(changed))],
-                )
-        return PlatformPayload(platform=Platform.from_row(row), webhook_secret=given_secret)
+            url_given = input.webhook_url is not strawberry.UNSET
+            return await _apply_update(conn, ctx, current, values, url_given=url_given)
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
