@@ -101,7 +101,8 @@ class WebhookMutation:
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
-        description="Queues a signed `webhook.test` ping to the platform's webhook.",
+        description="Queues a signed `webhook.test` ping to the platform's webhook: at most 5 a "
+        "minute to a platform (RATE_LIMITED past that).",
     )
     async def send_test_webhook(
         self, info: Info, platform_id: strawberry.ID
