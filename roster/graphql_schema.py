@@ -35,7 +35,7 @@ from resolvers.users import UserMutation, UserQuery
 from resolvers.webhooks import WebhookMutation, WebhookQuery
 from roster.error_log import log_unexpected_errors
 from roster.introspection import IntrospectionForAdmins
-from roster.query_cost import cost_rule
+from roster.query_cost import coded_rule, cost_rule
 from roster.settings import Settings
 from schema.context import Context
 from schema.job import EmailJob, ExportJob, ImportJob
@@ -199,8 +199,8 @@ def build_schema(settings: Settings) -> RosterSchema:
     # once, here: validation results are cached per document and rule set, and rule classes made
     # anew for each request (as QueryDepthLimiter does) would defeat the cache (~2.5 ms/request).
     rules: list[type[ASTValidationRule]] = [
-        create_depth_rule(settings.max_query_depth, None),
-        create_alias_rule(settings.max_aliases),
+        coded_rule(create_depth_rule(settings.max_query_depth, None), "QUERY_TOO_DEEP"),
+        coded_rule(create_alias_rule(settings.max_aliases), "TOO_MANY_ALIASES"),
         cost_rule(settings.max_query_cost),
     ]
     hide_schema = not (settings.debug or settings.introspection)

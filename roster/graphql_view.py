@@ -105,6 +105,15 @@ def _sub_response(request: Request | WebSocket) -> Response:
     return sub_response
 
 
+# graphql-core's parser: its errors, the token limit's among them, carry no code of their own.
+SYNTAX = "Syntax Error: "
+TOO_MANY_TOKENS = "tokens. Parsing aborted."
+
+
+def _syntax_code(error: dict[str, Any]) -> str:
+    return "TOO_MANY_TOKENS" if TOO_MANY_TOKENS in error["message"] else "GRAPHQL_PARSE_FAILED"
+
+
 def _json_bytes(data: object) -> bytes:
     try:
         return orjson.dumps(data)
@@ -245,6 +254,8 @@ class RosterGraphQL(GraphQL[Context, None]):
         for error in errors:
             # graphql-core quotes a wrong variable's whole value, twice: a 500 KB answer.
             error["message"] = cut_message(error["message"])
+            if "code" not in error.get("extensions", {}) and error["message"].startswith(SYNTAX):
+                error["extensions"] = {**error.get("extensions", {}), "code": _syntax_code(error)}
         if not _accepts_graphql_response(request):
             return response
         # GraphQL over HTTP: with application/graphql-response+json, a request that never

@@ -17,6 +17,8 @@ TOO_MANY_IDS; a variable's, by `nodes` before it reads any (resolvers/id_lists.p
 The rule runs with graphql-core's validation, whose results Strawberry caches per document and
 rule set: a document's cost is worked out once, not on every request."""
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
@@ -37,6 +39,7 @@ from graphql import (
     NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationContext,
     ValidationRule,
     ValueNode,
     VariableNode,
@@ -94,6 +97,34 @@ class QueryCostRule(ValidationRule):
 
 def cost_rule(budget: int) -> type[QueryCostRule]:
     return type("QueryCostRule", (QueryCostRule,), {"budget": budget})
+
+
+def coded_rule(rule: type[ValidationRule], code: str) -> type[ValidationRule]:
+    """`rule`, its refusals carrying `extensions.code` (Strawberry's depth and alias limits give
+    none): a client tells a refused document by its code, not by its message. Those rules report
+    through the validation context they are given, so they are given one whose errors are
+    coded first."""
+
+    class Coded(rule):  # type: ignore[valid-type, misc]
+        def __init__(self, context: ValidationContext) -> None:
+            coded = copy.copy(context)
+            coded.on_error = _WithCode(context.on_error, code)  # type: ignore[method-assign]
+            super().__init__(coded)
+
+    Coded.__name__ = f"{rule.__name__}Coded"
+    return Coded
+
+
+class _WithCode:
+    """Gives each error a code, then reports it as the context would have."""
+
+    def __init__(self, report: Callable[[GraphQLError], None], code: str) -> None:
+        self.report = report
+        self.code = code
+
+    def __call__(self, error: GraphQLError) -> None:
+        error.extensions = {**(error.extensions or {}), "code": self.code}
+        self.report(error)
 
 
 class _Estimate:
