@@ -244,8 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     try:
-        if args.command in ("serve", "worker"):
-            # Checked first: uvicorn and arq would fail later, with a traceback each.
+        if args.command in ("serve", "worker", "import", "export"):
+            # Checked first: uvicorn and arq would fail later, with a traceback each (and arq
+            # after five "retries remaining" lines).
             asyncio.run(check_backends(settings))
         elif args.command != "schema":
             check_urls(settings, redis=False)

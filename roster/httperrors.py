@@ -54,7 +54,9 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         message = f"Nothing at {request.url.path}."
     elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("allow", "")
+        # Starlette names the header "Allow": read whatever its case.
+        headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+        allowed = headers.get("allow", "")
         message = f"{request.method} is not allowed on {request.url.path}; use {allowed}."
     else:
         message = exc.detail

@@ -375,11 +375,31 @@ async def test_a_database_url_of_another_kind(args: tuple[str, ...]) -> None:
     assert line == "error: DATABASE_URL must be a postgresql:// URL, not mysql://"
 
 
-@pytest.mark.parametrize("command", ["worker", "serve"])
-async def test_unreachable_redis(db_url: str, command: str) -> None:
-    result = await roster(db_url, command, REDIS_URL="redis://127.0.0.1:1/0")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("worker",),
+        ("serve",),
+        ("export", "--tenant", "acme", "--out", "x.csv"),
+        ("import", "--tenant", "acme", "x"),
+    ],
+    ids=["worker", "serve", "export", "import"],
+)
+async def test_unreachable_redis(db_url: str, command: tuple[str, ...]) -> None:
+    result = await roster(db_url, *command, REDIS_URL="redis://127.0.0.1:1/0")
     line = one_error_line(result)
     assert line.startswith("error: cannot reach Redis at 127.0.0.1:1 (REDIS_URL)"), line
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("export", "--tenant", "acme", "--out", "x.csv"), ("import", "--tenant", "acme", "x")],
+)
+async def test_a_redis_url_of_another_kind_is_one_line(
+    db_url: str, command: tuple[str, ...]
+) -> None:
+    line = one_error_line(await roster(db_url, *command, REDIS_URL="http://127.0.0.1:1/"))
+    assert line.startswith("error: ") and "REDIS_URL" in line, line
 
 
 async def test_version(db_url: str) -> None:

@@ -148,6 +148,10 @@ async def test_http_errors_answer_one_json_shape(
     assert body["error"]["message"].endswith("."), body
     if status == 401:
         assert response.headers["www-authenticate"] == "Bearer"
+    if status == 405:
+        # The message names the methods the Allow header gives.
+        allowed = response.headers["allow"]
+        assert allowed and body["error"]["message"].endswith(f"; use {allowed}."), body
 
 
 async def test_errors_of_an_authenticated_request_answer_the_same_shape(
