@@ -16,9 +16,7 @@ _QUOTED_RUN = re.compile(r"(['\"])([^'\"]{" + str(ECHO_LIMIT + 1) + r",})\1")
 
 def quoted(value: str, limit: int = ECHO_LIMIT) -> str:
     """`value` quoted as repr quotes it, cut after `limit - 1` characters and an ellipsis."""
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return repr(value)
+    return repr(_cut(value, limit))
 
 
 def cut_message(message: str) -> str:
@@ -26,7 +24,10 @@ def cut_message(message: str) -> str:
     cuts it, and the whole at MESSAGE_LIMIT characters."""
     if len(message) <= ECHO_LIMIT:
         return message
-    message = _QUOTED_RUN.sub(lambda m: m[1] + m[2][: ECHO_LIMIT - 1] + "…" + m[1], message)
-    if len(message) > MESSAGE_LIMIT:
-        message = message[: MESSAGE_LIMIT - 1] + "…"
-    return message
+    message = _QUOTED_RUN.sub(lambda m: m[1] + _cut(m[2], ECHO_LIMIT) + m[1], message)
+    return _cut(message, MESSAGE_LIMIT)
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text`, or its first `limit - 1` characters and an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 
 from db.pool import connect
 from jobs.addresses import AddressPolicy, RefusedAddress, checked_addresses
@@ -20,7 +19,7 @@ from jobs.webhook_client import delivery_client
 from jobs.webhooks import WebhookConfig, WebhookLoop
 from roster.settings import Settings
 from rules.addresses import IPAddress, literal_address, parse_networks, refusal
-from tests.conftest import REDIS_URL, Api
+from tests.conftest import Api
 from tests.receiver import Receiver
 from tests.test_webhooks import CREATE_PLATFORM, FAST, PING, UPDATE_PLATFORM, deliveries, settled
 
@@ -62,15 +61,10 @@ def allowed(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def settings(db_url: str, redis: Redis, names: Names, allowed: str) -> Settings:
+def settings(settings: Settings, names: Names, allowed: str) -> Settings:
     """The API's: names from `names`, networks allowed as the test says."""
-    return Settings(
-        database_url=db_url,
-        redis_url=REDIS_URL,
-        hash_workers=2,
-        debug=False,
-        webhook_allowed_networks=parse_networks(allowed),
-        webhook_resolver=names,
+    return dataclasses.replace(
+        settings, webhook_allowed_networks=parse_networks(allowed), webhook_resolver=names
     )
 
 

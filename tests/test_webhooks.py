@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 from standardwebhooks import Webhook
 
 from db.pool import connect, create_pool
@@ -19,7 +18,7 @@ from jobs.webhooks import Sweeper, WebhookConfig, WebhookLoop
 from roster.settings import Settings
 from rules import webhooks as rules
 from rules.addresses import parse_networks
-from tests.conftest import REDIS_URL, Api, create_user, no_names
+from tests.conftest import Api, create_user
 from tests.receiver import Received, Receiver, Reply
 from tests.test_imports import start_worker, stop
 
@@ -84,16 +83,9 @@ mutation($id: ID!) { setPassword(id: $id, password: "amber kettle harbour drift"
 
 
 @pytest.fixture
-def settings(db_url: str, redis: Redis) -> Settings:
+def settings(settings: Settings) -> Settings:
     """The API's, with loopback allowed for webhooks."""
-    return Settings(
-        database_url=db_url,
-        redis_url=REDIS_URL,
-        hash_workers=2,
-        debug=False,
-        webhook_allowed_networks=parse_networks(LOOPBACK),
-        webhook_resolver=no_names,
-    )
+    return dataclasses.replace(settings, webhook_allowed_networks=parse_networks(LOOPBACK))
 
 
 @pytest.fixture
