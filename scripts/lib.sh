@@ -80,7 +80,8 @@ ensure_redis() {
   wait_port 127.0.0.1 6379
 }
 
-# Headless Chromium, for the tests that look at pages as a person would.
+# Headless Chromium, for the tests that look at pages as a person would: Playwright
+# (tests/console) launches this one by its path and never downloads a browser of its own.
 ensure_chromium() {
   command -v chromium >/dev/null || apt_install chromium
 }

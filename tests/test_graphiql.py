@@ -2,42 +2,27 @@
 localhost port: the page renders, loads nothing from outside this server, and runs a query with
 the token given in its Headers tab."""
 
-import asyncio
 import json
 import re
-import socket
 from collections.abc import AsyncIterator
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 
 from roster.app import create_app
 from roster.settings import Settings
 from tests.browser import Page
 from tests.conftest import Tenant
+from tests.live_server import serve
 
 EDITOR = "!!document.querySelector('.graphiql-container .graphiql-query-editor .CodeMirror')"
 
 
 @pytest.fixture
 async def server(settings: Settings) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
-    uvicorn_server = uvicorn.Server(config)
-    task = asyncio.create_task(uvicorn_server.serve(sockets=[sock]))
-    while not uvicorn_server.started:
-        assert not task.done(), task.result()
-        await asyncio.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uvicorn_server.should_exit = True
-        await task
-        sock.close()
+    async with serve(create_app(settings)) as url:
+        yield url
 
 
 def is_local(url: str, server: str) -> bool:
