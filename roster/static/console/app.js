@@ -1,0 +1,149 @@
+// The console's shell: the session, the routes, the header (tenant, language, Sign out), the
+// landmarks and the skip link, and focus on each new screen's heading.
+import { html, render, useEffect, useRef, useState } from './vendor/htm-3.1.1/standalone.module.js';
+import { currentSession, gql, onSessionEnded, signOut } from './api.js';
+import { getLanguage, LANGUAGES, onLanguageChange, setLanguage, t } from './i18n.js';
+import { NewUserScreen } from './new-user.js';
+import { Link, navigate, useLocation } from './router.js';
+import { SIGN_IN_PATH, SIGNED_OUT_PATH, SignedOutScreen, SignInScreen, takeSignInSecret } from './session.js';
+import { USERS_PATH } from './search.js';
+import { alertNotice, errorText, Notices, useTitle } from './ui.js';
+import { UserScreen } from './user.js';
+import { UsersScreen } from './users.js';
+
+const PLATFORMS = `query Platforms { platforms { id key name kind roles webhookUrl } }`;
+const USER_PATH = /^\/console\/users\/([^/]+)$/;
+
+function LanguageSelect({ language }) {
+  return html`
+    <div class="language">
+      <label for="language-select">${t('language')}</label>
+      <select id="language-select" onChange=${(event) => setLanguage(event.currentTarget.value)}>
+        ${LANGUAGES.map(
+          ([code, name]) => html`<option value=${code} lang=${code} selected=${code === language}>${name}</option>`,
+        )}
+      </select>
+    </div>
+  `;
+}
+
+function Header({ session, language, onSignOut }) {
+  return html`
+    <header class="topbar">
+      <div class="brand">
+        <span class="product">${t('appName')}</span>
+        ${session && html`<span class="tenant">${session.tenant.name}</span>`}
+        ${session?.scope === 'read' && html`<span class="badge badge-read">${t('readOnly')}</span>`}
+      </div>
+      ${session &&
+      html`<nav aria-label=${t('mainNav')}>
+        <${Link} href=${USERS_PATH} aria-current=${location.pathname.startsWith(USERS_PATH) ? 'page' : undefined}>
+          ${t('navUsers')}
+        <//>
+      </nav>`}
+      <div class="topbar-end">
+        <${LanguageSelect} language=${language} />
+        ${session && html`<button type="button" onClick=${onSignOut}>${t('signOut')}</button>`}
+      </div>
+    </header>
+  `;
+}
+
+function NotFound() {
+  useTitle(t('notFound'));
+  return html`<h1 tabindex="-1">${t('notFound')}</h1><p><${Link} href=${USERS_PATH}>${t('backToUsers')}<//></p>`;
+}
+
+function Screen({ where, session, platforms }) {
+  const { path, search } = where;
+  if (path === SIGN_IN_PATH) return html`<${SignInScreen} secret=${BOOT.secret} />`;
+  if (path === SIGNED_OUT_PATH || !session) return html`<${SignedOutScreen} />`;
+  const list = platforms ?? [];
+  if (path === USERS_PATH) return html`<${UsersScreen} search=${search} session=${session} platforms=${list} />`;
+  if (path === `${USERS_PATH}/new`) return html`<${NewUserScreen} session=${session} platforms=${list} />`;
+  const match = USER_PATH.exec(path);
+  if (match) {
+    const id = decodeURIComponent(match[1]);
+    return html`<${UserScreen} key=${id} id=${id} session=${session} platforms=${list} />`;
+  }
+  return html`<${NotFound} />`;
+}
+
+function App() {
+  const [session, setSession] = useState(BOOT.session);
+  const [language, setLanguageState] = useState(getLanguage);
+  const [platforms, setPlatforms] = useState(null);
+  const [problem, setProblem] = useState(null);
+  const where = useLocation();
+  const shownPath = useRef(where.path);
+
+  useEffect(
+    () =>
+      onSessionEnded(() => {
+        setSession(null);
+        navigate(SIGNED_OUT_PATH, { replace: true });
+      }),
+    [],
+  );
+  useEffect(() => onLanguageChange(setLanguageState), []);
+  useEffect(() => {
+    if (!session) return;
+    gql(PLATFORMS)
+      .then((data) => setPlatforms(data.platforms))
+      .catch((error) => setProblem(errorText(error)));
+  }, [session]);
+  // A new screen (not a new search on the same one) takes focus to its heading, so that a
+  // screen reader starts there and Tab continues from the top of the new content.
+  useEffect(() => {
+    if (shownPath.current === where.path) return;
+    shownPath.current = where.path;
+    document.querySelector('main h1')?.focus();
+    scrollTo(0, 0);
+  }, [where.path]);
+
+  const skip = (event) => {
+    event.preventDefault();
+    const heading = document.querySelector('main h1');
+    (heading ?? document.getElementById('main')).focus();
+  };
+  const onSignOut = async () => {
+    try {
+      await signOut();
+    } finally {
+      setSession(null);
+      navigate(SIGNED_OUT_PATH);
+    }
+  };
+
+  return html`
+    <a class="skip-link" href="#main" onClick=${skip}>${t('skipToContent')}</a>
+    <${Header} session=${session} language=${language} onSignOut=${onSignOut} />
+    <main id="main" tabindex="-1">
+      ${problem && html`<${Notices} notice=${alertNotice(problem)} />`}
+      <${Screen} where=${where} session=${session} platforms=${platforms} />
+    </main>
+  `;
+}
+
+// What the page knows before its first render: the sign-in secret (taken from the address bar
+// at once) or the session.
+const BOOT = { secret: null, session: null };
+
+async function start() {
+  document.documentElement.lang = getLanguage();
+  const path = location.pathname.replace(/\/+$/, '') || '/';
+  if (path === SIGN_IN_PATH) {
+    BOOT.secret = takeSignInSecret();
+  } else {
+    try {
+      BOOT.session = await currentSession();
+    } catch {
+      BOOT.session = null;
+    }
+    if (BOOT.session === null && path !== SIGNED_OUT_PATH) history.replaceState(null, '', SIGNED_OUT_PATH);
+    else if (path === '/console') history.replaceState(null, '', USERS_PATH);
+  }
+  render(html`<${App} />`, document.getElementById('app'));
+}
+
+start();

@@ -1,0 +1,82 @@
+// A user's audit events: who did what to them, and when (newest first, a page at a time).
+import { html, useEffect, useState } from './vendor/htm-3.1.1/standalone.module.js';
+import { gql } from './api.js';
+import { actionLabel, formatDateTime, t } from './i18n.js';
+import { errorText, isAbort } from './ui.js';
+
+const PAGE = 20;
+const AUDIT = `query Audit($userId: ID!, $first: Int!, $after: String) {
+  auditEvents(userId: $userId, first: $first, after: $after) {
+    edges { node { id action actor data createdAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+/** What an event's payload names: the fields changed, the roles granted and removed. */
+function details(data, platformNames) {
+  const roles = (list) => list.map((r) => `${platformNames.get(r.platform) ?? r.platform}: ${r.role}`).join(', ');
+  const parts = [];
+  if (data?.fields?.length) parts.push(t('auditFields', data.fields.join(', ')));
+  if (data?.roles?.length) parts.push(t('auditRolesAdded', roles(data.roles)));
+  if (data?.added?.length) parts.push(t('auditRolesAdded', roles(data.added)));
+  if (data?.removed?.length) parts.push(t('auditRolesRemoved', roles(data.removed)));
+  return parts.join(' · ');
+}
+
+/** The events of user `userId`; `version` changes when the page knows there are new ones. */
+export function AuditEvents({ userId, version, platforms }) {
+  const [events, setEvents] = useState([]);
+  const [next, setNext] = useState(null);
+  const [error, setError] = useState(null);
+  const platformNames = new Map(platforms.map((p) => [p.id, p.name]));
+
+  const load = (after, signal) =>
+    gql(AUDIT, { userId, first: PAGE, after }, { signal })
+      .then(({ auditEvents }) => {
+        const page = auditEvents.edges.map((e) => e.node);
+        setEvents((old) => (after ? [...old, ...page] : page));
+        setNext(auditEvents.pageInfo.hasNextPage ? auditEvents.pageInfo.endCursor : null);
+        setError(null);
+      })
+      .catch((e) => isAbort(e) || setError(errorText(e)));
+
+  useEffect(() => {
+    const controller = new AbortController();
+    load(null, controller.signal);
+    return () => controller.abort();
+  }, [userId, version]);
+
+  return html`
+    <section class="audit" aria-labelledby="audit-heading">
+      <h2 id="audit-heading">${t('auditHeading')}</h2>
+      ${error && html`<p role="alert">${error}</p>`}
+      ${events.length === 0 && !error
+        ? html`<p class="muted">${t('auditNone')}</p>`
+        : html`
+            <table class="plain">
+              <thead>
+                <tr>
+                  <th scope="col">${t('colWhen')}</th>
+                  <th scope="col">${t('colAction')}</th>
+                  <th scope="col">${t('colActor')}</th>
+                  <th scope="col">${t('colDetails')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${events.map(
+                  (e) => html`
+                    <tr key=${e.id}>
+                      <td class="date">${formatDateTime(e.createdAt)}</td>
+                      <td>${actionLabel(e.action)}</td>
+                      <td>${e.actor}</td>
+                      <td>${details(e.data, platformNames)}</td>
+                    </tr>
+                  `,
+                )}
+              </tbody>
+            </table>
+          `}
+      ${next && html`<button type="button" onClick=${() => load(next)}>${t('moreEvents')}</button>`}
+    </section>
+  `;
+}

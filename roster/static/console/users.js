@@ -1,0 +1,274 @@
+// The Users screen: search, status, advanced filters, sort and page, all in the address bar;
+// one page of rows at a time; a selection kept across pages and the actions on it.
+import { html, useEffect, useMemo, useRef, useState } from './vendor/htm-3.1.1/standalone.module.js';
+import { SelectionActions } from './actions.js';
+import { gql } from './api.js';
+import { formatNumber, t } from './i18n.js';
+import { Propagation } from './propagation.js';
+import { navigate } from './router.js';
+import {
+  AdvancedSearch,
+  apiFilter,
+  apiOrder,
+  emptyFilter,
+  hasAdvancedFilter,
+  listUrl,
+  readListState,
+} from './search.js';
+import { alertNotice, errorText, isAbort, Notices, useDebounced, useTitle } from './ui.js';
+import { UserTable } from './user-table.js';
+
+const PAGE_SIZE = 50;
+const SEARCH_DELAY_MS = 200;
+// The API takes at most 1,000 users an action.
+const MAX_SELECTION = 1000;
+const USERS_QUERY = `query Users($first: Int, $after: String, $last: Int, $before: String,
+    $search: String, $filter: UserFilter, $orderBy: UserOrder, $withCount: Boolean!) {
+  users(first: $first, after: $after, last: $last, before: $before, search: $search,
+      filter: $filter, orderBy: $orderBy) {
+    edges { node {
+      id username firstName lastName email status updatedAt
+      roles { role platform { id name } }
+    } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    count @include(if: $withCount) { value relation }
+  }
+}`;
+
+function variablesOf(state, withCount) {
+  const page = state.before
+    ? { last: PAGE_SIZE, before: state.before }
+    : { first: PAGE_SIZE, after: state.after };
+  return {
+    ...page,
+    search: state.q.trim() || null,
+    filter: apiFilter(state),
+    orderBy: apiOrder(state.sort),
+    withCount,
+  };
+}
+
+function countText(count) {
+  if (!count) return '';
+  if (count.relation === 'GTE') return t('moreThanUsers', formatNumber(count.value));
+  if (count.relation === 'ESTIMATE') return t('aboutUsers', formatNumber(count.value));
+  return t('nUsers', count.value);
+}
+
+const STATUS_CHOICES = [
+  ['', 'statusAll'],
+  ['active', 'statusActive'],
+  ['disabled', 'statusInactive'],
+];
+
+function StatusFilter({ value, onChange }) {
+  return html`
+    <fieldset class="segmented">
+      <legend>${t('status')}</legend>
+      ${STATUS_CHOICES.map(
+        ([choice, key]) => html`
+          <label key=${choice}>
+            <input
+              type="radio"
+              name="status"
+              value=${choice}
+              checked=${value === choice}
+              onChange=${() => onChange(choice)}
+            />
+            <span>${t(key)}</span>
+          </label>
+        `,
+      )}
+    </fieldset>
+  `;
+}
+
+function SearchBox({ q, onSearch }) {
+  const [text, setText] = useState(q);
+  const input = useRef(null);
+  // Back and Forward change the search: show it, unless the person is typing in the box.
+  useEffect(() => {
+    if (document.activeElement !== input.current) setText(q);
+  }, [q]);
+  useDebounced(text, SEARCH_DELAY_MS, (value) => onSearch(value.trim()));
+  const submit = (event) => {
+    event.preventDefault();
+    onSearch(text.trim());
+  };
+  return html`
+    <form role="search" class="search" onSubmit=${submit}>
+      <label for="user-search" class="visually-hidden">${t('searchUsers')}</label>
+      <input
+        id="user-search"
+        ref=${input}
+        type="search"
+        value=${text}
+        placeholder=${t('searchPlaceholder')}
+        maxlength="256"
+        autocomplete="off"
+        onInput=${(event) => setText(event.currentTarget.value)}
+      />
+    </form>
+  `;
+}
+
+export function UsersScreen({ search, session, platforms }) {
+  const state = useMemo(() => readListState(search), [search]);
+  const [page, setPage] = useState({ rows: [], pageInfo: null });
+  const [count, setCount] = useState(null);
+  const [loading, setLoading] = useState(true);
+  const [loadError, setLoadError] = useState(null);
+  const [reloads, setReloads] = useState(0);
+  const [selection, setSelection] = useState(() => new Map());
+  const [notice, setNotice] = useState(null);
+  const [deleted, setDeleted] = useState([]);
+  const [advancedOpen, setAdvancedOpen] = useState(() => hasAdvancedFilter(state.filter));
+  const countKey = useRef(null);
+  const canChange = session.scope === 'admin';
+  useTitle(t('usersHeading'));
+
+  useEffect(() => {
+    // A new search aborts the one under way: its rows would come too late to be shown.
+    const controller = new AbortController();
+    const key = JSON.stringify([state.q, state.status, state.filter, reloads]);
+    const withCount = key !== countKey.current;
+    setLoading(true);
+    gql(USERS_QUERY, variablesOf(state, withCount), { signal: controller.signal })
+      .then(({ users }) => {
+        const rows = users.edges.map((e) => e.node);
+        setPage({ rows, pageInfo: users.pageInfo });
+        if (withCount) {
+          countKey.current = key;
+          setCount(users.count);
+        }
+        // What the page shows of a selected user is the truth: its status may have changed.
+        setSelection((old) => {
+          if (!rows.some((row) => old.has(row.id))) return old;
+          const next = new Map(old);
+          for (const row of rows) if (next.has(row.id)) next.set(row.id, row);
+          return next;
+        });
+        setLoadError(null);
+        setLoading(false);
+      })
+      .catch((error) => {
+        if (isAbort(error)) return;
+        setLoadError(errorText(error));
+        setLoading(false);
+      });
+    return () => controller.abort();
+  }, [state, reloads]);
+
+  const go = (changes, options) => navigate(listUrl({ ...state, after: null, before: null, ...changes }), options);
+  const onSearch = (q) => q !== state.q && go({ q }, { replace: true });
+
+  const select = (user, on) =>
+    setSelection((old) => {
+      const next = new Map(old);
+      if (on && next.size < MAX_SELECTION) next.set(user.id, user);
+      else if (!on) next.delete(user.id);
+      return next;
+    });
+  const selectPage = (on) =>
+    setSelection((old) => {
+      const next = new Map(old);
+      for (const row of page.rows) {
+        if (!on) next.delete(row.id);
+        else if (next.size < MAX_SELECTION) next.set(row.id, row);
+      }
+      return next;
+    });
+
+  const onChanged = (change) => {
+    if (change.kind === 'deleted') {
+      setSelection((old) => {
+        const next = new Map(old);
+        for (const id of change.ids) next.delete(id);
+        return next;
+      });
+      setDeleted(change.ids);
+    } else {
+      setSelection((old) => {
+        const next = new Map(old);
+        for (const u of change.users) if (next.has(u.id)) next.set(u.id, { ...next.get(u.id), ...u });
+        return next;
+      });
+    }
+    setReloads((n) => n + 1);
+  };
+
+  const selected = [...selection.values()];
+  const { pageInfo } = page;
+  const advancedActive = hasAdvancedFilter(state.filter);
+  return html`
+    <div class="screen-head">
+      <h1 tabindex="-1">${t('usersHeading')}</h1>
+      ${canChange &&
+      html`<button type="button" class="primary" onClick=${() => navigate('/console/users/new')}>
+        ${t('newUser')}
+      </button>`}
+    </div>
+    <div class="list-controls">
+      <${SearchBox} q=${state.q} onSearch=${onSearch} />
+      <${StatusFilter} value=${state.status} onChange=${(status) => go({ status })} />
+      <button
+        type="button"
+        aria-expanded=${advancedOpen ? 'true' : 'false'}
+        aria-controls="advanced-search"
+        onClick=${() => setAdvancedOpen(!advancedOpen)}
+      >
+        ${t('advancedSearch')}${advancedActive ? ` (${t('filtersOn')})` : ''}
+      </button>
+    </div>
+    ${advancedOpen &&
+    html`<${AdvancedSearch}
+      id="advanced-search"
+      filter=${state.filter}
+      platforms=${platforms}
+      selectedIds=${selected.map((u) => u.id)}
+      onApply=${(filter) => go({ filter })}
+      onClear=${() => go({ filter: emptyFilter() })}
+    />`}
+    <p class="count" aria-live="polite">${loadError ? '' : countText(count)}</p>
+    <div class="selection-bar">
+      <span aria-live="polite">${t('nSelected', selected.length)}</span>
+      ${selected.length > 0 &&
+      html`<button type="button" class="link" onClick=${() => setSelection(new Map())}>${t('clearSelection')}</button>`}
+      <${SelectionActions}
+        users=${selected}
+        canChange=${canChange}
+        platforms=${platforms}
+        notify=${setNotice}
+        onChanged=${onChanged}
+      />
+    </div>
+    <${Notices} notice=${loadError ? alertNotice(loadError) : notice} />
+    ${deleted.length > 0 && html`<${Propagation} ids=${deleted} platforms=${platforms} />`}
+    <${UserTable}
+      rows=${page.rows}
+      loading=${loading}
+      sort=${state.sort}
+      onSort=${(sort) => go({ sort })}
+      selection=${selection}
+      onSelect=${select}
+      onSelectPage=${selectPage}
+    />
+    <nav class="pager" aria-label=${t('pages')}>
+      <button
+        type="button"
+        aria-disabled=${pageInfo?.hasPreviousPage ? 'false' : 'true'}
+        onClick=${() => pageInfo?.hasPreviousPage && navigate(listUrl({ ...state, after: null, before: pageInfo.startCursor }))}
+      >
+        ${t('previousPage')}
+      </button>
+      <button
+        type="button"
+        aria-disabled=${pageInfo?.hasNextPage ? 'false' : 'true'}
+        onClick=${() => pageInfo?.hasNextPage && navigate(listUrl({ ...state, before: null, after: pageInfo.endCursor }))}
+      >
+        ${t('nextPage')}
+      </button>
+    </nav>
+  `;
+}
+
