@@ -20,18 +20,31 @@ INSERT_TOKEN = """
 INSERT INTO api_tokens (tenant_id, name, scope, token_hash) VALUES ($1, $2, $3, $4)
 RETURNING id
 """
-FIND_ACTIVE_TOKEN = """
-SELECT id, tenant_id, name, scope FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL
+# A console session (migration 0016) is active until 7 days after sign-in or 12 hours unused.
+ACTIVE = """
+t.revoked_at IS NULL AND (
+    t.kind = 'api'
+    OR EXISTS (
+        SELECT FROM console_sessions s
+        WHERE s.token_id = t.id AND s.expires_at > now()
+            AND s.last_used_at > now() - interval '12 hours'
+    )
+)
+"""
+FIND_ACTIVE_TOKEN = f"""
+SELECT t.id, t.tenant_id, t.name, t.scope, t.kind FROM api_tokens t
+WHERE t.token_hash = $1 AND {ACTIVE}
 """
 REVOKE_TOKEN = """
 UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id
 """
-ACTIVE_AMONG = """
-SELECT id FROM api_tokens WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL
+ACTIVE_AMONG = f"""
+SELECT t.id FROM api_tokens t WHERE t.id = ANY($1::uuid[]) AND {ACTIVE}
 """
-LIST_TOKENS = """
-SELECT id, name, scope, created_at, revoked_at FROM api_tokens WHERE tenant_id = $1
-ORDER BY created_at, id
+LIST_TOKENS = f"""
+SELECT t.id, t.name, t.scope, t.kind, t.created_at, t.revoked_at, {ACTIVE} AS active
+FROM api_tokens t WHERE t.tenant_id = $1
+ORDER BY t.created_at, t.id
 """
 
 

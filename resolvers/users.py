@@ -23,6 +23,7 @@ from schema.errors import UserError
 from schema.user import (
     CreateUserInput,
     DeleteUsersPayload,
+    PasswordVerdict,
     UpdateUserInput,
     User,
     UserConnection,
@@ -87,6 +88,21 @@ class UserQuery:
                     assert email is not None
                     row = await users.get_user_by_email(conn, ctx.tenant_id, nfc(email.strip()))
         return User.from_row(row) if row else None
+
+    @strawberry.field(
+        description="Checks a password against the organisation's password policy, as "
+        "createUser and setPassword will (give the user's username and e-mail: a password may "
+        "not contain them), without storing anything: for a form to say as one types.",
+    )
+    async def password_verdict(
+        self, info: Info, password: str, username: str | None = None, email: str | None = None
+    ) -> PasswordVerdict:
+        problem = await _password_problem(
+            info.context, password, username or "", email or "", ["password"]
+        )
+        if problem is None:
+            return PasswordVerdict(acceptable=True)
+        return PasswordVerdict(acceptable=False, code=problem.code, message=problem.message)
 
     @strawberry.field(
         description="The organisation's users, keyset-paged (at most 100 a page), sorted by "

@@ -24,6 +24,13 @@ from jobs.progress import JobRelay
 from jobs.queue import HEARTBEAT_KEY, Queue, close_queue, connect_queue
 from resolvers.pagination import cursor_key
 from roster.body_limit import LimitedBody
+from roster.console import (
+    CONSOLE_ASSETS,
+    console_page,
+    delete_session,
+    get_session,
+    post_session,
+)
 from roster.downloads import ExportLinks, download_export, load_signing_key
 from roster.error_log import keep_query_strings_out_of_access_log
 from roster.graphql_schema import build_schema
@@ -113,7 +120,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await relay.start()
             sockets = OpenSockets(pool)
             await sockets.start()
-            token_cache = TokenCache(settings.database_url)
+            token_cache = TokenCache(settings.database_url, on_change=sockets.token_changed)
             await token_cache.start()
             signing_key = await load_signing_key(pool)
             # What the app made to start (the schema, its types, the modules) lives as long as
@@ -163,6 +170,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             Route("/exports/{id}.csv", download_export, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/console/session", post_session, methods=["POST"]),
+            Route("/console/session", get_session, methods=["GET"]),
+            Route("/console/session", delete_session, methods=["DELETE"]),
+            Mount("/console/static", StaticFiles(directory=CONSOLE_ASSETS), name="console"),
+            Route("/console", console_page, methods=["GET"]),
+            Route("/console/{path:path}", console_page, methods=["GET"]),
             Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql"),
         ],
         lifespan=lifespan,

@@ -16,6 +16,7 @@ from db.pool import connect
 from roster.auth import new_token, token_hash
 from roster.backfill import backfill_skeletons
 from roster.clierrors import Unavailable, check_backends, check_urls, explain_database_error
+from roster.console_links import UnknownTenant, create_link
 from roster.settings import Settings
 from rules import events as vocabulary
 from rules import tenants as tenant_rules
@@ -156,10 +157,31 @@ async def _token_list(settings: Settings, slug: str) -> int:
             print(f"error: no tenant {slug!r}", file=sys.stderr)
             return 1
         for t in await tokens.list_tokens(conn, tenant["id"]):
-            state = f"revoked {t['revoked_at']:%Y-%m-%d}" if t["revoked_at"] else "active"
-            print(f"{t['id']}  {t['scope']:5}  {state:18}  {t['name']}")
+            if t["revoked_at"]:
+                state = f"revoked {t['revoked_at']:%Y-%m-%d}"
+            else:
+                state = "active" if t["active"] else "expired"
+            print(f"{t['id']}  {t['kind']:7}  {t['scope']:5}  {state:18}  {t['name']}")
     finally:
         await conn.close()
+    return 0
+
+
+async def _console_link(settings: Settings, slug: str, scope: str) -> int:
+    conn = await connect(settings.database_url)
+    try:
+        link, expires_at = await create_link(conn, settings.public_url, slug, scope, _cli_actor())
+    except UnknownTenant:
+        print(f"error: no tenant {slug!r}", file=sys.stderr)
+        return 1
+    finally:
+        await conn.close()
+    print(
+        f"# console sign-in link ({scope}) for tenant {slug}: opens once, until "
+        f"{expires_at:%H:%M:%S %Z}",
+        file=sys.stderr,
+    )
+    print(link)
     return 0
 
 
@@ -215,6 +237,17 @@ def _parser() -> argparse.ArgumentParser:
     token_revoke.add_argument("token_id", help="the id `token list` shows")
     token_list = token.add_parser("list", help="list a tenant's tokens (never the secrets)")
     token_list.add_argument("--tenant", required=True, help="the tenant's slug")
+    console_link = commands.add_parser(
+        "console-link",
+        help="print a link that signs a browser in to the console (once, within 15 minutes)",
+    )
+    console_link.add_argument("--tenant", required=True, help="the tenant's slug")
+    console_link.add_argument(
+        "--scope",
+        choices=["admin", "read"],
+        default="admin",
+        help="admin: every action; read: look and export only (%(default)s)",
+    )
 
     needs_worker = "Needs a worker running (`roster worker`): this command queues the job and "
     needs_worker += "follows its progress; it exits non-zero when the job fails."
@@ -317,6 +350,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_tenant_list(settings))
     if args.command == "tenant" and args.action == "update":
         return asyncio.run(_tenant_update(settings, args.slug, args.min_password_length))
+    if args.command == "console-link":
+        return asyncio.run(_console_link(settings, args.tenant, args.scope))
     if args.action == "create":
         return asyncio.run(_token_create(settings, args.tenant, args.scope, args.name))
     if args.action == "revoke":

@@ -14,7 +14,7 @@ from starlette.responses import Response, StreamingResponse
 
 from db import files, secrets
 from resolvers.exports import StarterRevoked, export_download
-from roster.auth import authenticate
+from roster.auth import caller
 from roster.httperrors import UNAUTHORIZED, error_response
 from rules.downloads import link_valid, signed_query
 
@@ -73,9 +73,7 @@ async def download_export(request: Request) -> Response:
         except StarterRevoked:
             return error_response(403, REVOKED)
     else:
-        principal = await authenticate(
-            state.pool, request.headers.get("authorization"), state.tokens
-        )
+        principal = await caller(request)
         if principal is None:
             return error_response(401, UNAUTHORIZED)
         found = await export_download(

@@ -18,7 +18,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from resolvers.loaders import make_loaders
-from roster.auth import authenticate
+from roster.auth import authenticate, credentials
 from roster.body_limit import LimitedReceive, Refused, declared_length
 from roster.execution.websocket import TransportWSHandler, ws_authorization
 from roster.graphql_schema import RosterSchema
@@ -221,9 +221,10 @@ class RosterGraphQL(GraphQL[Context, None]):
             self.request_adapter_class(request)
         ):
             return context  # the GraphiQL page itself; its requests carry the token
-        principal = await authenticate(
-            state["pool"], _header(request.scope, b"authorization"), state["tokens"]
+        authorization = _header(request.scope, b"authorization") or credentials(
+            request, state["settings"].public_url
         )
+        principal = await authenticate(state["pool"], authorization, state["tokens"])
         if principal is None:
             raise HTTPException(401, UNAUTHORIZED)
         if principal.scope != "admin" and _is_multipart(request.scope):
@@ -237,7 +238,9 @@ class RosterGraphQL(GraphQL[Context, None]):
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         principal = await authenticate(context.pool, ws_authorization(context))
         if principal is None:
-            raise NotAuthenticated("No valid token in the connection_init payload.")
+            raise NotAuthenticated(
+                "No valid token in the connection_init payload, nor a console session."
+            )
         context.authenticate(
             principal, make_loaders(context.pool, principal.tenant_id, context.cursor_key)
         )

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from roster.auth import CrossOrigin
 from roster.security_headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 
 CODES = {
@@ -63,10 +64,19 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, message, headers=exc.headers)
 
 
+async def cross_origin(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CrossOrigin)
+    return error_response(403, str(exc), exc.code)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     """An exception nothing else caught, in Roster's shape and without its text (Starlette
     raises it again after this answer, for the server's log)."""
     return error_response(500, "Unexpected error.")
 
 
-EXCEPTION_HANDLERS = {HTTPException: http_exception, Exception: server_error}
+EXCEPTION_HANDLERS = {
+    HTTPException: http_exception,
+    CrossOrigin: cross_origin,
+    Exception: server_error,
+}

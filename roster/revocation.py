@@ -3,7 +3,9 @@
 Each API process asks PostgreSQL, every few seconds and in one query, which of its sockets'
 tokens are still active. The database is where a token is revoked, whoever revokes it (the CLI,
 SQL by hand), so every instance sees every revocation without a message having to reach it; and
-the cost is one query per process per interval, however many sockets are open."""
+the cost is one query per process per interval, however many sockets are open. A change this
+process hears of (roster.tokencache listens for every one) has it ask at once: a revoked console
+closes within a moment, not at the next interval."""
 
 import asyncio
 import contextlib
@@ -28,6 +30,7 @@ class OpenSockets:
         self.interval = interval
         self.sockets: dict[UUID, set[Close]] = {}
         self.task: asyncio.Task[None] | None = None
+        self.wake = asyncio.Event()
 
     async def start(self) -> None:
         self.task = asyncio.create_task(self._watch())
@@ -49,9 +52,16 @@ class OpenSockets:
             if not closes:
                 del self.sockets[token_id]
 
+    def token_changed(self, token_id: UUID | None) -> None:
+        """Told of a change to a token (None: to every token), perhaps its revocation."""
+        if token_id is None or token_id in self.sockets:
+            self.wake.set()
+
     async def _watch(self) -> None:
         while True:
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), self.interval)
+            self.wake.clear()
             if self.sockets:
                 await self.close_revoked()
 

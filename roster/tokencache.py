@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from uuid import UUID
 
 from asyncpg import Connection, InterfaceError, PostgresError
@@ -49,9 +50,16 @@ _FAILURES = (OSError, PostgresError, InterfaceError, TimeoutError, Unannounced)
 
 class TokenCache:
     def __init__(
-        self, dsn: str, *, max_entries: int = MAX_ENTRIES, max_age: float = MAX_AGE
+        self,
+        dsn: str,
+        *,
+        max_entries: int = MAX_ENTRIES,
+        max_age: float = MAX_AGE,
+        on_change: Callable[[UUID | None], None] | None = None,
     ) -> None:
         self.dsn = dsn
+        # Told of every change heard, after the cache forgot the token.
+        self.on_change = on_change
         self.max_entries = max_entries
         self.max_age = max_age
         # token hash -> (caller, monotonic time it expires)
@@ -113,10 +121,12 @@ class TokenCache:
         self.generation += 1
         if token_id is None:
             self._clear()
-            return
-        digest = self.hashes.pop(token_id, None)
-        if digest is not None:
-            self.entries.pop(digest, None)
+        else:
+            digest = self.hashes.pop(token_id, None)
+            if digest is not None:
+                self.entries.pop(digest, None)
+        if self.on_change is not None:
+            self.on_change(token_id)
 
     def _drop(self, digest: bytes) -> None:
         principal, _ = self.entries.pop(digest)

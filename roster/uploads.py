@@ -16,7 +16,7 @@ from resolvers.jobs import error_report as error_report_records
 from resolvers.jobs import start_import
 from resolvers.loaders import make_loaders
 from resolvers.permissions import CanMutate, can_mutate
-from roster.auth import authenticate
+from roster.auth import caller
 from roster.body_limit import declared_length
 from roster.graphql_view import new_context
 from roster.httperrors import UNAUTHORIZED, error_response
@@ -31,7 +31,7 @@ _TRUE = {"1", "true", "yes", "on"}
 
 async def _context(request: Request) -> Context | Response:
     state = request.state
-    principal = await authenticate(state.pool, request.headers.get("authorization"), state.tokens)
+    principal = await caller(request)
     if principal is None:
         return error_response(401, UNAUTHORIZED)
     context = new_context(request, None)

@@ -21,6 +21,7 @@ IMPORT_JOB = "ImportJob"
 EMAIL_JOB = "EmailJob"
 EXPORT_JOB = "ExportJob"
 API_TOKEN = "ApiToken"
+CONSOLE_LINK = "ConsoleLink"
 
 USER_CREATED = "user.created"
 USER_UPDATED = "user.updated"
@@ -41,6 +42,9 @@ EXPORT_STARTED = "export.started"
 EXPORT_DOWNLOADED = "export.downloaded"
 JOB_CANCEL_REQUESTED = "job.cancel_requested"
 TOKEN_CREATED = "token.created"
+CONSOLE_LINK_CREATED = "console.link_created"
+CONSOLE_SIGNED_IN = "console.signed_in"
+CONSOLE_SIGNED_OUT = "console.signed_out"
 
 # The fields of a profile that `user.created` and `user.updated` name; a user's status and
 # password change through events of their own.
@@ -215,6 +219,18 @@ def job_cancel_requested(target_type: str = IMPORT_JOB) -> Event:
 
 def token_created(name: str, scope: str) -> Event:
     return Event(TOKEN_CREATED, API_TOKEN, {"name": name, "scope": scope})
+
+
+def console_link_created(scope: str) -> Event:
+    return Event(CONSOLE_LINK_CREATED, CONSOLE_LINK, {"scope": scope})
+
+
+def console_signed_in(scope: str) -> Event:
+    return Event(CONSOLE_SIGNED_IN, API_TOKEN, {"scope": scope})
+
+
+def console_signed_out() -> Event:
+    return Event(CONSOLE_SIGNED_OUT, API_TOKEN, {})
 
 
 def _event(action: str, target_type: str, data: dict[str, Any], job: str | None) -> Event:

@@ -31,6 +31,8 @@ class Principal:
     token_id: UUID | None
     token_name: str
     scope: Scope
+    # A console session (a token of kind 'console', sent as a cookie) rather than an API token.
+    console: bool = False
 
 
 class JobRows(Protocol):

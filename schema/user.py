@@ -263,3 +263,13 @@ class UsersPayload:
 class DeleteUsersPayload:
     deleted_ids: list[strawberry.ID]
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(
+    description="What the password policy says of a password: `code` and `message` are the "
+    "userError that createUser or setPassword would give, null when it is acceptable."
+)
+class PasswordVerdict:
+    acceptable: bool
+    code: str | None = None
+    message: str | None = None

@@ -40,7 +40,9 @@ def environment(db_url: str, state: Path, port: int) -> dict[str, str]:
 async def active_tokens(db_url: str) -> int:
     conn = await asyncpg.connect(db_url)
     try:
-        count: int = await conn.fetchval("SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL")
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL AND kind = 'api'"
+        )
         return count
     finally:
         await conn.close()
@@ -92,6 +94,10 @@ async def start(db_url: str, state: Path, *args: str) -> str:
             assert line, f"scripts/start ended without a banner: {output}"
             output += line.decode()
         token = match.group(1)
+        # Above the token: a console sign-in link to this server, good once.
+        link = re.search(r"Console: +(\S+)", output)
+        assert link, output
+        assert link.group(1).startswith(f"http://localhost:{port}/console/sign-in#")
         # The banner comes after the server answers: the token works at once.
         async with httpx.AsyncClient() as http:
             response = await http.post(
@@ -99,7 +105,13 @@ async def start(db_url: str, state: Path, *args: str) -> str:
                 json={"query": "{ platforms { key } }"},
                 headers={"authorization": f"Bearer {token}"},
             )
-        assert response.status_code == 200, response.text
+            assert response.status_code == 200, response.text
+            signed_in = await http.post(
+                f"http://127.0.0.1:{port}/console/session",
+                json={"link": link.group(1).partition("#")[2]},
+                headers={"origin": f"http://localhost:{port}"},
+            )
+            assert signed_in.status_code == 201, signed_in.text
         return token
     finally:
         os.killpg(process.pid, signal.SIGINT)

@@ -17,7 +17,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
-from roster.auth import authenticate
+from roster.auth import CrossOrigin, authenticate, credentials
 from roster.revocation import OpenSockets
 from schema.context import Context, NotAuthenticated
 
@@ -75,7 +75,14 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
 
 def ws_authorization(context: Context) -> str | None:
-    """The `authorization` value of the connection_init payload."""
+    """The `authorization` value of the connection_init payload, else the console session's
+    cookie, sent with the upgrade and taken only from the console's own origin (a page of
+    another site can open a WebSocket to any host, with the cookies of that host)."""
     params = context.connection_params or {}
     value = params.get("authorization") or params.get("Authorization")
-    return value if isinstance(value, str) else None
+    if isinstance(value, str):
+        return value
+    try:
+        return credentials(context.request, context.public_url)
+    except CrossOrigin:
+        return None

@@ -1,0 +1,136 @@
+"""The console at /console: its page, its files, and its session (sign in from a link, who is
+signed in, sign out). Everything else the console does goes through /graphql and the download
+routes, as any client's requests, with the session's cookie in place of a bearer token."""
+
+import json
+from functools import cache
+from pathlib import Path
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from db import console, tokens
+from db.events import Actor, record_events
+from db.pool import Conn
+from roster.auth import SESSION_COOKIE, caller, own_origins
+from roster.console_links import SESSION_TTL, open_session
+from roster.httperrors import error_response
+from rules import events as vocabulary
+from schema.context import Principal
+
+CONSOLE_ASSETS = Path(__file__).parent / "static" / "console"
+# Scripts and styles from this server's files only: no inline script or style, no eval, so
+# that text the API returns can never run in the console.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+MAX_SIGN_IN_BYTES = 1024
+LINK_REFUSALS = {
+    "LINK_USED": (410, "This sign-in link was already used: each link signs in once."),
+    "LINK_EXPIRED": (410, "This sign-in link has expired: a link works for 15 minutes."),
+    "LINK_UNKNOWN": (404, "This is not a sign-in link of this server."),
+}
+SIGNED_OUT = "Not signed in to the console: open a new sign-in link (roster console-link)."
+
+
+@cache
+def _page() -> str:
+    return (CONSOLE_ASSETS / "index.html").read_text(encoding="utf-8")
+
+
+async def console_page(request: Request) -> Response:
+    """GET /console and every path under it but its files: the one page of the console, which
+    reads its route from the address."""
+    return HTMLResponse(
+        _page(),
+        headers={"content-security-policy": CONTENT_SECURITY_POLICY, "cache-control": "no-cache"},
+    )
+
+
+async def post_session(request: Request) -> Response:
+    """Trades a sign-in link's secret for a session cookie."""
+    # A sign-in another site's page starts would sign the browser in to the attacker's
+    # organisation (login CSRF): only the console's own page may post the secret.
+    if request.headers.get("origin") not in own_origins(request, _public_url(request)):
+        return error_response(403, "Sign in from the console's own page.", "CROSS_ORIGIN")
+    body = await request.body()
+    secret = _link_secret(body[: MAX_SIGN_IN_BYTES + 1])
+    if secret is None:
+        return error_response(400, 'Send {"link": "<the secret of a sign-in link>"}.')
+    async with request.state.pool.acquire() as conn:
+        session = await open_session(conn, secret)
+        if isinstance(session, str):
+            status, message = LINK_REFUSALS[session]
+            return error_response(status, message, session)
+        described = await _described(conn, session.token_id)
+    response = JSONResponse(described, status_code=201)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.token,
+        max_age=SESSION_TTL,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=_public_url(request).startswith("https:") or request.url.scheme == "https",
+    )
+    return response
+
+
+async def get_session(request: Request) -> Response:
+    principal = await caller(request)
+    if principal is None or not principal.console or principal.token_id is None:
+        return error_response(401, SIGNED_OUT)
+    async with request.state.pool.acquire() as conn:
+        return JSONResponse(await _described(conn, principal.token_id))
+
+
+async def delete_session(request: Request) -> Response:
+    """Sign out: the session is revoked, so that its cookie, wherever a copy of it is, opens
+    nothing more (and every open socket of it closes)."""
+    principal = await caller(request)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    if principal is not None and principal.console:
+        await _revoke(request, principal)
+    return response
+
+
+async def _revoke(request: Request, principal: Principal) -> None:
+    assert principal.token_id is not None
+    async with request.state.pool.acquire() as conn, conn.transaction():
+        if await tokens.revoke_token(conn, principal.token_id):
+            await record_events(
+                conn,
+                principal.tenant_id,
+                Actor(token_id=principal.token_id, name="console"),
+                [(principal.token_id, vocabulary.console_signed_out())],
+            )
+
+
+async def _described(conn: Conn, token_id: UUID) -> dict[str, object]:
+    row = await console.get_session(conn, token_id)
+    assert row is not None  # the caller's own session, found active a moment ago
+    return {
+        "tenant": {"slug": row["slug"], "name": row["name"]},
+        "scope": row["scope"],
+        "expiresAt": row["expires_at"].isoformat(),
+    }
+
+
+def _link_secret(body: bytes) -> str | None:
+    if len(body) > MAX_SIGN_IN_BYTES:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    secret = data.get("link") if isinstance(data, dict) else None
+    return secret if isinstance(secret, str) and 0 < len(secret) <= 100 else None
+
+
+def _public_url(request: Request) -> str:
+    public_url: str = request.state.settings.public_url
+    return public_url
