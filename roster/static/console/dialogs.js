@@ -40,7 +40,12 @@ export function ConfirmDialog({ open, title, children, confirmLabel, onConfirm, 
       else document.querySelector('main h1')?.focus();
     };
     element.addEventListener('close', restore);
-    return () => element.removeEventListener('close', restore);
+    return () => {
+      element.removeEventListener('close', restore);
+      // Gone while open (the page it belonged to went with what it deleted): focus would be
+      // left on nothing, so the new page's heading takes it once rendered.
+      if (element.open) setTimeout(() => document.activeElement === document.body && restore());
+    };
   }, []);
 
   const onDialogCancel = (event) => {

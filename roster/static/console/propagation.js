@@ -50,9 +50,10 @@ function OneDelivery({ delivery }) {
       <span class="muted"> ${formatDateTime(delivery.deliveredAt)}</span>`;
   }
   if (delivery.status === 'PENDING') {
+    const tried = delivery.attempts ? `${t('attempts', delivery.attempts)} ${delivery.lastError ?? ''}` : '';
     const next = delivery.nextAttemptAt ? t('nextAttempt', formatDateTime(delivery.nextAttemptAt)) : '';
     return html`<span class="badge badge-pending">${t('deliveryPending')}</span>
-      <span class="muted"> ${t('attempts', delivery.attempts)} ${next}</span>`;
+      <span class="muted"> ${tried} ${next}</span>`;
   }
   return html`<span class="badge badge-failed">${t('deliveryFailed')}</span>
     <span class="muted"> ${delivery.lastError ?? ''}</span>`;

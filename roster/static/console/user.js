@@ -105,8 +105,8 @@ function SetPassword({ user, onSet, notify }) {
     }
   };
   return html`
-    <section aria-labelledby="password-heading">
-      <h2 id="password-heading">${t('changePassword')}</h2>
+    <section>
+      <h2>${t('changePassword')}</h2>
       <form ref=${form} class="inline-form" onSubmit=${submit} novalidate>
         <${PasswordField}
           value=${password}
@@ -158,21 +158,14 @@ export function UserScreen({ id, session, platforms }) {
     else changed(null);
   };
 
-  if (loadError) {
-    return html`<h1 tabindex="-1">${t('userHeading')}</h1><${Notices} notice=${alertNotice(loadError)} />`;
-  }
-  if (user === undefined) {
-    return html`<h1 tabindex="-1">${t('userHeading')}</h1><p aria-busy="true">${t('loading')}</p>`;
-  }
+  // Every state starts with the same heading element, so that focus put on it by the router
+  // stays there when the user arrives.
+  const head = (content) => html`<div class="screen-head"><h1 tabindex="-1">${content}</h1></div>`;
+  if (loadError) return html`${head(t('userHeading'))}<${Notices} notice=${alertNotice(loadError)} />`;
+  if (user === undefined) return html`${head(t('userHeading'))}<p aria-busy="true">${t('loading')}</p>`;
   const back = html`<p><${Link} href="/console/users">${t('backToUsers')}<//></p>`;
-  if (user === null && !deleted) {
-    return html`<h1 tabindex="-1">${t('noSuchUser')}</h1><p>${t('noSuchUserText')}</p>${back}`;
-  }
-  const heading = html`
-    <div class="screen-head">
-      <h1 tabindex="-1">${user.firstName} ${user.lastName} <span class="muted">(${user.username})</span></h1>
-    </div>
-  `;
+  if (user === null && !deleted) return html`${head(t('noSuchUser'))}<p>${t('noSuchUserText')}</p>${back}`;
+  const heading = head(html`${user.firstName} ${user.lastName} <span class="muted">(${user.username})</span>`);
   if (deleted) {
     return html`
       ${heading}${back}
