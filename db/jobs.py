@@ -37,6 +37,21 @@ WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
 ORDER BY created_at DESC, id DESC
 LIMIT $5
 """
+# Rows a second of the tenant's latest finished imports (dry runs apart: they write nothing),
+# over the time they ran; imports of fewer than 1,000 rows say more about the queue than the
+# speed.
+IMPORT_SPEED = """
+SELECT dry_run, count(*) AS imports,
+    sum(processed) / sum(extract(epoch FROM finished_at - started_at)) AS rows_per_second
+FROM (
+    SELECT dry_run, processed, started_at, finished_at FROM jobs
+    WHERE tenant_id = $1 AND kind = 'IMPORT' AND status = 'SUCCEEDED' AND processed >= 1000
+      AND finished_at > started_at
+    ORDER BY created_at DESC
+    LIMIT 40
+) latest
+GROUP BY dry_run
+"""
 SET_QUEUE_ID = "UPDATE jobs SET queue_id = $2, updated_at = now() WHERE id = $1"
 NEXT_ATTEMPT = "UPDATE jobs SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts"
 # Each run takes the next fencing token (0008): the writes of runs before it stop committing.
@@ -383,3 +398,11 @@ async def forget_scratch(conn: Conn, job_id: UUID) -> None:
 
 async def release_file(conn: Conn, job_id: UUID) -> None:
     await conn.execute(RELEASE_FILE, job_id)
+
+
+async def import_speed(conn: Conn, tenant_id: UUID) -> dict[bool, tuple[int, float]]:
+    """{dry_run: (imports measured, rows a second)} of the tenant's latest imports."""
+    return {
+        r["dry_run"]: (r["imports"], float(r["rows_per_second"]))
+        for r in await conn.fetch(IMPORT_SPEED, tenant_id)
+    }

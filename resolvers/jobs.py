@@ -29,6 +29,7 @@ from schema.job import (
     TERMINAL_STATUSES,
     ExtraColumns,
     ImportOptions,
+    ImportSpeed,
     Job,
     JobConnection,
     JobEdge,
@@ -260,6 +261,20 @@ class JobQuery:
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
         row = await _load_job(info.context, id)
         return job_of(row) if row else None
+
+    @strawberry.field(
+        description="How fast this organisation's imports ran: what a file's duration is "
+        "estimated from."
+    )
+    async def import_speed(self, info: Info) -> ImportSpeed:
+        async with info.context.pool.acquire() as conn:
+            speeds = await jobs.import_speed(conn, info.context.tenant_id)
+        applied, dry = speeds.get(False), speeds.get(True)
+        return ImportSpeed(
+            rows_per_second=applied[1] if applied else None,
+            dry_run_rows_per_second=dry[1] if dry else None,
+            imports_measured=sum(count for count, _ in speeds.values()),
+        )
 
     @strawberry.field(description="Newest first.")
     async def jobs(
