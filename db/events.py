@@ -1,7 +1,8 @@
 """The events table: audit log and webhook outbox, written in the transaction of each change."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,9 @@ LIST_EVENTS = """
 SELECT * FROM events
 WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $2) AND ($3::uuid IS NULL OR target_id = $3)
     AND ($5::text IS NULL OR target_type = $5)
+    AND ($6::text[] IS NULL OR action = ANY($6))
+    AND ($7::timestamptz IS NULL OR created_at >= $7)
+    AND ($8::timestamptz IS NULL OR created_at < $8)
 ORDER BY id DESC
 LIMIT $4
 """
@@ -64,7 +68,21 @@ async def list_events(
     target_id: UUID | None,
     limit: int,
     target_type: str | None = None,
+    actions: Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[Record]:
     """Newest first, keyset-paged on the event id; `target_type` with `target_id`, since ids of
-    different types may coincide (or be made to)."""
-    return await conn.fetch(LIST_EVENTS, tenant_id, before_id, target_id, limit, target_type)
+    different types may coincide (or be made to); `actions`, `since` (inclusive) and `until`
+    (exclusive) narrow them."""
+    return await conn.fetch(
+        LIST_EVENTS,
+        tenant_id,
+        before_id,
+        target_id,
+        limit,
+        target_type,
+        list(actions) if actions is not None else None,
+        since,
+        until,
+    )

@@ -1,4 +1,6 @@
-"""The audit log: `auditEvents`."""
+"""The audit log: `auditEvents`, and the actions it can be narrowed to."""
+
+from datetime import datetime
 
 import strawberry
 from asyncpg import Record
@@ -7,6 +9,9 @@ from db import events
 from resolvers.errors import BadRequest
 from resolvers.ids import decode_id, encode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
+from resolvers.search import check_moment
+from rules.echoes import quoted
+from rules.events import ACTIONS
 from schema.audit import AuditEvent, AuditEventConnection, AuditEventEdge
 from schema.context import Info
 from schema.node import NO_SUCH_ID
@@ -15,7 +20,9 @@ from schema.node import NO_SUCH_ID
 @strawberry.type
 class AuditQuery:
     @strawberry.field(
-        description="Administrative actions, newest first; `userId` narrows to one user's.",
+        description="Administrative actions, newest first. `userId` narrows to one user's, "
+        "`actions` to these actions (see auditActions), `since` (inclusive) and `until` "
+        "(exclusive) to a time.",
     )
     async def audit_events(
         self,
@@ -23,7 +30,11 @@ class AuditQuery:
         first: int | None = None,
         after: str | None = None,
         user_id: strawberry.ID | None = None,
+        actions: list[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> AuditEventConnection:
+        _check_narrowing(actions, since, until)
         page = page_request(first, after, None, None)
         before_id = None
         if page.cursor:
@@ -41,10 +52,29 @@ class AuditQuery:
                 target_id=target,
                 limit=page.size + 1,
                 target_type="User" if target is not None else None,
+                actions=actions,
+                since=since,
+                until=until,
             )
         key = info.context.cursor_key
         edges, page_info = paginate(page, rows, lambda row: _event_edge(key, row))
         return AuditEventConnection(edges=edges, page_info=page_info)
+
+    @strawberry.field(description="Every action an audit event may have (docs/events.md).")
+    def audit_actions(self) -> list[str]:
+        return list(ACTIONS)
+
+
+def _check_narrowing(
+    actions: list[str] | None, since: datetime | None, until: datetime | None
+) -> None:
+    for action in actions or ():
+        if action not in ACTIONS:
+            raise BadRequest(
+                f"Unknown action {quoted(action)}; auditActions lists them.", "UNKNOWN_ACTION"
+            )
+    check_moment("since", since)
+    check_moment("until", until)
 
 
 def _event_edge(key: bytes, row: Record) -> AuditEventEdge:

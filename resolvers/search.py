@@ -101,12 +101,16 @@ def _check_filter(filter: UserFilter) -> None:
     if refused is not None:
         raise refused
     for name, attribute in _MOMENTS.items():
-        moment: datetime | None = getattr(filter, attribute)
-        if moment is not None and not _in_utc_range(moment):
-            raise BadRequest(
-                f"{name} is out of range: in UTC it falls before year 1 or after year 9999.",
-                "INVALID_DATE",
-            )
+        check_moment(name, getattr(filter, attribute))
+
+
+def check_moment(name: str, moment: datetime | None) -> None:
+    """Refuses a moment that is no moment in UTC (year 1 at +14:00 is in year 0)."""
+    if moment is not None and not _in_utc_range(moment):
+        raise BadRequest(
+            f"{name} is out of range: in UTC it falls before year 1 or after year 9999.",
+            "INVALID_DATE",
+        )
 
 
 def _in_utc_range(moment: datetime) -> bool:

@@ -45,6 +45,31 @@ TOKEN_CREATED = "token.created"
 CONSOLE_LINK_CREATED = "console.link_created"
 CONSOLE_SIGNED_IN = "console.signed_in"
 CONSOLE_SIGNED_OUT = "console.signed_out"
+# Every action, in the order docs/events.md lists them: what the audit log can be narrowed to.
+ACTIONS = (
+    USER_CREATED,
+    USER_UPDATED,
+    USER_ROLES_CHANGED,
+    USER_PASSWORD_SET,
+    USER_ENABLED,
+    USER_DISABLED,
+    USER_DELETED,
+    USER_WELCOME_EMAIL_REQUESTED,
+    USER_WELCOME_EMAIL_SENT,
+    USER_WELCOME_EMAIL_FAILED,
+    USER_PASSWORD_SET_FAILED,
+    PLATFORM_CREATED,
+    PLATFORM_UPDATED,
+    PLATFORM_DELETED,
+    IMPORT_STARTED,
+    EXPORT_STARTED,
+    EXPORT_DOWNLOADED,
+    JOB_CANCEL_REQUESTED,
+    TOKEN_CREATED,
+    CONSOLE_LINK_CREATED,
+    CONSOLE_SIGNED_IN,
+    CONSOLE_SIGNED_OUT,
+)
 
 # The fields of a profile that `user.created` and `user.updated` name; a user's status and
 # password change through events of their own.
