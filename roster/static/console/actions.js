@@ -4,7 +4,7 @@ import { html, useEffect, useRef, useState } from './vendor/htm-3.1.1/standalone
 import { followJob, gql } from './api.js';
 import { ConfirmDialog, DeleteConfirmation } from './dialogs.js';
 import { t } from './i18n.js';
-import { alertNotice, errorText, isAbort, statusNotice, UserErrorList } from './ui.js';
+import { alertNotice, Button, errorText, isAbort, statusNotice, UserErrorList } from './ui.js';
 
 const SET_STATUS = {
   enable: `mutation Enable($ids: [ID!]!) {
@@ -144,29 +144,26 @@ export function SelectionActions({ users, canChange, platforms, notify, onChange
     <div class="actions" role="group" aria-label=${t('actionsOnSelection')}>
       ${canChange &&
       html`
-        <button type="button" onClick=${() => setStatus('enable')} disabled=${none || allActive || busy}>
+        <${Button} onClick=${() => setStatus('enable')} disabled=${none || allActive || busy}>
           ${t('enable')}
-        </button>
-        <button type="button" onClick=${() => setStatus('disable')} disabled=${none || allDisabled || busy}>
+        <//>
+        <${Button} onClick=${() => setStatus('disable')} disabled=${none || allDisabled || busy}>
           ${t('disable')}
-        </button>
-        <button type="button" onClick=${sendWelcome} disabled=${!allActive || busy}>
-          ${t('sendWelcome')}
-        </button>
+        <//>
+        <${Button} onClick=${sendWelcome} disabled=${!allActive || busy}>${t('sendWelcome')}<//>
       `}
       ${exportable &&
-      html`<button type="button" onClick=${startExport} disabled=${none || busy}>${t('export')}</button>`}
+      html`<${Button} onClick=${startExport} disabled=${none || busy}>${t('export')}<//>`}
       ${canChange &&
       html`
-        <button
-          type="button"
+        <${Button}
           class="danger"
           onClick=${() => setConfirming(true)}
           disabled=${!allDisabled || busy}
           aria-describedby="delete-hint"
         >
           ${t('delete')}
-        </button>
+        <//>
         <span id="delete-hint" class="hint">${t('deleteHint')}</span>
       `}
     </div>

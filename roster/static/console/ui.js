@@ -160,3 +160,18 @@ export function takeFlash() {
 export function focusFirstInvalid(form) {
   form?.querySelector('[aria-invalid="true"]')?.focus();
 }
+
+/**
+ * A button that, when it cannot be used, says so (aria-disabled) instead of leaving the tab
+ * order: focus is not lost when an action disables the button that ran it, and a keyboard
+ * user finds every action, usable or not.
+ */
+export function Button({ disabled, onClick, type = 'button', children, ...rest }) {
+  const click = (event) => {
+    if (disabled) event.preventDefault();
+    else onClick?.(event);
+  };
+  return html`<button type=${type} aria-disabled=${disabled ? 'true' : undefined} onClick=${click} ...${rest}>
+    ${children}
+  </button>`;
+}

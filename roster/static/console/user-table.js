@@ -56,7 +56,7 @@ export function RolesList({ roles }) {
 export function StatusBadge({ status }) {
   const active = status === 'ACTIVE';
   return html`<span class=${active ? 'badge badge-active' : 'badge badge-disabled'}>
-    ${active ? t('statusActive') : t('statusDisabled')}
+    ${active ? t('userActive') : t('statusDisabled')}
   </span>`;
 }
 

@@ -9,6 +9,7 @@ import { Propagation } from './propagation.js';
 import { Link } from './router.js';
 import {
   alertNotice,
+  Button,
   errorsByField,
   errorText,
   focusFirstInvalid,
@@ -85,6 +86,7 @@ function SetPassword({ user, onSet, notify }) {
   useEffect(() => focusFirstInvalid(form.current), [error]);
   const submit = async (event) => {
     event.preventDefault();
+    if (busy || !password) return;
     setBusy(true);
     try {
       const { setPassword: payload } = await gql(SET_PASSWORD, { id: user.id, password });
@@ -115,7 +117,7 @@ function SetPassword({ user, onSet, notify }) {
           username=${user.username}
           email=${user.email}
         />
-        <button type="submit" disabled=${busy || !password}>${t('setPassword')}</button>
+        <${Button} type="submit" disabled=${busy || !password}>${t('setPassword')}<//>
       </form>
     </section>
   `;

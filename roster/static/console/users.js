@@ -15,7 +15,7 @@ import {
   listUrl,
   readListState,
 } from './search.js';
-import { alertNotice, errorText, isAbort, Notices, useDebounced, useTitle } from './ui.js';
+import { alertNotice, Button, errorText, isAbort, Notices, useDebounced, useTitle } from './ui.js';
 import { UserTable } from './user-table.js';
 
 const PAGE_SIZE = 50;
@@ -254,20 +254,18 @@ export function UsersScreen({ search, session, platforms }) {
       onSelectPage=${selectPage}
     />
     <nav class="pager" aria-label=${t('pages')}>
-      <button
-        type="button"
-        aria-disabled=${pageInfo?.hasPreviousPage ? 'false' : 'true'}
-        onClick=${() => pageInfo?.hasPreviousPage && navigate(listUrl({ ...state, after: null, before: pageInfo.startCursor }))}
+      <${Button}
+        disabled=${!pageInfo?.hasPreviousPage}
+        onClick=${() => navigate(listUrl({ ...state, after: null, before: pageInfo.startCursor }))}
       >
         ${t('previousPage')}
-      </button>
-      <button
-        type="button"
-        aria-disabled=${pageInfo?.hasNextPage ? 'false' : 'true'}
-        onClick=${() => pageInfo?.hasNextPage && navigate(listUrl({ ...state, before: null, after: pageInfo.endCursor }))}
+      <//>
+      <${Button}
+        disabled=${!pageInfo?.hasNextPage}
+        onClick=${() => navigate(listUrl({ ...state, before: null, after: pageInfo.endCursor }))}
       >
         ${t('nextPage')}
-      </button>
+      <//>
     </nav>
   `;
 }
