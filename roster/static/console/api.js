@@ -149,7 +149,6 @@ function aborted() {
  */
 export function followJob(id, onUpdate = () => {}, { signal } = {}) {
   return new Promise((resolve, reject) => {
-    let last = null;
     let settled = false;
     const finish = (job) => {
       if (settled) return;
@@ -174,7 +173,6 @@ export function followJob(id, onUpdate = () => {}, { signal } = {}) {
     signal?.addEventListener('abort', onAbort);
     const seen = (job) => {
       if (job === null) return fail(new ApiError('The job is gone.', 'NOT_FOUND'));
-      last = job;
       onUpdate(job);
       if (FINISHED.has(job.status)) finish(job);
     };

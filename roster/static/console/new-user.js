@@ -109,10 +109,10 @@ export function NewUserScreen({ platforms, session }) {
         value=${password}
         onInput=${setPassword}
         error=${errors.password}
+        hint=${t('passwordOptional')}
         username=${values.username}
         email=${values.email}
       />
-      <p class="hint">${t('passwordOptional')}</p>
       <div class="field field-check">
         <input
           type="checkbox"

@@ -11,6 +11,8 @@ const TEXT_FILTERS = ['platform', 'role', 'emailDomain', 'language'];
 const DAY_FILTERS = ['createdFrom', 'createdTo', 'updatedFrom', 'updatedTo'];
 const YES_NO_FILTERS = ['welcomeEmailSent', 'hasPassword'];
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+// Ids in the address (each some 60 characters): more would make an address a server refuses.
+const MAX_IDS_IN_URL = 100;
 const SORTS = {
   username: 'USERNAME',
   email: 'EMAIL',
@@ -47,7 +49,7 @@ export function readListState(search) {
     const value = params.get(name);
     filter[name] = value === 'yes' || value === 'no' ? value : '';
   }
-  filter.ids = (params.get('ids') ?? '').split(',').filter(Boolean);
+  filter.ids = (params.get('ids') ?? '').split(',').filter(Boolean).slice(0, MAX_IDS_IN_URL);
   const status = params.get('status');
   const sort = params.get('sort') ?? '';
   return {
@@ -182,7 +184,7 @@ export function AdvancedSearch({ id, filter, platforms, selectedIds, onApply, on
             type="checkbox"
             id=${`${id}-only-selected`}
             checked=${onlySelected}
-            disabled=${!onlySelected && !selectedIds.length}
+            disabled=${!onlySelected && (!selectedIds.length || selectedIds.length > MAX_IDS_IN_URL)}
             onChange=${toggleOnlySelected}
           />
           <label for=${`${id}-only-selected`}>

@@ -142,7 +142,7 @@ const VERDICT = `query Verdict($password: String!, $username: String, $email: St
  * "Password" with the API's verdict as one types (debounced). Until the API has the query,
  * or when it fails, no verdict is shown: createUser and setPassword still check.
  */
-export function PasswordField({ value, onInput, error, username, email, autocomplete = 'new-password' }) {
+export function PasswordField({ value, onInput, error, hint, username, email, autocomplete = 'new-password' }) {
   const [verdict, setVerdict] = useState(null);
   const asked = useRef(0);
   const id = useId('password');
@@ -159,7 +159,7 @@ export function PasswordField({ value, onInput, error, username, email, autocomp
     }
     if (mine === asked.current) setVerdict(answer);
   });
-  const described = [error && `${id}-error`, `${id}-verdict`].filter(Boolean).join(' ');
+  const described = [error && `${id}-error`, `${id}-verdict`, hint && `${id}-hint`].filter(Boolean).join(' ');
   const current = value ? verdict : null;
   return html`
     <div class=${error ? 'field field-invalid' : 'field'}>
@@ -177,6 +177,7 @@ export function PasswordField({ value, onInput, error, username, email, autocomp
         ${current && (current.acceptable ? t('passwordAcceptable') : current.message)}
       </p>
       ${error && html`<p class="field-error" id=${`${id}-error`}>${error}</p>`}
+      ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`}
     </div>
   `;
 }
