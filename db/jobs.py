@@ -126,9 +126,12 @@ WHERE j.id = e.job_id AND j.tenant_id = $1
 REDACTED = "Removed: the user this row was about has been deleted."
 LIST_ROW_ERRORS = """
 SELECT row, seq, column_name, code, message, user_id FROM job_row_errors
-WHERE job_id = $1 AND (row, seq) > ($2, $3)
+WHERE job_id = $1 AND (row, seq) > ($2, $3) AND ($5::text IS NULL OR code = $5)
 ORDER BY row, seq
 LIMIT $4
+"""
+ROW_ERROR_CODES = """
+SELECT code, count(*) AS rows FROM job_row_errors WHERE job_id = $1 GROUP BY code ORDER BY code
 """
 # The cells come with a row's first problem only (seq 0): group by row alone, or the other
 # problems (cells NULL) would form groups of their own and drop out of the report.
@@ -148,7 +151,7 @@ SELECT $1, * FROM unnest($2::int[], $3::text[], $4::uuid[], $5::jsonb[])
 """
 LIST_PLANS = """
 SELECT row, action, user_id, changes FROM job_row_plans
-WHERE job_id = $1 AND row > $2 ORDER BY row LIMIT $3
+WHERE job_id = $1 AND row > $2 AND ($4::text IS NULL OR action = $4) ORDER BY row LIMIT $3
 """
 # One job claims its keys one chunk at a time (it holds the job's lock), and a chunk's keys are
 # distinct: a plain INSERT of the keys not claimed yet, without ON CONFLICT, which cost half as
@@ -344,9 +347,14 @@ async def redact_row_errors(
 
 
 async def list_row_errors(
-    conn: Conn, job_id: UUID, *, after: tuple[int, int], limit: int
+    conn: Conn, job_id: UUID, *, after: tuple[int, int], limit: int, code: str | None = None
 ) -> list[Record]:
-    return await conn.fetch(LIST_ROW_ERRORS, job_id, after[0], after[1], limit)
+    return await conn.fetch(LIST_ROW_ERRORS, job_id, after[0], after[1], limit, code)
+
+
+async def row_error_codes(conn: Conn, job_id: UUID) -> list[Record]:
+    """Each error code of the job's rows, with how many problems have it."""
+    return await conn.fetch(ROW_ERROR_CODES, job_id)
 
 
 async def error_report_rows(
@@ -374,8 +382,10 @@ async def add_plans(
     )
 
 
-async def list_plans(conn: Conn, job_id: UUID, *, after_row: int, limit: int) -> list[Record]:
-    return await conn.fetch(LIST_PLANS, job_id, after_row, limit)
+async def list_plans(
+    conn: Conn, job_id: UUID, *, after_row: int, limit: int, action: str | None = None
+) -> list[Record]:
+    return await conn.fetch(LIST_PLANS, job_id, after_row, limit, action)
 
 
 async def claim_keys(

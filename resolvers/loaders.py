@@ -19,6 +19,7 @@ from schema.job import (
     PlannedRowEdge,
     RowError,
     RowErrorConnection,
+    RowErrorCount,
     RowErrorEdge,
 )
 
@@ -96,7 +97,7 @@ class JobRowPages:
         self.cursor_key = cursor_key
 
     async def row_errors(
-        self, job_id: str, first: int | None, after: str | None
+        self, job_id: str, first: int | None, after: str | None, code: str | None
     ) -> RowErrorConnection:
         page = page_request(first, after, None, None)
         position = (0, -1)
@@ -105,19 +106,26 @@ class JobRowPages:
             position = (_int(payload.get("r")), _int(payload.get("s")))
         async with self.pool.acquire() as conn:
             rows = await jobs.list_row_errors(
-                conn, UUID(job_id), after=position, limit=page.size + 1
+                conn, UUID(job_id), after=position, limit=page.size + 1, code=code
             )
         edges, page_info = paginate(page, rows, lambda r: _row_error_edge(self.cursor_key, r))
         return RowErrorConnection(edges=edges, page_info=page_info)
 
-    async def plan(self, job_id: str, first: int | None, after: str | None) -> PlannedRowConnection:
+    async def error_codes(self, job_id: str) -> list[RowErrorCount]:
+        async with self.pool.acquire() as conn:
+            rows = await jobs.row_error_codes(conn, UUID(job_id))
+        return [RowErrorCount(code=r["code"], rows=r["rows"]) for r in rows]
+
+    async def plan(
+        self, job_id: str, first: int | None, after: str | None, action: str | None
+    ) -> PlannedRowConnection:
         page = page_request(first, after, None, None)
         after_row = 0
         if page.cursor:
             after_row = _int(decode_cursor(self.cursor_key, page.cursor, "plan").get("r"))
         async with self.pool.acquire() as conn:
             rows = await jobs.list_plans(
-                conn, UUID(job_id), after_row=after_row, limit=page.size + 1
+                conn, UUID(job_id), after_row=after_row, limit=page.size + 1, action=action
             )
         edges, page_info = paginate(page, rows, lambda r: _planned_row_edge(self.cursor_key, r))
         return PlannedRowConnection(edges=edges, page_info=page_info)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     # For annotations only: schema/ depends on no other layer when it runs.
     from jobs.addresses import AddressPolicy
     from jobs.queue import Queue
-    from schema.job import PlannedRowConnection, RowErrorConnection
+    from schema.job import PlannedRowConnection, RowErrorConnection, RowErrorCount
 
 Scope = Literal["admin", "read"]
 
@@ -39,11 +39,13 @@ class JobRows(Protocol):
     """Pages of a job's rows (errors, plan), for the fields of ImportJob."""
 
     async def row_errors(
-        self, job_id: str, first: int | None, after: str | None
+        self, job_id: str, first: int | None, after: str | None, code: str | None
     ) -> "RowErrorConnection": ...
 
+    async def error_codes(self, job_id: str) -> "list[RowErrorCount]": ...
+
     async def plan(
-        self, job_id: str, first: int | None, after: str | None
+        self, job_id: str, first: int | None, after: str | None, action: str | None
     ) -> "PlannedRowConnection": ...
 
 

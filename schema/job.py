@@ -95,6 +95,12 @@ class RowError:
 
 
 @strawberry.type
+class RowErrorCount:
+    code: str
+    rows: int = strawberry.field(description="Problems with this code (a row may have several).")
+
+
+@strawberry.type
 class RowErrorEdge:
     cursor: str
     node: RowError
@@ -191,23 +197,31 @@ class ImportJob(Job):
     dry_run: bool
     cancel_requested: bool
 
-    @strawberry.field
+    @strawberry.field(description="The rows' problems, by row; `code` narrows to one code.")
     async def row_errors(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        code: str | None = None,
     ) -> RowErrorConnection:
-        return await info.context.loaders.job_rows.row_errors(self.id, first, after)
+        return await info.context.loaders.job_rows.row_errors(self.id, first, after, code)
 
-    @strawberry.field(description="A dry run's plan, row by row.")
+    @strawberry.field(description="Each code of the rows' problems, with how many have it.")
+    async def row_error_codes(self, info: Info) -> list[RowErrorCount]:
+        return await info.context.loaders.job_rows.error_codes(self.id)
+
+    @strawberry.field(description="A dry run's plan, row by row; `action` narrows to one action.")
     async def plan(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        action: PlanAction | None = None,
     ) -> PlannedRowConnection:
-        return await info.context.loaders.job_rows.plan(self.id, first, after)
+        return await info.context.loaders.job_rows.plan(
+            self.id, first, after, action.value if action else None
+        )
 
     @strawberry.field(
         description="The failed rows as CSV (their original cells plus an `error` column), to "
@@ -257,7 +271,7 @@ class EmailJob(Job):
         first: int | None = None,
         after: str | None = None,
     ) -> RowErrorConnection:
-        return await info.context.loaders.job_rows.row_errors(self.id, first, after)
+        return await info.context.loaders.job_rows.row_errors(self.id, first, after, None)
 
     @classmethod
     def from_row(cls, row: Record | dict[str, Any]) -> "EmailJob":
