@@ -1,5 +1,5 @@
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 
 import strawberry
@@ -41,6 +41,10 @@ class Platform(relay.Node):
         "the webhook URL again resumes them."
     )
     webhook_disabled_reason: str | None
+    webhook_previous_secret_until: datetime | None = strawberry.field(
+        description="After rotateWebhookSecret: until when deliveries are signed by the "
+        "previous secret too (24 hours after the rotation); null when there is none."
+    )
 
     @classmethod
     def from_row(cls, row: Record) -> "Platform":
@@ -56,6 +60,7 @@ class Platform(relay.Node):
             webhook_batch_size=row["webhook_batch_size"],
             webhook_disabled_at=row["webhook_disabled_at"],
             webhook_disabled_reason=row["webhook_disabled_reason"],
+            webhook_previous_secret_until=_still_valid(row.get("webhook_previous_secret_until")),
         )
 
     @classmethod
@@ -112,3 +117,7 @@ class PlatformPayload:
 class DeletePlatformPayload:
     deleted_id: strawberry.ID | None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _still_valid(until: datetime | None) -> datetime | None:
+    return until if until is not None and until > datetime.now(UTC) else None

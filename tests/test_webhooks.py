@@ -7,6 +7,7 @@ import dataclasses
 import signal
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -68,7 +69,7 @@ mutation($id: ID!) { sendTestWebhook(platformId: $id) {
 """
 ROTATE = """
 mutation($id: ID!) { rotateWebhookSecret(platformId: $id) {
-  platform { key } webhookSecret userErrors { code message } } }
+  platform { key webhookPreviousSecretUntil } webhookSecret userErrors { code message } } }
 """
 UPDATE_USER = """
 mutation($id: ID!, $input: UpdateUserInput!) {
@@ -389,6 +390,9 @@ async def test_a_rotated_secret_signs_beside_the_new_one_for_a_day(
     payload = (await admin.data(ROTATE, id=crm["id"]))["rotateWebhookSecret"]
     new = payload["webhookSecret"]
     assert new.startswith("whsec_") and new != old
+    # What the console shows beside the new secret: how long the old one keeps working.
+    until = datetime.fromisoformat(payload["platform"]["webhookPreviousSecretUntil"])
+    assert timedelta(hours=23, minutes=59) < until - datetime.now(UTC) <= timedelta(hours=24)
     await user_on(admin, "mia", "crm")
     await receiver.wait_for(1)
     request = receiver.requests[-1]
