@@ -10,12 +10,18 @@ import uvicorn
 from starlette.types import ASGIApp
 
 
-@contextlib.asynccontextmanager
-async def serve(app: ASGIApp) -> AsyncIterator[str]:
-    """The app running (its lifespan started) until the block ends; yields its base URL."""
+def bind() -> tuple[socket.socket, str]:
+    """A socket bound to a free localhost port, and the base URL it will serve: for an app
+    that must know its own address (PUBLIC_URL) before it starts."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@contextlib.asynccontextmanager
+async def serve(app: ASGIApp, bound: tuple[socket.socket, str] | None = None) -> AsyncIterator[str]:
+    """The app running (its lifespan started) until the block ends; yields its base URL."""
+    sock, url = bound or bind()
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -23,7 +29,7 @@ async def serve(app: ASGIApp) -> AsyncIterator[str]:
         assert not task.done(), task.result()
         await asyncio.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         server.should_exit = True
         await task

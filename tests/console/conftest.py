@@ -30,7 +30,7 @@ from roster.settings import Settings
 from rules.addresses import parse_networks
 from tests.conftest import REDIS_URL, Tenant
 from tests.console.session import console_link, sign_in
-from tests.live_server import serve
+from tests.live_server import bind, serve
 from tests.mailbox import SmtpServer, mail_config
 from tests.receiver import Receiver
 
@@ -59,7 +59,9 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 async def server(settings: Settings) -> AsyncIterator[str]:
-    async with serve(create_app(settings)) as url:
+    # The app's links (an export's download) are made on PUBLIC_URL: this server's own.
+    bound = bind()
+    async with serve(create_app(dataclasses.replace(settings, public_url=bound[1])), bound) as url:
         yield url
 
 
