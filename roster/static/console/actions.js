@@ -24,6 +24,16 @@ const EXPORT = `mutation Export($ids: [ID!]!) {
   startExport(ids: $ids) { job { id } userErrors { field message code } }
 }`;
 
+/**
+ * The API's download link (made on PUBLIC_URL) on the page's own origin, the same server: a
+ * browser downloads a cross-origin link only by navigating to it, and the console may be open
+ * under another name of the host than PUBLIC_URL's.
+ */
+function sameOrigin(url) {
+  const parsed = new URL(url, location.href);
+  return parsed.pathname + parsed.search;
+}
+
 /** Starts the browser's download of `url` (the link stays on the page as well). */
 function download(url) {
   const link = document.createElement('a');
@@ -121,9 +131,10 @@ export function SelectionActions({ users, canChange, platforms, notify, onChange
           notify(alertNotice(t('jobFailed', job.error)));
           return;
         }
-        const link = html`<p><a href=${job.downloadUrl} download="">${t('downloadExport')}</a></p>`;
+        const url = sameOrigin(job.downloadUrl);
+        const link = html`<p><a href=${url} download="">${t('downloadExport')}</a></p>`;
         notify(statusNotice(t('exportReady', job.rowCount), link));
-        download(job.downloadUrl);
+        download(url);
       });
     });
 

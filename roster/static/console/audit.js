@@ -16,10 +16,15 @@ const AUDIT = `query Audit($userId: ID!, $first: Int!, $after: String) {
 function details(data, platformNames) {
   const roles = (list) => list.map((r) => `${platformNames.get(r.platform) ?? r.platform}: ${r.role}`).join(', ');
   const parts = [];
-  if (data?.fields?.length) parts.push(t('auditFields', data.fields.join(', ')));
+  const fields = data?.fields ?? data?.changed;
+  if (fields?.length) parts.push(t('auditFields', fields.join(', ')));
   if (data?.roles?.length) parts.push(t('auditRolesAdded', roles(data.roles)));
   if (data?.added?.length) parts.push(t('auditRolesAdded', roles(data.added)));
   if (data?.removed?.length) parts.push(t('auditRolesRemoved', roles(data.removed)));
+  if (data?.platforms?.length) {
+    parts.push(t('auditApps', data.platforms.map((id) => platformNames.get(id) ?? id).join(', ')));
+  }
+  if (data?.reason) parts.push(data.reason);
   return parts.join(' · ');
 }
 

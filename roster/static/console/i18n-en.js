@@ -193,6 +193,7 @@ export const EN = ({ n, list }) => ({
   moreEvents: 'Older events',
   auditFields: (fields) => `Fields: ${fields}`,
   auditRolesAdded: (roles) => `Roles granted: ${roles}`,
+  auditApps: (apps) => `Apps told: ${apps}`,
   auditRolesRemoved: (roles) => `Roles removed: ${roles}`,
   'action:user.created': 'Created',
   'action:user.updated': 'Profile changed',

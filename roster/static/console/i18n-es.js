@@ -191,6 +191,7 @@ export const ES = ({ n, list }) => ({
   moreEvents: 'Eventos anteriores',
   auditFields: (fields) => `Campos: ${fields}`,
   auditRolesAdded: (roles) => `Roles concedidos: ${roles}`,
+  auditApps: (apps) => `Aplicaciones avisadas: ${apps}`,
   auditRolesRemoved: (roles) => `Roles retirados: ${roles}`,
   'action:user.created': 'Creado',
   'action:user.updated': 'Perfil cambiado',

@@ -130,6 +130,8 @@ export function UserScreen({ id, session, platforms }) {
   const [editing, setEditing] = useState(false);
   const [notice, setNotice] = useState(takeFlash);
   const [reloads, setReloads] = useState(0);
+  // The history is asked again after every change, the deletion included (the user is not).
+  const [changes, setChanges] = useState(0);
   const canChange = session.scope === 'admin';
   const editButton = useRef(null);
   const wasEditing = useRef(false);
@@ -154,10 +156,13 @@ export function UserScreen({ id, session, platforms }) {
   const changed = (next) => {
     if (next) setUser(next);
     setReloads((n) => n + 1);
+    setChanges((n) => n + 1);
   };
   const onChanged = (change) => {
-    if (change.kind === 'deleted') setDeleted(true);
-    else changed(null);
+    if (change.kind === 'deleted') {
+      setDeleted(true);
+      setChanges((n) => n + 1);
+    } else changed(null);
   };
 
   // Every state starts with the same heading element, so that focus put on it by the router
@@ -174,7 +179,7 @@ export function UserScreen({ id, session, platforms }) {
       <${Notices} notice=${notice} />
       <p>${t('userDeleted', user.username)}</p>
       <${Propagation} ids=${[user.id]} platforms=${platforms} />
-      <${AuditEvents} userId=${user.id} version=${reloads} platforms=${platforms} />
+      <${AuditEvents} userId=${user.id} version=${changes} platforms=${platforms} />
     `;
   }
   return html`
@@ -210,6 +215,6 @@ export function UserScreen({ id, session, platforms }) {
         : html`<${Details} user=${user} />`}
     </section>
     ${canChange && html`<${SetPassword} user=${user} onSet=${changed} notify=${setNotice} />`}
-    <${AuditEvents} userId=${user.id} version=${reloads} platforms=${platforms} />
+    <${AuditEvents} userId=${user.id} version=${changes} platforms=${platforms} />
   `;
 }
