@@ -22,8 +22,9 @@ async def blocking_violations(page: Page) -> list[dict[str, Any]]:
     return [v for v in violations if v["impact"] in BLOCKING]
 
 
-async def assert_accessible(page: Page, screen: str) -> None:
-    """No serious or critical violation on the screen, and its screenshot taken when asked for."""
+async def assert_accessible(page: Page, screen: str, *, picture: bool = True) -> None:
+    """No serious or critical violation on the screen, and its screenshot taken when asked for
+    (`picture`: a screen docs/console.md shows)."""
     blocking = await blocking_violations(page)
     report = "\n".join(
         f"{v['id']} ({v['impact']}): {v['help']} at "
@@ -31,7 +32,8 @@ async def assert_accessible(page: Page, screen: str) -> None:
         for v in blocking
     )
     assert not blocking, f"{screen}: axe-core found\n{report}"
-    await screenshot(page, screen)
+    if picture:
+        await screenshot(page, screen)
 
 
 async def screenshot(page: Page, screen: str) -> None:

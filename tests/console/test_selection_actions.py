@@ -40,6 +40,9 @@ async def test_three_selected_are_disabled_then_enabled(console: Page, admin: Ap
     await expect(console.get_by_role("status")).to_have_text("3 users enabled")
     assert set((await status_of(admin, *FIVE)).values()) == {"ACTIVE"}
 
+    await console.get_by_role("checkbox", name="Select all on this page").check()
+    await expect(console.get_by_text("5 selected")).to_be_visible()
+
 
 async def test_an_export_of_the_selection_downloads_those_users(
     console: Page, admin: Api, worker: SmtpServer
@@ -55,6 +58,18 @@ async def test_an_export_of_the_selection_downloads_those_users(
     path = await download.path()
     records = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     assert sorted(r["username"] for r in records) == ["bob", "dee", "eve"]
+
+
+async def test_the_welcome_email_goes_to_the_selection(
+    console: Page, admin: Api, worker: SmtpServer
+) -> None:
+    await add_users(admin, *({"username": u} for u in FIVE))
+    await console.reload()
+    await shown(console, *FIVE)
+    await select(console, "ann", "eve")
+    await console.get_by_role("button", name="Send welcome e-mail").click()
+    await expect(console.get_by_role("status")).to_have_text("Welcome e-mail sent to 2 users.")
+    assert sorted(r.to for r in worker.mailbox.received) == ["ann@example.com", "eve@example.com"]
 
 
 async def test_delete_asks_first_and_only_once_they_are_disabled(console: Page, admin: Api) -> None:
