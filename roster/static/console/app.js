@@ -9,7 +9,7 @@ import { SIGN_IN_PATH, SIGNED_OUT_PATH, SignedOutScreen, SignInScreen, takeSignI
 import { USERS_PATH } from './search.js';
 import { alertNotice, errorText, Notices, useTitle } from './ui.js';
 import { UserScreen } from './user.js';
-import { UsersScreen } from './users.js';
+import { prefetchUsers, UsersScreen } from './users.js';
 
 const PLATFORMS = `query Platforms { platforms { id key name kind roles webhookUrl } }`;
 const USER_PATH = /^\/console\/users\/([^/]+)$/;
@@ -135,6 +135,7 @@ async function start() {
   if (path === SIGN_IN_PATH) {
     BOOT.secret = takeSignInSecret();
   } else {
+    if (path === USERS_PATH) prefetchUsers(location.search);
     try {
       BOOT.session = await currentSession();
     } catch {
