@@ -1,17 +1,19 @@
 """Signing in to the console from a one-time link, signing out, and a revoked session: as an
 administrator meets them, each checked against the server."""
 
+import asyncio
 import os
-import subprocess
 import sys
+from asyncio.subprocess import PIPE
 
 import httpx
 from playwright.async_api import Page, expect
 
 from db.pool import connect
 from roster.auth import SESSION_COOKIE
-from tests.conftest import REDIS_URL, Tenant
+from tests.conftest import REDIS_URL, Api, Tenant
 from tests.console.checks import assert_accessible
+from tests.console.people import add_users
 from tests.console.session import console_link, sign_in
 
 GRAPHQL = {"query": "{ platforms { key } }"}
@@ -98,22 +100,47 @@ async def test_sign_out_ends_the_session_on_the_server(console: Page, server: st
     await assert_accessible(console, "signed-out")
 
 
-def roster_cli(db_url: str, *args: str) -> str:
+async def roster_cli(db_url: str, *args: str) -> str:
+    """Runs the `roster` command, as an operator does, while the server goes on serving."""
     env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL}
-    done = subprocess.run(
-        [sys.executable, "-m", "roster.cli", *args], env=env, capture_output=True, text=True
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "roster.cli", *args, env=env, stdout=PIPE, stderr=PIPE
     )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def revoke_console_sessions(db_url: str, slug: str) -> None:
+    """`roster token revoke` of every console session `roster token list` shows."""
+    listed = await roster_cli(db_url, "token", "list", "--tenant", slug)
+    for line in listed.splitlines():
+        if line.split()[1:3] == ["console", "admin"] and " active " in line:
+            await roster_cli(db_url, "token", "revoke", line.split()[0])
 
 
 async def test_a_revoked_session_ends_the_open_console(
     console: Page, db_url: str, acme: Tenant
 ) -> None:
-    listed = roster_cli(db_url, "token", "list", "--tenant", acme.slug)
-    (token_id,) = [line.split()[0] for line in listed.splitlines() if " console " in line]
-    roster_cli(db_url, "token", "revoke", token_id)
+    await revoke_console_sessions(db_url, acme.slug)
     # The console learns it from its next request (the users list holds no socket open).
     await console.get_by_role("searchbox", name="Search users").fill("anyone")
     await expect(console.get_by_role("heading", name="Signed out")).to_be_visible()
     await expect(console.get_by_role("button", name="Sign out")).to_have_count(0)
+
+
+async def test_a_revocation_reaches_an_open_subscription_at_once(
+    console: Page, db_url: str, acme: Tenant, admin: Api
+) -> None:
+    await add_users(admin, {"username": "ann"})
+    await console.reload()
+    await console.get_by_role("checkbox", name="Select ann").check()
+    # No worker runs: the export stays queued, and the console follows it over its WebSocket.
+    async with console.expect_websocket() as opened:
+        await console.get_by_role("button", name="Export").click()
+    socket = await opened.value
+    await expect(console.get_by_role("status")).to_have_text("Exporting 1 user…")
+    await revoke_console_sessions(db_url, acme.slug)
+    # Nothing is done in the page: the socket's closing tells it.
+    await expect(console.get_by_role("heading", name="Signed out")).to_be_visible()
+    assert socket.is_closed()
