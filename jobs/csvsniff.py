@@ -14,7 +14,8 @@ _CHUNK = 1 << 18  # bytes read at a time by the detection pass
 _HEADER_LIMIT = 1 << 20  # characters scanned for the header line when detecting the delimiter
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 _CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0e-\x1a\x1c-\x1f]")
-_UTF8_LEADS = bytes(range(0xC2, 0xF5))  # the first bytes of UTF-8's multibyte sequences
+# A character UTF-8 writes in several bytes (U+FFFD stands for the bytes it does not allow).
+_BEYOND_ASCII = re.compile(r"[^\x00-\x7f\ufffd]")
 _SIGNATURES = (
     (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive"),
     (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
@@ -39,8 +40,9 @@ def inspect_file(
     max_record: int = MAX_RECORD,
 ) -> FileShape:
     """First fast pass over a local file: detect encoding (BOM → utf-8-sig; valid UTF-8 over the
-    WHOLE file → utf-8; UTF-8 but for a few bytes → a FileError naming the first; else cp1252,
-    or latin-1 when the bytes include ones cp1252 leaves undefined), detect the delimiter among
+    WHOLE file → utf-8; UTF-8 characters and bytes UTF-8 does not allow, however many of each →
+    a FileError naming the first of both; else cp1252, or latin-1 when the bytes include ones
+    cp1252 leaves undefined), detect the delimiter among
     , ; TAB from the header line (respecting quotes), and count records with the csv module.
     Raises FileError for what is not a CSV. Given encoding/delimiter are used as they are."""
     if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
@@ -134,61 +136,80 @@ def _detect_encoding(path: str) -> str:
         return "utf-8-sig"
     if utf8.first_error is None:
         return "utf-8"
-    if utf8.sequences > utf8.invalid:
-        # Mostly UTF-8: read as Windows-1252 it would garble every accented letter.
-        count = f"{utf8.invalid} byte{'s' if utf8.invalid > 1 else ''}"
-        raise FileError(
-            f"The file is UTF-8 text except for {count} that UTF-8 does not allow (the first "
-            f"at {utf8.where()}): a byte of another encoding, or a damaged character. Correct "
-            f"it and upload the file again; if the file is in another encoding, give it as "
-            f"the import's encoding option."
-        )
+    if utf8.first_character is not None:
+        raise FileError(_mixed(utf8))
     return "latin-1" if undefined else "cp1252"
+
+
+def _mixed(utf8: "_Utf8Check") -> str:
+    """Why a file with both UTF-8 characters and bytes UTF-8 does not allow is refused."""
+    char, line = utf8.first_character or ("", 0)
+    count = f"{utf8.invalid} byte{'s' if utf8.invalid > 1 else ''}"
+    byte = bytes([utf8.first_byte])
+    return (
+        f"The file mixes UTF-8 with another encoding: line {line} has {char!r} written in "
+        f"UTF-8, and {count} UTF-8 does not allow, the first at {utf8.where()}: "
+        f"{byte.hex().upper()}, {byte.decode('cp1252', 'replace')!r} in Windows-1252. Read "
+        f"as either, part of the file comes out garbled ({char!r} as Windows-1252 is "
+        f"{char.encode().decode('cp1252', 'replace')!r}). Correct those bytes and upload the "
+        f"file again; if the whole file is in another encoding, give it as the import's "
+        f"encoding option."
+    )
 
 
 class _Utf8Check:
     """Reads a file's bytes, in order, as UTF-8: where the first byte UTF-8 does not allow is
-    (0-based, and its line), and how many valid multibyte sequences and invalid bytes the file
-    holds: a Windows-1252 file has hardly any of the first, a damaged UTF-8 one few of the
-    second."""
+    (0-based, and its line), how many such bytes there are, and the first character beyond
+    ASCII (with its line). A file with both is refused whatever their numbers: Windows-1252
+    text hardly ever forms a UTF-8 sequence by chance (an accented capital followed by a
+    symbol), and a file with one UTF-8 character and one byte of another encoding is as
+    mixed as one with thousands of each."""
 
     def __init__(self) -> None:
         self.strict = codecs.getincrementaldecoder("utf-8")()
         self.lenient: codecs.IncrementalDecoder | None = None
         self.first_error: int | None = None
-        self.line = 1
-        self.sequences = 0
+        self.first_byte = 0
+        self.line = 1  # of the first error, once there is one
+        self.lines = 1  # of the text decoded, until a character beyond ASCII is found
+        self.first_character: tuple[str, int] | None = None
         self.invalid = 0
 
     def feed(self, chunk: bytes, offset: int, *, final: bool = False) -> None:
         """The next chunk, starting at byte `offset` of the file."""
         if self.lenient is not None:
-            self._count(self.lenient.decode(chunk, final))
+            self._read(self.lenient.decode(chunk, final))
             return
         try:
-            self.strict.decode(chunk, final)
+            text = self.strict.decode(chunk, final)
         except UnicodeDecodeError as error:
             # The decoder's input is the end of a sequence the last chunk began, then `chunk`.
             data = error.object
             start = error.start - (len(data) - len(chunk))
             self.first_error = offset + start
+            self.first_byte = data[error.start]
             self.line += chunk.count(b"\n", 0, max(start, 0))
             self.lenient = codecs.getincrementaldecoder("utf-8")(errors="replace")
-            self._count(self.lenient.decode(data, final))
+            self._read(self.lenient.decode(data, final))
         else:
             self.line += chunk.count(b"\n")
-            # Valid UTF-8: each lead byte starts a multibyte sequence.
-            self.sequences += len(chunk) - len(chunk.translate(None, _UTF8_LEADS))
+            self._read(text)
 
     def where(self) -> str:
         if self.first_error is None:
             return "no byte"
         return f"byte {self.first_error} (line {self.line})"
 
-    def _count(self, text: str) -> None:
-        replaced = text.count("\ufffd")  # one for each invalid sequence
-        self.invalid += replaced
-        self.sequences += len(text) - len(text.encode("ascii", "ignore")) - replaced
+    def _read(self, text: str) -> None:
+        self.invalid += text.count("\ufffd")  # one for each invalid sequence
+        if self.first_character is not None:
+            return
+        found = _BEYOND_ASCII.search(text)
+        if found is None:
+            self.lines += text.count("\n")
+        else:
+            line = self.lines + text.count("\n", 0, found.start())
+            self.first_character = (found.group(), line)
 
 
 def _header_delimiter(file: TextIO) -> str:

@@ -62,12 +62,44 @@ def test_utf8_with_a_few_bad_bytes_fails_naming_the_first(tmp_path: Path) -> Non
     assert inspect_file(path, encoding="cp1252").total == 302
 
 
-def test_cp1252_with_a_utf8_lookalike_stays_cp1252(tmp_path: Path) -> None:
-    # "Ã©" in Windows-1252 is a valid UTF-8 sequence; the rest of the file is not UTF-8.
+@pytest.mark.parametrize(
+    ("utf8_rows", "cp1252_rows", "utf8_first"),
+    [(1, 1, True), (1, 1, False), (1, 300, True), (300, 1, False), (2, 40, False)],
+)
+def test_utf8_mixed_with_cp1252_fails_whatever_the_numbers(
+    tmp_path: Path, utf8_rows: int, cp1252_rows: int, utf8_first: bool
+) -> None:
+    """However few characters of either kind, and in whichever order: read as Windows-1252,
+    the UTF-8 ones would be garbled (MÃ¼ller), and read as UTF-8 the others would not decode
+    (issue #27, item 3)."""
+    utf8 = "".join(f"u{i}@example.com,Müller\n" for i in range(utf8_rows)).encode()
+    cp1252 = "".join(f"c{i}@example.com,Müller\n" for i in range(cp1252_rows)).encode("cp1252")
+    body = utf8 + cp1252 if utf8_first else cp1252 + utf8
+    path = write(tmp_path, b"email,last_name\n" + body)
+    with pytest.raises(FileError) as raised:
+        inspect_file(path)
+    message = str(raised.value)
+    utf8_line, cp1252_line = (2, 2 + utf8_rows) if utf8_first else (2 + cp1252_rows, 2)
+    assert f"line {utf8_line} has 'ü' written in UTF-8" in message, message
+    first = len(b"email,last_name\n") + (len(utf8) if utf8_first else 0) + len("c0@example.com,M")
+    assert f"the first at byte {first} (line {cp1252_line}): FC" in message, message
+    assert f"{cp1252_rows} byte" in message and "'Ã¼'" in message and "encoding" in message
+    # Told the encoding, it is read that way.
+    assert inspect_file(path, encoding="cp1252").total == utf8_rows + cp1252_rows
+
+
+def test_cp1252_that_forms_a_utf8_sequence_is_refused_until_told(tmp_path: Path) -> None:
+    # "Ã©" in Windows-1252 is C3 A9, the UTF-8 of "é": no count of the other bytes can tell
+    # this file from one mixing encodings, so it is refused too, naming both; given the
+    # encoding, it is read as it is.
     data = "email,first_name,last_name\nana@example.com,Ã©,Núñez\nbo@example.com,Zoë,Peña\n"
-    shape, _, rows = load(write(tmp_path, data.encode("cp1252")))
-    assert shape.encoding == "cp1252"
-    assert rows[1].values["first_name"] == "Zoë"
+    path = write(tmp_path, data.encode("cp1252"))
+    with pytest.raises(FileError, match="line 2 has 'é' written in UTF-8"):
+        inspect_file(path)
+    shape = inspect_file(path, encoding="cp1252")
+    columns = map_header(read_header(path, shape), PLATFORMS)
+    rows = list(read_rows(path, shape, columns, PLATFORMS, min_password_length=15))
+    assert [row.values["first_name"] for row in rows] == ["Ã©", "Zoë"]
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
