@@ -23,7 +23,7 @@ FIND_EXISTING = f"""
 SELECT {USER_COLUMNS}, {", ".join(SKELETON_COLUMNS)} FROM users
 WHERE tenant_id = $1
   AND (lower(username) = ANY($2::text[]) OR lower(email) = ANY($3::text[])
-       OR external_id = ANY($4::text[])
+       OR lower(external_id) = ANY($4::text[])
        OR username_skeleton = ANY($5::text[]) OR email_skeleton = ANY($6::text[]))
 """
 

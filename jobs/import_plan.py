@@ -171,8 +171,8 @@ def valid_rows(
 
 @dataclass(frozen=True, slots=True)
 class Identifiers:
-    """What rows name their users by, as the look-up of stored users takes them: usernames and
-    e-mails in lower case, external ids, and the skeletons of usernames and e-mails."""
+    """What rows name their users by, as the look-up of stored users takes them: usernames,
+    e-mails and external ids in lower case, and the skeletons of usernames and e-mails."""
 
     usernames: list[str]
     emails: list[str]
@@ -185,7 +185,9 @@ class Identifiers:
         return cls(
             usernames=[_username(r).lower() for r in rows],
             emails=[str(r.values["email"]).lower() for r in rows],
-            external_ids=[str(r.values["external_id"]) for r in rows if "external_id" in r.values],
+            external_ids=[
+                str(r.values["external_id"]).lower() for r in rows if "external_id" in r.values
+            ],
             username_skeletons=[skeleton(_username(r)) for r in rows],
             email_skeletons=[skeleton(str(r.values["email"])) for r in rows],
         )
@@ -193,8 +195,8 @@ class Identifiers:
 
 @dataclass(frozen=True, slots=True)
 class Existing:
-    """The stored users that rows name, by lower-case username, lower-case e-mail, external
-    id and the skeletons of username and e-mail, and the roles each of them holds."""
+    """The stored users that rows name, by lower-case username, e-mail and external id and
+    the skeletons of username and e-mail, and the roles each of them holds."""
 
     by_username: dict[str, Stored]
     by_email: dict[str, Stored]
@@ -213,7 +215,7 @@ class Existing:
         return cls(
             by_username={u["username"].lower(): u for u in users},
             by_email={u["email"].lower(): u for u in users},
-            by_external={u["external_id"]: u for u in users if u["external_id"]},
+            by_external={u["external_id"].lower(): u for u in users if u["external_id"]},
             # A user stored before skeletons were has none until `roster migrate` gives it one.
             by_username_skeleton={
                 u["username_skeleton"]: u for u in users if u["username_skeleton"]
@@ -270,7 +272,7 @@ class _Planner:
                 )
                 continue
             else:
-                user = existing.by_external.get(str(external_id))
+                user = existing.by_external.get(str(external_id).lower())
             operation = row.operation or mode_operation
             if operation is None:
                 operation = "U" if user is not None else "C"
@@ -382,12 +384,12 @@ class _Planner:
 
 
 def keys(row: ImportRow) -> list[Key]:
-    """What makes a row's user unique: e-mail and username (lower case), external id; then
+    """What makes a row's user unique: e-mail, username and external id (lower case); then
     what makes it look unique: the skeletons of e-mail and username."""
     email, username = str(row.values["email"]), _username(row)
     found = [("e", email.lower()), ("u", username.lower())]
     if row.values.get("external_id"):
-        found.append(("x", str(row.values["external_id"])))
+        found.append(("x", str(row.values["external_id"]).lower()))
     found += [("se", skeleton(email)), ("su", skeleton(username))]
     return found
 
@@ -397,7 +399,7 @@ def keys(row: ImportRow) -> list[Key]:
 _STORED_KEYS = (
     ("u", "username", True),
     ("e", "email", True),
-    ("x", "external_id", False),
+    ("x", "external_id", True),
     ("su", "username_skeleton", False),
     ("se", "email_skeleton", False),
 )
@@ -479,7 +481,7 @@ def _taken(
     for name, index, key, looks in (
         ("username", existing.by_username, username, False),
         ("email", existing.by_email, email, False),
-        ("external_id", existing.by_external, str(external_id) if external_id else None, False),
+        ("external_id", existing.by_external, external_id and str(external_id).lower(), False),
         ("username", existing.by_username_skeleton, username and skeleton(username), True),
         ("email", existing.by_email_skeleton, skeleton(email), True),
     ):

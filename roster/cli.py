@@ -26,10 +26,18 @@ def _cli_actor() -> Actor:
     return Actor(token_id=None, name=f"cli:{getpass.getuser()}")
 
 
-async def _migrate(settings: Settings) -> None:
+async def _migrate(settings: Settings) -> int:
     if await migrate.create_database_if_missing(settings.database_url):
         print(f"created database {migrate.database_name(settings.database_url)}")
-    applied = await migrate.migrate(settings.database_url)
+    try:
+        applied = await migrate.migrate(settings.database_url)
+    except asyncpg.RaiseError as stopped:
+        # A migration that stops on purpose (RAISE EXCEPTION) explains itself: the data it
+        # cannot migrate, and what to do. Its transaction is rolled back; nothing changed.
+        hint = f" {stopped.hint}" if stopped.hint else ""
+        message = f"migration stopped, nothing changed: {stopped.message}.{hint}"
+        print(f"error: {message}", file=sys.stderr)
+        return 1
     print(f"applied {', '.join(applied)}" if applied else "database is up to date")
     conn = await connect(settings.database_url)
     try:
@@ -41,6 +49,7 @@ async def _migrate(settings: Settings) -> None:
             f"user {user_id}: its {field} looks like another user's of its tenant (both stored "
             "before look-alikes were refused); rename one of them"
         )
+    return 0
 
 
 async def _tenant_create(
@@ -297,8 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
-        asyncio.run(_migrate(settings))
-        return 0
+        return asyncio.run(_migrate(settings))
     if args.command == "serve":
         import uvicorn
 

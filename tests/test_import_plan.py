@@ -310,7 +310,7 @@ def test_keys_of_a_row_are_its_identifiers(tmp_path: Path) -> None:
     assert keys(rows[0]) == [
         ("e", "ana@example.com"),
         ("u", "ana"),
-        ("x", "HR-1"),
+        ("x", "hr-1"),
         ("se", skeleton("ana@example.com")),
         ("su", skeleton("ana")),
     ]
@@ -338,7 +338,7 @@ def test_plans_free_what_they_take_from_users(tmp_path: Path) -> None:
         ("su", skeleton("gone")),
         ("e", "gone@example.com"),
         ("se", skeleton("gone@example.com")),
-        ("x", "HR-2"),
+        ("x", "hr-2"),
     }
 
 
@@ -356,7 +356,7 @@ def test_key_claims_name_the_first_row_of_each_key(tmp_path: Path) -> None:
     )
     claims = KeyClaims(rows)
     claimed = {(kind, key): row for kind, key, row in claims.claimed()}
-    assert claimed[("e", "a@example.com")] == 2 and claimed[("x", "HR-1")] == 4
+    assert claimed[("e", "a@example.com")] == 2 and claimed[("x", "hr-1")] == 4
     assert {row for row in claimed.values()} == {2, 4, 6, 7}
     earlier = {("u", "e"): 1000, ("e", "f@example.com"): 7}
     assert claims.duplicates_given(earlier) == {
