@@ -15,6 +15,7 @@ from db.events import Actor
 from db.pool import connect
 from roster.auth import new_token, token_hash
 from roster.backfill import backfill_skeletons
+from roster.cli_public_url import link_origin
 from roster.clierrors import Unavailable, check_backends, check_urls, explain_database_error
 from roster.console_links import UnknownTenant, create_link
 from roster.settings import Settings
@@ -187,7 +188,7 @@ async def _console_link(settings: Settings, slug: str, scope: str) -> int:
         await conn.close()
     print(
         f"# console sign-in link ({scope}) for tenant {slug}: opens once, until "
-        f"{expires_at:%H:%M:%S %Z}",
+        f"{expires_at:%H:%M:%S %Z}\n# {link_origin(settings)}",
         file=sys.stderr,
     )
     print(link)

@@ -24,6 +24,7 @@ from resolvers.ids import encode_id
 from resolvers.jobs import start_import
 from resolvers.loaders import make_loaders
 from roster.app import load_cursor_key
+from roster.cli_public_url import link_origin
 from roster.settings import Settings
 from schema.context import Context, Principal
 from schema.job import ImportOptions, JobPayload
@@ -177,6 +178,6 @@ async def import_command(settings: Settings, slug: str, path: str, dry_run: bool
             global_id = encode_id("ImportJob", state["id"])
             err.print(
                 f"rows with errors: {settings.public_url}/jobs/{global_id}/errors.csv (with an "
-                f"admin token), or the job's rowErrors"
+                f"admin token), or the job's rowErrors\n({link_origin(settings)})"
             )
         return _ended(state)
