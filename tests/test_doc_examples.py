@@ -16,6 +16,7 @@ docs/configuration.md is read by the code."""
 import asyncio
 import contextlib
 import io
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -183,6 +184,15 @@ def test_every_block_is_run_or_says_why_not() -> None:
     for block in BLOCKS:
         if block.not_run is not None:
             assert len(block.not_run) >= 10, f"{block.where}: say why it is not run"
+
+
+def test_every_json_block_parses() -> None:
+    for block in BLOCKS:
+        if block.lang == "json":
+            try:
+                json.loads(block.text)
+            except ValueError as error:
+                raise AssertionError(f"{block.where}: {error}") from None
 
 
 # --- The README's commands, the configuration's variables --------------------------------------
