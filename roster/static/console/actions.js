@@ -4,6 +4,7 @@ import { html, useEffect, useRef, useState } from './vendor/htm-3.1.1/standalone
 import { followJob, gql } from './api.js';
 import { ConfirmDialog, DeleteConfirmation } from './dialogs.js';
 import { t } from './i18n.js';
+import { download, sameOrigin } from './links.js';
 import { alertNotice, Button, errorText, isAbort, statusNotice, UserErrorList } from './ui.js';
 
 const SET_STATUS = {
@@ -23,27 +24,6 @@ const WELCOME = `mutation Welcome($ids: [ID!]!) {
 const EXPORT = `mutation Export($ids: [ID!]!) {
   startExport(ids: $ids) { job { id } userErrors { field message code } }
 }`;
-
-/**
- * The API's download link (made on PUBLIC_URL) on the page's own origin, the same server: a
- * browser downloads a cross-origin link only by navigating to it, and the console may be open
- * under another name of the host than PUBLIC_URL's.
- */
-function sameOrigin(url) {
-  const parsed = new URL(url, location.href);
-  return parsed.pathname + parsed.search;
-}
-
-/** Starts the browser's download of `url` (the link stays on the page as well). */
-function download(url) {
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = '';
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-}
 
 function userErrorsNotice(summary, errors) {
   return alertNotice(summary, html`<${UserErrorList} errors=${errors} />`);

@@ -52,6 +52,33 @@ export async function gql(query, variables = {}, { signal } = {}) {
     body: JSON.stringify({ query, variables }),
     signal,
   });
+  return dataOf(response);
+}
+
+/**
+ * Runs one GraphQL operation with files, as a GraphQL multipart request: `files` maps a
+ * variable's name to its File. Answers and throws as gql does.
+ */
+export async function gqlUpload(query, variables, files, { signal } = {}) {
+  const names = Object.keys(files);
+  const nulls = Object.fromEntries(names.map((name) => [name, null]));
+  const map = Object.fromEntries(names.map((name, i) => [String(i), [`variables.${name}`]]));
+  const form = new FormData();
+  form.append('operations', JSON.stringify({ query, variables: { ...variables, ...nulls } }));
+  form.append('map', JSON.stringify(map));
+  names.forEach((name, i) => form.append(String(i), files[name]));
+  // No content-type: the browser writes the multipart boundary into it.
+  const response = await fetch('/graphql', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { accept: 'application/graphql-response+json, application/json' },
+    body: form,
+    signal,
+  });
+  return dataOf(response);
+}
+
+async function dataOf(response) {
   if (response.status === 401) throw sessionEnded();
   const body = await jsonOf(response);
   if (body === null) throw new ApiError(`HTTP ${response.status}`, `HTTP_${response.status}`);
@@ -134,8 +161,8 @@ const JOB_FIELDS = `
   ... on ExportJob { rowCount downloadUrl }
   ... on EmailJob { sent failed skipped }
 `;
-const JOB_SUBSCRIPTION = `subscription FollowJob($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`;
-const JOB_QUERY = `query Job($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`;
+const jobSubscription = (fields) => `subscription FollowJob($id: ID!) { job(id: $id) { ${fields} } }`;
+const jobQuery = (fields) => `query Job($id: ID!) { job(id: $id) { ${fields} } }`;
 const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 const POLL_MS = 1000;
 
@@ -145,9 +172,10 @@ function aborted() {
 
 /**
  * Follows a job until it ends: `onUpdate(job)` on each change; resolves with the last state.
- * Uses the `job` subscription, and polls `job(id:)` if the WebSocket cannot be used.
+ * Uses the `job` subscription, and polls `job(id:)` if the WebSocket cannot be used. `fields`
+ * is the selection on Job each update holds (a screen that shows counts asks for them).
  */
-export function followJob(id, onUpdate = () => {}, { signal } = {}) {
+export function followJob(id, onUpdate = () => {}, { signal, fields = JOB_FIELDS } = {}) {
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (job) => {
@@ -178,14 +206,14 @@ export function followJob(id, onUpdate = () => {}, { signal } = {}) {
     };
     const poll = async () => {
       try {
-        seen((await gql(JOB_QUERY, { id }, { signal })).job);
+        seen((await gql(jobQuery(fields), { id }, { signal })).job);
       } catch (error) {
         return fail(error);
       }
       if (!settled) timer = setTimeout(poll, POLL_MS);
     };
     unsubscribe = subscriptions().subscribe(
-      { query: JOB_SUBSCRIPTION, variables: { id } },
+      { query: jobSubscription(fields), variables: { id } },
       {
         next: (result) => {
           if (result.errors?.length) {

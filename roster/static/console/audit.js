@@ -13,7 +13,7 @@ const AUDIT = `query Audit($userId: ID!, $first: Int!, $after: String) {
 }`;
 
 /** What an event's payload names: the fields changed, the roles granted and removed. */
-function details(data, platformNames) {
+export function details(data, platformNames) {
   const roles = (list) => list.map((r) => `${platformNames.get(r.platform) ?? r.platform}: ${r.role}`).join(', ');
   const parts = [];
   const fields = data?.fields ?? data?.changed;
