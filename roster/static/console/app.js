@@ -5,6 +5,16 @@ import { currentSession, gql, onSessionEnded, signOut } from './api.js';
 import { getLanguage, LANGUAGES, onLanguageChange, setLanguage, t } from './i18n.js';
 import { NewUserScreen } from './new-user.js';
 import { Link, navigate, useLocation } from './router.js';
+import {
+  APPS_PATH,
+  AUDIT_PATH,
+  EXPORT_PATH,
+  IMPORT_PATH,
+  JOBS_PATH,
+  Lazy,
+  lazyRoute,
+  preloadScreens,
+} from './screens.js';
 import { SIGN_IN_PATH, SIGNED_OUT_PATH, SignedOutScreen, SignInScreen, takeSignInSecret } from './session.js';
 import { USERS_PATH } from './search.js';
 import { alertNotice, errorText, Notices, useTitle } from './ui.js';
@@ -13,7 +23,6 @@ import { prefetchUsers, UsersScreen } from './users.js';
 
 const PLATFORMS = `query Platforms { platforms { id key name kind roles webhookUrl } }`;
 const USER_PATH = /^\/console\/users\/([^/]+)$/;
-
 function LanguageSelect({ language }) {
   return html`
     <div class="language">
@@ -27,6 +36,31 @@ function LanguageSelect({ language }) {
   `;
 }
 
+function MainNav({ session }) {
+  const links = [
+    [USERS_PATH, 'navUsers', [USERS_PATH, EXPORT_PATH]],
+    // A read session cannot import: it is not offered the screen.
+    session.scope === 'admin' && [IMPORT_PATH, 'navImports', [IMPORT_PATH]],
+    [JOBS_PATH, 'navJobs', [JOBS_PATH]],
+    [APPS_PATH, 'navApps', [APPS_PATH]],
+    [AUDIT_PATH, 'navAudit', [AUDIT_PATH]],
+  ].filter(Boolean);
+  const here = (paths) => paths.some((p) => location.pathname === p || location.pathname.startsWith(`${p}/`));
+  return html`
+    <nav aria-label=${t('mainNav')}>
+      <ul class="nav-links">
+        ${links.map(
+          ([href, key, paths]) => html`
+            <li key=${href}>
+              <${Link} href=${href} aria-current=${here(paths) ? 'page' : undefined}>${t(key)}<//>
+            </li>
+          `,
+        )}
+      </ul>
+    </nav>
+  `;
+}
+
 function Header({ session, language, onSignOut }) {
   return html`
     <header class="topbar">
@@ -35,12 +69,7 @@ function Header({ session, language, onSignOut }) {
         ${session && html`<span class="tenant">${session.tenant.name}</span>`}
         ${session?.scope === 'read' && html`<span class="badge badge-read">${t('readOnly')}</span>`}
       </div>
-      ${session &&
-      html`<nav aria-label=${t('mainNav')}>
-        <${Link} href=${USERS_PATH} aria-current=${location.pathname.startsWith(USERS_PATH) ? 'page' : undefined}>
-          ${t('navUsers')}
-        <//>
-      </nav>`}
+      ${session && html`<${MainNav} session=${session} />`}
       <div class="topbar-end">
         <${LanguageSelect} language=${language} />
         ${session && html`<button type="button" onClick=${onSignOut}>${t('signOut')}</button>`}
@@ -54,7 +83,7 @@ function NotFound() {
   return html`<h1 tabindex="-1">${t('notFound')}</h1><p><${Link} href=${USERS_PATH}>${t('backToUsers')}<//></p>`;
 }
 
-function Screen({ where, session, platforms }) {
+function Screen({ where, session, platforms, onPlatformsChanged }) {
   const { path, search } = where;
   if (path === SIGN_IN_PATH) return html`<${SignInScreen} secret=${BOOT.secret} />`;
   if (path === SIGNED_OUT_PATH || !session) return html`<${SignedOutScreen} />`;
@@ -66,6 +95,19 @@ function Screen({ where, session, platforms }) {
     const id = decodeURIComponent(match[1]);
     return html`<${UserScreen} key=${id} id=${id} session=${session} platforms=${list} />`;
   }
+  const route = lazyRoute(path, search);
+  if (route) {
+    const [name, component, props] = route;
+    return html`<${Lazy}
+      key=${`${component}:${props.id ?? ''}`}
+      name=${name}
+      component=${component}
+      session=${session}
+      platforms=${list}
+      onPlatformsChanged=${onPlatformsChanged}
+      ...${props}
+    />`;
+  }
   return html`<${NotFound} />`;
 }
 
@@ -73,6 +115,8 @@ function App() {
   const [session, setSession] = useState(BOOT.session);
   const [language, setLanguageState] = useState(getLanguage);
   const [platforms, setPlatforms] = useState(null);
+  // Bumped when a screen changed the platforms (an app added, its roles changed).
+  const [platformsVersion, setPlatformsVersion] = useState(0);
   const [problem, setProblem] = useState(null);
   const where = useLocation();
   const shownPath = useRef(where.path);
@@ -91,6 +135,9 @@ function App() {
     gql(PLATFORMS)
       .then((data) => setPlatforms(data.platforms))
       .catch((error) => setProblem(errorText(error)));
+  }, [session, platformsVersion]);
+  useEffect(() => {
+    if (session) preloadScreens();
   }, [session]);
   // A new screen (not a new search on the same one) takes focus to its heading, so that a
   // screen reader starts there and Tab continues from the top of the new content.
@@ -120,7 +167,12 @@ function App() {
     <${Header} session=${session} language=${language} onSignOut=${onSignOut} />
     <main id="main" tabindex="-1">
       ${problem && html`<${Notices} notice=${alertNotice(problem)} />`}
-      <${Screen} where=${where} session=${session} platforms=${platforms} />
+      <${Screen}
+        where=${where}
+        session=${session}
+        platforms=${platforms}
+        onPlatformsChanged=${() => setPlatformsVersion((n) => n + 1)}
+      />
     </main>
   `;
 }

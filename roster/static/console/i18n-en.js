@@ -1,5 +1,8 @@
 // English. Entries that take numbers or names are functions; `n` formats a number, `list`
 // joins names ("A, B and C"). The accessible names tests rely on are the contract's: keep them.
+import { EN_APPS } from './i18n-en-apps.js';
+import { EN_JOBS } from './i18n-en-jobs.js';
+
 const plural = (count, one, other) => (count === 1 ? one : other);
 
 export const EN = ({ n, list }) => ({
@@ -206,4 +209,6 @@ export const EN = ({ n, list }) => ({
   'action:user.welcome_email_requested': 'Welcome e-mail requested',
   'action:user.welcome_email_sent': 'Welcome e-mail sent',
   'action:user.welcome_email_failed': 'Welcome e-mail failed',
+  ...EN_JOBS({ n, list }),
+  ...EN_APPS({ n, list }),
 });

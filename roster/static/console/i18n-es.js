@@ -1,4 +1,7 @@
 // Español: the same keys as i18n-en.js (a key missing here falls back to English).
+import { ES_APPS } from './i18n-es-apps.js';
+import { ES_JOBS } from './i18n-es-jobs.js';
+
 const plural = (count, one, other) => (count === 1 ? one : other);
 
 export const ES = ({ n, list }) => ({
@@ -204,4 +207,6 @@ export const ES = ({ n, list }) => ({
   'action:user.welcome_email_requested': 'Correo de bienvenida solicitado',
   'action:user.welcome_email_sent': 'Correo de bienvenida enviado',
   'action:user.welcome_email_failed': 'Correo de bienvenida fallido',
+  ...ES_JOBS({ n, list }),
+  ...ES_APPS({ n, list }),
 });

@@ -3,6 +3,7 @@
 import { html, useEffect, useMemo, useRef, useState } from './vendor/htm-3.1.1/standalone.module.js';
 import { SelectionActions } from './actions.js';
 import { gql } from './api.js';
+import { ExportLink } from './export-link.js';
 import { formatNumber, t } from './i18n.js';
 import { Propagation } from './propagation.js';
 import { navigate } from './router.js';
@@ -241,6 +242,7 @@ export function UsersScreen({ search, session, platforms }) {
       >
         ${t('advancedSearch')}${advancedActive ? ` (${t('filtersOn')})` : ''}
       </button>
+      <${ExportLink} search=${search} ids=${selected.map((u) => u.id)} />
     </div>
     ${advancedOpen &&
     html`<${AdvancedSearch}
