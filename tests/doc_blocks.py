@@ -17,8 +17,7 @@ DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 FENCE = re.compile(r"^(\s*)```(\w*)\s*$")
 NOT_RUN = re.compile(r"^\s*<!--\s*not run:\s*(\S.*?)\s*-->\s*$")
-# A command of Roster's own: `roster …`, or curl (whose examples all reach Roster's routes).
-ROSTER_COMMAND = re.compile(r"(?:^|[|;&(]|\$\()\s*(roster|curl)\s", re.MULTILINE)
+ROSTERS_COMMANDS = {"roster", "curl"}
 COMMAND_BREAKS = {";", "&&", "||", "|", "&", "("}
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 # A placeholder: the start of a global id (or of a token id), then "…" ("VXNlcjo…").
@@ -40,14 +39,8 @@ class Block:
     def where(self) -> str:
         return f"{self.path.relative_to(ROOT)}:{self.line}"
 
-    def calls_roster(self) -> bool:
-        """Whether this shell block runs `roster` or curl (which must be run, or marked)."""
-        code = "\n".join(line.split(" #")[0] for line in self.text.splitlines())
-        return ROSTER_COMMAND.search(code) is not None
-
-    def other_commands(self) -> set[str]:
-        """The programs this shell block runs besides `roster` and curl: the test runs none
-        (`createdb roster` would make a database on the test's server)."""
+    def commands(self) -> set[str]:
+        """The programs a shell block runs: the first word of each command."""
         found = set()
         for line in self.text.replace("\\\n", " ").splitlines():
             try:
@@ -61,7 +54,17 @@ class Block:
                 elif starts and not ASSIGNMENT.match(token):
                     found.add(token)
                     starts = False
-        return found - {"roster", "curl"}
+        return found
+
+    def calls_roster(self) -> bool:
+        """Whether this shell block runs `roster` or curl (whose examples all reach Roster's
+        routes): such a block must run, or say why not."""
+        return bool(self.commands() & ROSTERS_COMMANDS)
+
+    def other_commands(self) -> set[str]:
+        """The programs this shell block runs besides those: the test runs none (`createdb
+        roster` would make a database on the test's server)."""
+        return self.commands() - ROSTERS_COMMANDS
 
 
 def blocks(path: Path) -> Iterator[Block]:
