@@ -124,6 +124,11 @@ WHERE j.id = e.job_id AND j.tenant_id = $1
   AND (e.user_id = ANY($2::uuid[]) OR e.user_keys && $3::text[])
 """
 REDACTED = "Removed: the user this row was about has been deleted."
+# And the values imports changed (0040_import_undo.sql): nothing of a deleted user is kept.
+FORGET_BEFORE_IMAGES = """
+DELETE FROM import_before_images
+WHERE tenant_id = $1 AND user_id = ANY($2::uuid[]) AND before IS NOT NULL
+"""
 LIST_ROW_ERRORS = """
 SELECT row, seq, column_name, code, message, user_id FROM job_row_errors
 WHERE job_id = $1 AND (row, seq) > ($2, $3) AND ($5::text IS NULL OR code = $5)
@@ -341,9 +346,12 @@ async def redact_row_errors(
     conn: Conn, tenant_id: UUID, user_ids: Sequence[UUID], keys: Sequence[str]
 ) -> None:
     """Removes the cells and messages of the tenant's row errors about these users (matched,
-    or named by one of `keys`: usernames and e-mails in lower case)."""
+    or named by one of `keys`: usernames and e-mails in lower case), and the values imports
+    changed of these users, kept to undo the imports."""
     if user_ids or keys:
         await conn.execute(REDACT_ROW_ERRORS, tenant_id, list(user_ids), list(keys), REDACTED)
+    if user_ids:
+        await conn.execute(FORGET_BEFORE_IMAGES, tenant_id, list(user_ids))
 
 
 async def list_row_errors(

@@ -11,10 +11,11 @@ from uuid import UUID
 import asyncpg
 from asyncpg import Record
 
-from db import events, imports, jobs, users
+from db import events, import_undo, imports, jobs, users
 from db.events import Actor
 from db.pool import Conn
 from jobs.csvrows import ImportRow
+from jobs.import_before import before_images
 from jobs.import_chunk import Chunk
 from jobs.import_plan import (
     PROFILE,
@@ -252,6 +253,9 @@ class ChunkWriter:
                 )
 
         await self._record(conn, made, updates, deleted)
+        await import_undo.record_before_images(
+            conn, self.tenant_id, self.job_id, before_images(made, updates, deletes, deleted)
+        )
         return {"CREATE": len(made), "UPDATE": len(updates), "DELETE": len(deleted)}
 
     async def _record(

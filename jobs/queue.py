@@ -17,7 +17,12 @@ from db import jobs
 Queue: TypeAlias = ArqRedis
 
 # The function a worker runs for each kind of job (arq finds it by this name).
-FUNCTIONS = {"IMPORT": "import_users", "EMAIL": "send_welcome_emails", "EXPORT": "export_users"}
+FUNCTIONS = {
+    "IMPORT": "import_users",
+    "EMAIL": "send_welcome_emails",
+    "EXPORT": "export_users",
+    "REVERT": "revert_import",
+}
 
 # Refreshed by each worker's polling loop: while it exists, some worker is taking jobs (one that
 # is up but stuck would not refresh it), busy or not.

@@ -19,7 +19,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from db import emails, files, jobs
 from db import exports as export_files
 from db.pool import create_pool
-from jobs import exports, imports, welcome
+from jobs import exports, imports, reverts, welcome
 from jobs.hashpool import hashing_pool
 from jobs.lifecycle import TryAgain
 from jobs.mail import MailConfig
@@ -45,6 +45,11 @@ async def import_users(ctx: dict[str, Any], job_id: str) -> None:
         await imports.import_users(ctx, job_id, last_try=_last_try(ctx))
     # The users it created with a welcome e-mail get it now, in one job.
     await queue_welcome_requests(ctx)
+
+
+async def revert_import(ctx: dict[str, Any], job_id: str) -> None:
+    async with _retried(ctx):
+        await reverts.revert_import(ctx, job_id, last_try=_last_try(ctx))
 
 
 async def send_welcome_emails(ctx: dict[str, Any], job_id: str) -> None:
@@ -156,6 +161,7 @@ class WorkerSettings:
         # 50,000 e-mails at 10 a second take 83 minutes; a retry resumes where it stopped.
         func(send_welcome_emails, max_tries=MAX_TRIES, timeout=24 * 3600),
         func(export_users, max_tries=MAX_TRIES, timeout=6 * 3600),
+        func(revert_import, max_tries=MAX_TRIES, timeout=6 * 3600),
     ]
     # Imports are heavy (a chunk's transaction, a hashing pool on every core): a few at a time
     # per worker; more workers for more.

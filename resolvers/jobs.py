@@ -20,6 +20,7 @@ from resolvers.errors import BadRequest
 from resolvers.ids import decode_id, encode_id
 from resolvers.pagination import decode_cursor, encode_cursor, page_request, paginate
 from resolvers.permissions import CanMutate, actor_of, can_mutate
+from resolvers.reverts import revert_import
 from rules import events as vocabulary
 from rules.csvcolumns import DELIMITERS
 from rules.errorreport import ErrorReport
@@ -48,7 +49,7 @@ REPORT_PAGE = 1000
 
 
 # A job's global id names its type; each type is one kind of job.
-KINDS = {"ImportJob": "IMPORT", "EmailJob": "EMAIL", "ExportJob": "EXPORT"}
+KINDS = {"ImportJob": "IMPORT", "EmailJob": "EMAIL", "ExportJob": "EXPORT", "RevertJob": "REVERT"}
 
 
 def decode_job_id(value: str) -> tuple[UUID, str] | None:
@@ -367,6 +368,20 @@ class JobMutation:
             dry_run_job_id=dry_run_job_id,
             max_bytes=info.context.max_upload_bytes,
         )
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Undoes an applied import (`id`: its ImportJob id): users it created are "
+        "deleted, fields and roles it changed put back, users it disabled enabled; users it "
+        "deleted cannot come back. A change made to a user after the import wins (row error "
+        "CHANGED_LATER). Returns at once with the queued RevertJob; `dryRun` only plans. "
+        "Reverting an import again returns its revert; a running import is refused.",
+    )
+    async def revert_import(
+        self, info: Info, id: strawberry.ID, dry_run: bool | None = None
+    ) -> JobPayload:
+        ctx = info.context
+        return await revert_import(ctx, await _load_job(ctx, id), bool(dry_run))
 
     @strawberry.mutation(
         permission_classes=[CanCancel],

@@ -38,7 +38,7 @@ from roster.introspection import IntrospectionForAdmins
 from roster.query_cost import coded_rule, cost_rule
 from roster.settings import Settings
 from schema.context import Context
-from schema.job import EmailJob, ExportJob, ImportJob
+from schema.job import EmailJob, ExportJob, ImportJob, RevertJob
 
 if TYPE_CHECKING:
     # Types only: with ROSTER_PLAIN_EXECUTION=off no module of the engine is loaded.
@@ -223,7 +223,7 @@ def build_schema(settings: Settings) -> RosterSchema:
         subscription=JobSubscription,
         extensions=extensions,
         # Job is an interface: its implementations are not reachable from fields alone.
-        types=[ImportJob, EmailJob, ExportJob],
+        types=[ImportJob, EmailJob, ExportJob, RevertJob],
         execution_context_class=engine.execution_context_class if engine is not None else None,
         config=engine.config() if engine is not None else StrawberryConfig(),
         engine=engine,

@@ -18,6 +18,7 @@ from rules.userfields import TEXT_FIELDS, camel
 USER = "User"
 PLATFORM = "Platform"
 IMPORT_JOB = "ImportJob"
+REVERT_JOB = "RevertJob"
 EMAIL_JOB = "EmailJob"
 EXPORT_JOB = "ExportJob"
 API_TOKEN = "ApiToken"

@@ -2,6 +2,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Any
+from uuid import UUID
 
 import strawberry
 from asyncpg import Record
@@ -128,6 +129,13 @@ class PlannedRow:
     fields: list[str] = strawberry.field(description="Fields it would set or change.")
     roles_added: list[str] = strawberry.field(description='"platform:role" it would grant.')
     roles_removed: list[str]
+
+    @strawberry.field(
+        description="True for a deletion: a revert (revertImport) cannot undo it, since a "
+        "deleted user cannot come back."
+    )
+    def irreversible(self) -> bool:
+        return self.action == PlanAction.DELETE
 
     @strawberry.field(description="The user it would update or delete.")
     async def user(self, info: Info) -> User | None:
@@ -358,9 +366,47 @@ class ExportJob(Job):
         return [cls.from_row(r) if r is not None else None for r in rows]
 
 
+@strawberry.type(
+    description="The undoing of an import (revertImport): `deleted` counts the users it "
+    "created, deleted again; `updated` the users put back as they were; `failed` the rows "
+    "left as they are (row errors CHANGED_LATER, IMPORT_DELETED); `skipped` the rows with "
+    "nothing left to undo. A dry run's `plan` says what it would do, by the import's rows."
+)
+class RevertJob(ImportJob):
+    reverts_id: strawberry.Private[Any] = None
+
+    @strawberry.field(description="The import it undoes.")
+    async def reverts(self, info: Info) -> ImportJob | None:
+        row = await info.context.loaders.jobs.load(self.reverts_id)
+        return ImportJob.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Always null: a revert's rows are the import's.")
+    def error_report_url(self, info: Info) -> str | None:
+        return None
+
+    @classmethod
+    def from_row(cls, row: Record | dict[str, Any]) -> "RevertJob":
+        job = super().from_row(row)
+        assert isinstance(job, RevertJob)
+        job.reverts_id = UUID(row["options"]["reverts"])
+        return job
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls,
+        *,
+        info: Info,
+        node_ids: Iterable[str],
+        required: bool = False,
+    ) -> list["RevertJob | None"]:
+        rows = await _jobs_of_kind(info, node_ids, "REVERT")
+        return [cls.from_row(r) if r is not None else None for r in rows]
+
+
 # The GraphQL type of each kind of job.
 JOB_TYPES: dict[str, type[ImportJob] | type[EmailJob] | type[ExportJob]] = {
     "IMPORT": ImportJob,
+    "REVERT": RevertJob,
     "EMAIL": EmailJob,
     "EXPORT": ExportJob,
 }
