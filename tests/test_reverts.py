@@ -43,13 +43,13 @@ FROM users ORDER BY id
 ROLES = "SELECT user_id, platform_id, role FROM user_roles ORDER BY 1, 2, 3"
 
 FILE = (
-    "email,first_name,last_name,status,roles,operation\n"
-    "new@example.com,New,Person,,learningcloud:teacher,\n"
-    "ana@example.com,Anabel,Tester,,contentcloud:author,\n"
-    "bob@example.com,Bob,Tester,DISABLED,,\n"
-    "carl@example.com,,,,,D\n"
-    "dana@example.com,Daniela,Newname,,,\n"
-).encode()
+    b"email,first_name,last_name,status,roles,operation\n"
+    b"new@example.com,New,Person,,learningcloud:teacher,\n"
+    b"ana@example.com,Anabel,Tester,,contentcloud:author,\n"
+    b"bob@example.com,Bob,Tester,DISABLED,,\n"
+    b"carl@example.com,,,,,D\n"
+    b"dana@example.com,Daniela,Newname,,,\n"
+)
 
 
 async def _state(db_url: str) -> tuple[dict[Any, dict[str, Any]], list[tuple[Any, ...]]]:
