@@ -1,11 +1,19 @@
 """Undoing an import (revertImport, jobs/reverts.py): real PostgreSQL, Redis and the worker."""
 
+import dataclasses
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 
+from jobs.webhooks import WebhookLoop
+from roster.settings import Settings
+from rules.addresses import parse_networks
 from tests.conftest import Api, create_user
+from tests.receiver import Receiver
 from tests.test_imports import import_csv, run_worker, sql
+from tests.test_webhooks import FAST, LOOPBACK, of_user, user_on, webhook_platform
 
 REVERT = """
 mutation($id: ID!, $dryRun: Boolean) { revertImport(id: $id, dryRun: $dryRun) {
@@ -169,3 +177,54 @@ async def test_the_import_dry_run_says_deletions_cannot_be_undone(
     # And a dry run is not reverted: it changed nothing.
     refused = (await admin.data(REVERT, id=job["id"]))["revertImport"]
     assert [e["code"] for e in refused["userErrors"]] == ["NOT_APPLIED"]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The API's, with loopback allowed for webhooks (the receiver listens there)."""
+    return dataclasses.replace(settings, webhook_allowed_networks=parse_networks(LOOPBACK))
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    r = await Receiver().start()
+    try:
+        yield r
+    finally:
+        await r.stop()
+
+
+@pytest.fixture
+async def deliveries(db_url: str) -> AsyncIterator[WebhookLoop]:
+    loop = await WebhookLoop.start(db_url, FAST)
+    try:
+        yield loop
+    finally:
+        await loop.stop()
+
+
+async def test_apps_get_the_reverts_changes_as_webhooks_marked_with_it(
+    client: httpx.AsyncClient,
+    admin: Api,
+    acme: Any,
+    db_url: str,
+    receiver: Receiver,
+    deliveries: WebhookLoop,
+) -> None:
+    await webhook_platform(admin, receiver.url, "crm")
+    ana = await user_on(admin, "ana", "crm")
+    await receiver.wait_for(1)
+    body = b"email,first_name,roles\nana@example.com,Anabel,\nnew@example.com,New,crm:agent\n"
+    imported = await import_csv(client, admin, str(acme.admin_token), db_url, body)
+    assert (imported["created"], imported["updated"]) == (1, 1), imported
+    received = await receiver.wait_for(3)
+    new_id = next(
+        e["userId"] for e in received if e["type"] == "user.created" and e is not received[0]
+    )
+    reverted = await _revert(admin, db_url, imported["id"])
+    assert reverted["status"] == "SUCCEEDED", reverted
+    received = await receiver.wait_for(5)
+    assert of_user(received, ana["id"]) == ["user.created", "user.updated", "user.updated"]
+    assert of_user(received, new_id) == ["user.created", "user.deleted"]
+    for event in received[-2:]:
+        assert event["data"]["job"] == reverted["id"], event
