@@ -3,7 +3,6 @@
 import { html, render, useEffect, useRef, useState } from './vendor/htm-3.1.1/standalone.module.js';
 import { currentSession, gql, onSessionEnded, signOut } from './api.js';
 import { getLanguage, LANGUAGES, onLanguageChange, setLanguage, t } from './i18n.js';
-import { NewUserScreen } from './new-user.js';
 import { Link, navigate, useLocation } from './router.js';
 import {
   APPS_PATH,
@@ -18,11 +17,9 @@ import {
 import { SIGN_IN_PATH, SIGNED_OUT_PATH, SignedOutScreen, SignInScreen, takeSignInSecret } from './session.js';
 import { USERS_PATH } from './search.js';
 import { alertNotice, errorText, Notices, useTitle } from './ui.js';
-import { UserScreen } from './user.js';
 import { prefetchUsers, UsersScreen } from './users.js';
 
 const PLATFORMS = `query Platforms { platforms { id key name kind roles webhookUrl } }`;
-const USER_PATH = /^\/console\/users\/([^/]+)$/;
 function LanguageSelect({ language }) {
   return html`
     <div class="language">
@@ -89,12 +86,6 @@ function Screen({ where, session, platforms, onPlatformsChanged }) {
   if (path === SIGNED_OUT_PATH || !session) return html`<${SignedOutScreen} />`;
   const list = platforms ?? [];
   if (path === USERS_PATH) return html`<${UsersScreen} search=${search} session=${session} platforms=${list} />`;
-  if (path === `${USERS_PATH}/new`) return html`<${NewUserScreen} session=${session} platforms=${list} />`;
-  const match = USER_PATH.exec(path);
-  if (match) {
-    const id = decodeURIComponent(match[1]);
-    return html`<${UserScreen} key=${id} id=${id} session=${session} platforms=${list} />`;
-  }
   const route = lazyRoute(path, search);
   if (route) {
     const [name, component, props] = route;

@@ -1,6 +1,7 @@
-// The screens beyond the users list (Import, Jobs, Export, Apps, Audit log): their addresses,
-// and each one's module loaded when first opened, or in the background once the console has
-// started. The users list, where most visits start, waits for none of them.
+// The screens beyond the users list (a user, New user, Import, Jobs, Export, Apps, Audit log):
+// their addresses, and each one's module loaded when first opened, or in the background once
+// the console has started. The users list, where most visits start, waits for none of them
+// (bench/console.py: with an empty cache, the first list's time went to fetching every file).
 import { html, useEffect, useRef, useState } from './vendor/htm-3.1.1/standalone.module.js';
 import { t } from './i18n.js';
 
@@ -9,10 +10,14 @@ export const JOBS_PATH = '/console/jobs';
 export const APPS_PATH = '/console/apps';
 export const AUDIT_PATH = '/console/audit';
 export const EXPORT_PATH = '/console/export';
+const NEW_USER_PATH = '/console/users/new';
+const USER_PATH = /^\/console\/users\/([^/]+)$/;
 const JOB_PATH = /^\/console\/jobs\/([^/]+)$/;
 const APP_PATH = /^\/console\/apps\/([^/]+)$/;
 
 const SCREENS = {
+  user: () => import('./user.js'),
+  newUser: () => import('./new-user.js'),
   import: () => import('./import.js'),
   jobs: () => import('./jobs.js'),
   export: () => import('./export.js'),
@@ -80,6 +85,9 @@ export function Lazy({ name, component, ...props }) {
 
 /** The screen at `path` beyond the users list: [module, component, props], or null. */
 export function lazyRoute(path, search) {
+  if (path === NEW_USER_PATH) return ['newUser', 'NewUserScreen', {}];
+  const user = USER_PATH.exec(path);
+  if (user) return ['user', 'UserScreen', { id: decodeURIComponent(user[1]) }];
   if (path === IMPORT_PATH) return ['import', 'ImportScreen', { search }];
   if (path === JOBS_PATH) return ['jobs', 'JobsScreen', { search }];
   if (path === EXPORT_PATH) return ['export', 'ExportScreen', { search }];
