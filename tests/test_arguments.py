@@ -3,6 +3,8 @@ resolver alike (roster/execution/arguments.py leaves graphql-core's nulls out be
 converts them), and a resolver it calls directly receives what Strawberry's wrapper would have
 handed it."""
 
+from enum import Enum
+
 import strawberry
 from graphql import GraphQLObjectType
 
@@ -36,11 +38,14 @@ async def test_a_required_argument_is_still_checked(admin: Api) -> None:
 
 
 def test_only_arguments_defaulting_to_none_are_left_out() -> None:
-    """A field whose arguments all must be given keeps Strawberry's resolver as it is."""
+    """A field whose arguments all must be given keeps Strawberry's resolver as it is; one
+    whose arguments Strawberry converts all default to None is called directly (and through
+    Strawberry's wrapper when a call gives one of them)."""
     schema = build_schema(Settings(plain_execution=True))._schema
     query = schema.query_type
     assert isinstance(query, GraphQLObjectType)
-    assert query.fields["users"].resolve.__name__ == "resolve_given"
+    assert query.fields["users"].resolve.__name__ == "resolve_async"
+    assert query.fields["nodes"].resolve.__name__ == "_async_resolver"
     assert query.fields["job"].resolve.__name__ != "resolve_given"
     # A subscription's `resolve` hands on its events: it is not the field's resolver.
     subscription = schema.subscription_type
@@ -50,6 +55,19 @@ def test_only_arguments_defaulting_to_none_are_left_out() -> None:
     mutation = schema.mutation_type
     assert isinstance(mutation, GraphQLObjectType)
     assert mutation.fields["createUser"].resolve.__name__ == "_async_resolver"
+    assert mutation.fields["startImport"].resolve.__name__ == "resolve_given"
+
+
+@strawberry.input
+class Bounds:
+    low: int = 0
+    high: int = 10
+
+
+@strawberry.enum
+class Tone(Enum):
+    SOFT = "soft"
+    LOUD = "loud"
 
 
 @strawberry.type
@@ -83,6 +101,13 @@ class _Query:
     def listed(self, names: list[str]) -> str:
         return ",".join(names)
 
+    @strawberry.field
+    def ranged(
+        self, label: str = "r", bounds: Bounds | None = None, tone: Tone | None = None
+    ) -> str:
+        # Called directly but where a call gives bounds or tone, which Strawberry converts.
+        return f"{label}:{bounds}:{tone}"
+
 
 _CALLS = [
     '{ echo(text: "ab") }',
@@ -96,6 +121,12 @@ _CALLS = [
     '{ listed(names: ["a", "b"]) }',
     "{ echo }",
     "{ echo(text: 5) }",
+    "{ ranged }",
+    '{ ranged(label: "x", bounds: null, tone: null) }',
+    "{ ranged(bounds: {low: 1}) }",
+    "{ ranged(tone: LOUD) }",
+    "query($b: Bounds, $tone: Tone) { ranged(bounds: $b, tone: $tone) }",
+    "{ ranged(bounds: {low: true}) }",
 ]
 
 
@@ -107,11 +138,12 @@ async def test_resolvers_called_directly_receive_what_strawberry_gives_them() ->
     assert fields["echo"].resolve.__name__ == "resolve"
     assert fields["later"].resolve.__name__ == "resolve_async"
     assert fields["listed"].resolve.__name__ != "resolve"  # a list is Strawberry's to copy
+    assert fields["ranged"].resolve.__name__ == "resolve"
     for query in _CALLS:
-        variables = {"t": "v", "l": None}
+        variables = {"t": "v", "l": None, "b": {"high": 3}, "tone": "LOUD"}
         root = _Query(label="source")
         expected = await stock.execute(query, variable_values=variables, root_value=root)
         got = await light.execute(query, variable_values=variables, root_value=root)
         assert (got.data, got.errors) == (expected.data, expected.errors), query
-        if "echo }" not in query and "text: 5" not in query:
+        if "echo }" not in query and "text: 5" not in query and "true" not in query:
             assert got.errors is None, query

@@ -15,6 +15,8 @@ EXECUTION_MODULES = {
     "roster.execution.plain_execution",
     "roster.execution.plans",
     "roster.execution.prepared",
+    "roster.execution.compiled",
+    "roster.execution.inputs",
     "roster.execution.arguments",
     "roster.execution.info",
 }

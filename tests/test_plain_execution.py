@@ -36,6 +36,7 @@ from db.events import Actor
 from db.pool import create_pool
 from resolvers.loaders import make_loaders
 from resolvers.pagination import cursor_key
+from roster.execution.compiled import CompiledOperation
 from roster.execution.plain_execution import PlainDataExecutionContext
 from roster.graphql_schema import RosterSchema, build_schema
 from roster.settings import Settings
@@ -71,7 +72,31 @@ BY_HAND = [
     # An error in a non-null root field nulls the whole answer; beside another root field too.
     "{ users(first: 500) { totalCount } }",
     "{ platforms { key } a: users(first: 500) { totalCount } b: users(first: 1) { totalCount } }",
+    # What the compiled path works out once: variables of each kind (given, null, left out, with
+    # a default), literal arguments, `__typename` and aliases at the root, a root field twice.
+    "query($n: Int, $none: Int, $left: String) { a: users(first: $n, after: $left) { edges {"
+    " node { id } } } b: users(first: $none) { totalCount } }",
+    "query($n: Int = 2) { users(first: $n) { edges { node { username } } } }",
+    "query($status: JobStatus) { jobs(first: 2, status: $status) { edges { node { id } } } }",
+    "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on User { username } } }",
+    "query($f: UserFilter) { users(first: 3, filter: $f) { edges { node { username status } } } }",
+    "{ users(first: 2, orderBy: {field: EMAIL, direction: DESC}) { edges { node { email } } } }",
+    "{ __typename t: __typename importSpeed { __typename } auditActions platforms { key } }",
+    "query($id: ID!) { user(id: $id) { id } again: user(id: $id) { username } bogus: user(id:"
+    ' "VXNlcjpubw==") { id } }',
+    "query($none: ID) { user(id: $none) { id } }",
+    # An error in a non-null root field's resolver, beside other root fields.
+    "query($x: String!) { platforms { key } passwordVerdict(password: $x) { acceptable } }",
 ]
+# The variables the queries above read (those of `world` besides).
+VARIABLES = {
+    "s": True,
+    "n": 3,
+    "none": None,
+    "status": "SUCCEEDED",
+    "f": {"status": "ACTIVE"},
+    "x": "hunter2",
+}
 
 
 def generated_queries(count: int) -> list[str]:
@@ -193,11 +218,15 @@ def debug(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture
-async def executors(debug: bool, db_url: str, acme: Tenant) -> AsyncIterator[Callable[..., Any]]:
-    """Runs a query through stock Strawberry (the engine off), then twice through the engine:
-    the second time as a prepared document (roster/execution/prepared.py); returns what a
-    client would see of the three answers. With debug, for an admin; as served, for a read
-    token: unexpected errors masked, suggestions hidden."""
+async def executors(
+    debug: bool, db_url: str, acme: Tenant, compiled_runs: list[str]
+) -> AsyncIterator[Callable[..., Any]]:
+    """Runs a query through stock Strawberry (the engine off), then three times through the
+    engine: the first time Strawberry's way with plans, the second as a prepared document
+    (roster/execution/prepared.py) without compiling it, the third compiled where it can be
+    (roster/execution/compiled.py); returns what a client would see of the four answers. With
+    debug, for an admin; as served, for a read token: unexpected errors masked, suggestions
+    hidden."""
     settings = Settings(
         database_url=db_url, debug=debug, plain_execution=True, prepared_documents=True
     )
@@ -226,7 +255,9 @@ async def executors(debug: bool, db_url: str, acme: Tenant) -> AsyncIterator[Cal
 
     async def run(query: str, variables: dict[str, Any]) -> list[Any]:
         answers = []
-        for schema in (stock, plain, plain):
+        assert plain.engine is not None
+        for schema, compiled in ((stock, False), (plain, False), (plain, False), (plain, True)):
+            plain.engine.compiled = compiled
             result = await schema.execute(query, variable_values=variables, context_value=context())
             # As the response holds them: message, locations, path, extensions.
             errors = sorted(
@@ -242,6 +273,21 @@ async def executors(debug: bool, db_url: str, acme: Tenant) -> AsyncIterator[Cal
     # The second runs took the prepared way: the valid documents were remembered.
     assert isinstance(plain, RosterSchema) and plain.prepared is not None
     assert plain.prepared.documents
+    assert compiled_runs
+
+
+@pytest.fixture
+def compiled_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The operations that ran compiled, as text."""
+    runs: list[str] = []
+    run = CompiledOperation.run
+
+    def counted(self: CompiledOperation, *args: Any) -> Any:
+        runs.append(print_ast(self.operation))
+        return run(self, *args)
+
+    monkeypatch.setattr(CompiledOperation, "run", counted)
+    return runs
 
 
 @pytest.mark.parametrize("wrong_values", [False, True], ids=["regular", "wrong-values"])
@@ -250,19 +296,24 @@ async def test_plain_execution_answers_as_stock_execution(
     executors: Callable[..., Any],
     wrong_values: bool,
     monkeypatch: pytest.MonkeyPatch,
+    compiled_runs: list[str],
 ) -> None:
     if wrong_values:
         monkeypatch.setattr(User, "from_row", corrupted(User.from_row))
-    variables = {**world, "s": True}
+    variables = {**world, **VARIABLES, "ids": [world["id"], world["job"]]}
     erred = 0
     generated = generated_queries(GENERATED)
-    for query in BY_HAND + generated + [grounded(q, world) for q in generated]:
-        stock, plain, prepared = await executors(query, variables)
+    queries = BY_HAND + generated + [grounded(q, world) for q in generated]
+    for query in queries:
+        stock, plain, prepared, compiled = await executors(query, variables)
         assert plain == stock, query
         assert prepared == stock, query
+        assert compiled == stock, query
         erred += bool(stock[1])
     if wrong_values:
         assert erred >= 5  # the wrong values did reach the answers
+    # Every query compiled but those whose @skip or @include reads a variable.
+    assert len(compiled_runs) == len([q for q in queries if "(if: $" not in q])
 
 
 async def test_unexpected_errors_are_masked_alike(
@@ -282,8 +333,8 @@ async def test_unexpected_errors_are_masked_alike(
     coded = "{ users(first: 500) { totalCount } }"
     errors = {}
     for query in (unexpected, coded):
-        stock, plain, prepared = await executors(query, {})
-        assert plain == stock == prepared, query
+        stock, plain, prepared, compiled = await executors(query, {})
+        assert plain == stock == prepared == compiled, query
         errors[query] = [json.loads(e) for e in stock[1]]
     assert [e["message"] for e in errors[unexpected]] == [
         "the disk is on fire" if debug else "Unexpected error."
@@ -295,8 +346,8 @@ async def test_plain_execution_completes_enums_and_datetimes(
     world: dict[str, Any], executors: Callable[..., Any]
 ) -> None:
     query = "{ users(first: 8) { edges { node { status createdAt attributes } } } }"
-    stock, plain, prepared = await executors(query, {})
-    assert plain == stock == prepared
+    stock, plain, prepared, compiled = await executors(query, {})
+    assert plain == stock == prepared == compiled
     nodes = [e["node"] for e in plain[0]["users"]["edges"]]
     assert {n["status"] for n in nodes} == {s.value for s in UserStatus}
     assert all(datetime.fromisoformat(n["createdAt"]) < datetime.now(UTC) for n in nodes)

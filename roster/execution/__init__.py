@@ -7,12 +7,16 @@ internals, so that an upgrade of either can break this package and nothing else.
   straight-line code, an operation's root fields collected once;
 - prepared.py: documents validated once run without Strawberry's extension hooks afterwards
   (ROSTER_PREPARED_DOCUMENTS);
+- compiled.py, inputs.py: a prepared document's queries compiled once (root fields, their
+  resolvers, arguments and plans; variables coerced without graphql-core where they are
+  plain scalars), graphql-core's executor made only for what they leave to it;
 - arguments.py: resolvers' arguments handed over without Strawberry's per-call conversion;
 - info.py: Strawberry's Info naming the field's nodes, for resolvers/selection.py;
 - websocket.py: graphql-transport-ws with Roster's tokens, on Strawberry's handler.
 
 The kill switch: with ROSTER_PLAIN_EXECUTION=off, build_schema imports none of engine.py,
-plain_execution.py, plans.py, prepared.py, arguments.py or info.py, and Roster runs on stock
+plain_execution.py, plans.py, prepared.py, compiled.py, inputs.py, arguments.py or info.py, and
+Roster runs on stock
 Strawberry with the same answers at more CPU. websocket.py is loaded in both modes: tokens are
 checked on sockets whatever the engine does. This file imports nothing but the standard library.
 
@@ -29,6 +33,7 @@ graphql-core
   is_awaitable; `execute_operation`, `execute_collected_root_fields`, `build_response`,
   `cancel_incremental_work`, `run_async_work_finished_hook` (root fields collected once);
   `complete_object_value` (overridden: plans), `execute_field`, `collect_subfields`,
+  `complete_value` and `handle_field_error` (compiled.py: what it leaves to the executor),
   `settle_in_background`; `gather_async_work`, `track_async_work` and `async_helpers` (helpers
   holding their executor weakly); `build_resolve_info` (Strawberry's used instead); the
   attributes `collected_errors`, `middleware_manager`, `abort_signal`, `hide_suggestions`,
@@ -36,6 +41,9 @@ graphql-core
 - graphql.execution.collect_fields: `collect_fields`, `CollectedFields` (unpacked as a
   3-tuple), `GroupedFieldSet`, `FragmentDetails`.
 - graphql: `GraphQLResolveInfoHelpers`; graphql.pyutils: `gather_with_cancel`.
+- graphql.execution.get_variable_signature: `get_variable_signature`, and
+  graphql.execution.values: `VariableValueSource` (inputs.py: variables as graphql-core
+  coerces them; neither is exported by the package).
 
 Strawberry
 - strawberry.schema.schema: `Schema._schema` (arguments.py, engine.py);
@@ -46,10 +54,13 @@ Strawberry
   `Info._raw_info` read (info.py).
 - strawberry.types.field: `StrawberryField.get_result`, `is_async`, `is_basic_field`,
   `default_resolver`; strawberry.types.fields.resolver: `StrawberryResolver.self_parameter`,
-  `parent_parameter`, `root_parameter`, `info_parameter`; strawberry.types.arguments:
+  `parent_parameter`, `root_parameter`, `info_parameter`, `wrapped_func` (what get_result
+  calls); strawberry.types.arguments:
   `StrawberryArgument.is_maybe`; strawberry.types.base: `StrawberryMaybe`, `StrawberryOptional`
   (arguments.py: which resolvers are called directly, and how).
 - strawberry.resolvers: `is_default_resolver` (plain_execution.py: a plain field).
+- strawberry.schema.types.base_scalars: `isoformat`, the serialiser of DateTime, Date and
+  Time (plans.py calls the value's isoformat() itself).
 - strawberry.execution: `optimized_is_awaitable` (engine.py).
 - strawberry.extensions: `MaskErrors.anonymise_error`, `MaskErrors.should_mask_error`
   (engine.py: errors masked as MaskErrors would).
@@ -110,6 +121,12 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
         ("parent_type", "source", "field_details_list", "path", "position_context"),
     ),
     PrivateName(_EXECUTOR, "Executor.collect_subfields", ("return_type", "field_details_list")),
+    PrivateName(_EXECUTOR, "Executor.complete_value", _COMPLETE),
+    PrivateName(
+        _EXECUTOR,
+        "Executor.handle_field_error",
+        ("raw_error", "return_type", "field_details_list", "path"),
+    ),
     PrivateName(_EXECUTOR, "Executor.settle_in_background", ("awaitables",)),
     PrivateName(_EXECUTOR, "Executor.gather_async_work", ("values",)),
     PrivateName(_EXECUTOR, "Executor.track_async_work", ("values",)),
@@ -138,6 +155,12 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     PrivateName(_COLLECT, "FragmentDetails", ("definition",)),
     PrivateName("graphql", "GraphQLResolveInfoHelpers", (), ("gather", "track")),
     PrivateName("graphql.pyutils", "gather_with_cancel"),
+    PrivateName(
+        "graphql.execution.get_variable_signature",
+        "get_variable_signature",
+        ("schema", "var_def_node"),
+    ),
+    PrivateName("graphql.execution.values", "VariableValueSource", ("signature", "value")),
     PrivateName("strawberry.schema.schema", "Schema._schema"),
     PrivateName(
         "strawberry.schema.schema",
@@ -159,10 +182,12 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     PrivateName("strawberry.types.fields.resolver", "StrawberryResolver.parent_parameter"),
     PrivateName("strawberry.types.fields.resolver", "StrawberryResolver.root_parameter"),
     PrivateName("strawberry.types.fields.resolver", "StrawberryResolver.info_parameter"),
+    PrivateName("strawberry.types.fields.resolver", "StrawberryResolver.wrapped_func"),
     PrivateName("strawberry.types.arguments", "StrawberryArgument.is_maybe"),
     PrivateName("strawberry.types.base", "StrawberryMaybe"),
     PrivateName("strawberry.types.base", "StrawberryOptional"),
     PrivateName("strawberry.resolvers", "is_default_resolver"),
+    PrivateName("strawberry.schema.types.base_scalars", "isoformat"),
     PrivateName("strawberry.execution", "optimized_is_awaitable"),
     PrivateName("strawberry.extensions", "MaskErrors.anonymise_error", ("error",)),
     PrivateName("strawberry.extensions", "MaskErrors.should_mask_error"),

@@ -11,11 +11,15 @@ A field whose arguments are all plain scalars (String, ID, Int, Float, Boolean, 
 ones), with no extension or permission, is called directly: Strawberry's conversion hands such
 values over unchanged, so what remains of its wrapper is renaming the arguments, adding the
 source and the info where the resolver asks for them, and awaiting; done here with all of that
-worked out once per field, instead of per call (8% of a lone user's instructions)."""
+worked out once per field, instead of per call (8% of a lone user's instructions). So is a
+field whose other arguments (input objects, enums, lists, which Strawberry converts) all
+default to None, on every call that leaves them out or null (`users` without a filter or an
+order); a call giving one goes through Strawberry's wrapper. The compiled path (compiled.py)
+calls the DirectCall of a root field itself, without graphql-core's resolver around it."""
 
 from collections.abc import Callable
 from inspect import isawaitable
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLField, GraphQLObjectType
@@ -75,23 +79,39 @@ def _without_nulls(resolve: Resolver, names: frozenset[str]) -> Resolver:
 
 class DirectCall:
     """A field's resolver called as Strawberry's wrapper would call it, for a field whose
-    arguments Strawberry would pass on as they are."""
+    arguments Strawberry would pass on as they are (or, for those it would convert, that
+    default to None: a call that gives one of those a value goes to Strawberry's wrapper)."""
 
-    def __init__(self, field: StrawberryField, names: NameConverter, info_class: type) -> None:
+    def __init__(
+        self, field: StrawberryField, names: NameConverter, info_class: type, stock: Resolver
+    ) -> None:
         resolver = field.base_resolver
         assert resolver is not None
         self.field = field
         self.info_class = info_class
         self.python_names = {names.from_argument(a): a.python_name for a in field.arguments}
         self.droppable = _droppable(field, names)
+        # Arguments Strawberry converts (input objects, enums, lists): left out or null here.
+        self.converted = tuple(
+            names.from_argument(a) for a in field.arguments if not _passed_as_is(a)
+        )
+        self.stock = _without_nulls(stock, self.droppable)
         self.takes_self = resolver.self_parameter is not None
         # Where the resolver takes the source (parent, root) or the info, by keyword.
         self.source_names = [
             p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None
         ]
         self.info_name = resolver.info_parameter.name if resolver.info_parameter else None
+        # The function itself, where Strawberry's get_result only calls it (a field class that
+        # does more has its get_result called).
+        function = resolver.wrapped_func
+        plain = type(field).get_result is StrawberryField.get_result and callable(function)
+        self.function = cast("Resolver", function) if plain else None
 
     def __call__(self, source: Any, info: Any, args: dict[str, Any]) -> Any:
+        for name in self.converted:
+            if args.get(name) is not None:
+                return self.stock(source, info, **args)
         droppable, python_names = self.droppable, self.python_names
         kwargs = {
             python_names[k]: v for k, v in args.items() if v is not None or k not in droppable
@@ -100,22 +120,34 @@ class DirectCall:
             kwargs[name] = source
         if self.info_name is not None:
             kwargs[self.info_name] = self.info_class(_raw_info=info, _field=self.field)
+        if self.function is not None:
+            return self.function(source, **kwargs) if self.takes_self else self.function(**kwargs)
         return self.field.get_result(source, None, [source] if self.takes_self else [], kwargs)
 
 
 def _direct_resolver(call: DirectCall) -> Resolver:
+    """graphql-core's resolver for a DirectCall; the compiled path (compiled.py) finds the
+    DirectCall on it and calls it without this wrapper."""
     if not call.field.is_async:
 
         def resolve(source: Any, info: Any, **args: Any) -> Any:
             return call(source, info, args)
 
+        resolve.direct_call = call  # type: ignore[attr-defined]
         return resolve
 
     async def resolve_async(source: Any, info: Any, **args: Any) -> Any:
         result = call(source, info, args)
         return await result if isawaitable(result) else result
 
+    resolve_async.direct_call = call  # type: ignore[attr-defined]
     return resolve_async
+
+
+def direct_call(resolve: Resolver | None) -> DirectCall | None:
+    """The DirectCall behind a resolver made by _direct_resolver."""
+    found = getattr(resolve, "direct_call", None)
+    return found if isinstance(found, DirectCall) else None
 
 
 def _called_directly(field: StrawberryField) -> bool:
@@ -123,7 +155,7 @@ def _called_directly(field: StrawberryField) -> bool:
         field.base_resolver is not None
         and not field.extensions
         and not field.permission_classes
-        and all(_passed_as_is(a) for a in field.arguments)
+        and all(_passed_as_is(a) or _passes_as_none(a) for a in field.arguments)
     )
 
 
@@ -133,7 +165,8 @@ def _lighter_resolver(schema: Schema, field: GraphQLField) -> Resolver | None:
         return None
     names = schema.config.name_converter
     if not schema.exception_handlers and _called_directly(definition):
-        return _direct_resolver(DirectCall(definition, names, schema.config.info_class))
+        info_class = schema.config.info_class
+        return _direct_resolver(DirectCall(definition, names, info_class, field.resolve))
     droppable = _droppable(definition, names)
     return _without_nulls(field.resolve, droppable) if droppable else None
 

@@ -55,6 +55,10 @@ SKIPPED_EXTENSIONS: dict[type[SchemaExtension], str] = {
 }
 
 
+# How many Accept values `streamed` remembers (a client may send any; a few are common).
+MAX_ACCEPTS = 64
+
+
 class PreparedRequest(NamedTuple):
     """A POSTed operation of a document Roster has validated before (prepared.py)."""
 
@@ -74,11 +78,21 @@ class Engine:
     execution_context_class = PlainDataExecutionContext
 
     def __init__(
-        self, *, prepared_documents: bool, mask: MaskErrors | None, hide_schema: bool
+        self,
+        *,
+        prepared_documents: bool,
+        mask: MaskErrors | None,
+        hide_schema: bool,
+        compiled: bool = True,
     ) -> None:
         self.prepared = PreparedDocuments(maxsize=1024) if prepared_documents else None
         self.mask = mask
         self.hide_schema = hide_schema
+        # Whether prepared queries run compiled (compiled.py); the differential tests run the
+        # prepared path without it too.
+        self.compiled = compiled
+        # By Accept header: whether the view streams its answer.
+        self.accepts: dict[str, bool] = {}
 
     def config(self) -> StrawberryConfig:
         return StrawberryConfig(name_converter=RememberedNames(), info_class=FieldNodesInfo)
@@ -130,15 +144,23 @@ class Engine:
         """The operation run with graphql-core, its errors logged, masked and stripped of
         suggestions as Strawberry's execute and the schema's extensions would."""
         try:
-            result = prepared.run(
-                schema._schema,
-                schema.execution_context_class,
-                operation_name,
-                root_value=root_value,
-                context_value=context_value,
-                variable_values=variable_values,
-                is_awaitable=IS_AWAITABLE,
+            compiled = (
+                prepared.compiled_operation(schema._schema, operation_name)
+                if self.compiled
+                else None
             )
+            if compiled is not None:
+                result = compiled.run(root_value, context_value, variable_values, IS_AWAITABLE)
+            else:
+                result = prepared.run(
+                    schema._schema,
+                    schema.execution_context_class,
+                    operation_name,
+                    root_value=root_value,
+                    context_value=context_value,
+                    variable_values=variable_values,
+                    is_awaitable=IS_AWAITABLE,
+                )
             if isawaitable(result):
                 result = await result
             data, errors = result.data, result.errors
@@ -176,8 +198,14 @@ class Engine:
         return errors
 
     def streamed(self, view: GraphQL[Any, Any], accept: str) -> bool:
-        """Whether Strawberry's view would stream its answer to a request with this Accept."""
-        return view._get_stream_transport_from_headers({"accept": accept}) is not None
+        """Whether Strawberry's view would stream its answer to a request with this Accept
+        (remembered for the few Accept values clients send: Strawberry parses it each time)."""
+        found = self.accepts.get(accept)
+        if found is None:
+            found = view._get_stream_transport_from_headers({"accept": accept}) is not None
+            if len(self.accepts) < MAX_ACCEPTS:
+                self.accepts[accept] = found
+        return found
 
     def prepared_request(self, body: bytes) -> PreparedRequest | None:
         """The request, when it is a well-formed operation of a prepared document, to run as

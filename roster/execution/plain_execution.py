@@ -89,7 +89,7 @@ class OperationPlans:
         if entry is not None:
             self.operations.move_to_end(id(operation))
             return entry
-        if _directives_read_variables(operation, fragments):
+        if directives_read_variables(operation, fragments):
             return None
         entry = self.operations[id(operation)] = OperationCache(operation, fragments)
         if len(self.operations) > self.maxsize:
@@ -111,7 +111,7 @@ class _ConditionsOnVariables(Visitor):
             self.found = True
 
 
-def _directives_read_variables(
+def directives_read_variables(
     operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
 ) -> bool:
     """Whether an @skip or @include of the operation, or of a fragment, reads a variable."""

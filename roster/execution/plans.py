@@ -9,7 +9,7 @@ would answer otherwise."""
 
 import keyword
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import EnumMeta
 from typing import Any
 
@@ -22,9 +22,12 @@ from graphql import (
     GraphQLString,
 )
 from graphql.pyutils import Undefined, is_awaitable
+from strawberry.schema.types.base_scalars import isoformat
 
 # Values that are never awaitable, to skip that check on the common ones.
 _PLAIN_VALUES = frozenset({str, int, float, bool, datetime, date, dict, list})
+# The classes whose values Strawberry's isoformat serialiser turns into their isoformat().
+_ISO_CLASSES = frozenset({datetime, date, time})
 # Leaf types whose serialiser returns a value of this class unchanged.
 _SELF_SERIALISED: dict[GraphQLLeafType, type] = {
     GraphQLString: str,
@@ -38,13 +41,15 @@ class Irregular(Exception):
 
 
 class Leaf:
-    __slots__ = ("coerce", "enum_names", "non_null", "self_serialised")
+    __slots__ = ("coerce", "enum_names", "iso_classes", "non_null", "self_serialised")
 
     def __init__(self, leaf: GraphQLLeafType, non_null: bool) -> None:
         self.coerce = leaf.coerce_output_value
         self.non_null = non_null
         self.self_serialised = _SELF_SERIALISED.get(leaf)
         self.enum_names = _enum_names(leaf)
+        # Strawberry's DateTime, Date and Time serialise with the value's isoformat().
+        self.iso_classes = _ISO_CLASSES if self.coerce is isoformat else None
 
     def complete(self, value: Any) -> Any:
         if value is None or value is Undefined:
@@ -157,12 +162,18 @@ def _compiled(fields: list[Field]) -> Callable[[Any], dict[str, Any]]:
         namespace[f"complete{i}"] = completer.complete
         same = completer.self_serialised if isinstance(completer, Leaf) else None
         enum = completer.enum_names if isinstance(completer, Leaf) else None
+        iso = completer.iso_classes if isinstance(completer, Leaf) else None
         if same is not None:
             namespace[f"class{i}"] = same
             lines.append(f"{target} = v if v.__class__ is class{i} else complete{i}(v)")
         elif enum is not None:
             namespace[f"class{i}"], namespace[f"names{i}"] = enum
             lines.append(f"{target} = names{i}[v] if v.__class__ is class{i} else complete{i}(v)")
+        elif iso is not None:
+            namespace[f"classes{i}"] = iso
+            lines.append(
+                f"{target} = v.isoformat() if v.__class__ in classes{i} else complete{i}(v)"
+            )
         else:
             lines.append(f"{target} = complete{i}(v)")
     lines.append("    return values")

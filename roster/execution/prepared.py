@@ -31,6 +31,8 @@ from graphql.execution.collect_fields import FragmentDetails
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from roster.execution.compiled import CompiledOperation
+
 # Introspection fields (`__typename` is not one, and does not match).
 INTROSPECTION = re.compile(r"__(schema|type)\b")
 EXECUTABLE = frozenset({OperationType.QUERY, OperationType.MUTATION})
@@ -40,7 +42,7 @@ class Prepared:
     """A valid document, its operations by name and its fragments: what graphql-core's
     Executor.build would look up in it on every request."""
 
-    __slots__ = ("document", "fragment_definitions", "fragments", "nodes", "operations")
+    __slots__ = ("compiled", "document", "fragment_definitions", "fragments", "nodes", "operations")
 
     def __init__(self, document: DocumentNode) -> None:
         self.document = document
@@ -64,9 +66,26 @@ class Prepared:
         self.operations = {
             name: OperationType(node.operation.value) for name, node in self.nodes.items()
         }
+        # By operation name: the schema it was compiled for and the compiled operation, None
+        # for one left to run(); made when the operation first runs prepared.
+        self.compiled: dict[str | None, tuple[GraphQLSchema, CompiledOperation | None]] = {}
 
     def operation_type(self, operation_name: str | None) -> OperationType | None:
         return self.operations.get(operation_name)
+
+    def compiled_operation(
+        self, schema: GraphQLSchema, operation_name: str | None
+    ) -> CompiledOperation | None:
+        """The operation compiled (compiled.py) for this schema, or None where it runs the
+        prepared way (run)."""
+        found = self.compiled.get(operation_name)
+        if found is not None and found[0] is schema:
+            return found[1]
+        compiled = CompiledOperation.compile(
+            schema, self.nodes[operation_name], self.fragment_definitions, self.fragments
+        )
+        self.compiled[operation_name] = (schema, compiled)
+        return compiled
 
     def run(  # noqa: PLR0913
         self,
