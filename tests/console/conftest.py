@@ -40,6 +40,15 @@ TIMEOUT_MS = 10_000  # a shared two-core machine; the console itself answers in 
 LOOPBACK = parse_networks("127.0.0.0/8")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Registered here, beside the only tests that use it (--strict-markers).
+    config.addinivalue_line(
+        "markers",
+        "slow: takes minutes (the 100,000-row import); scripts/test and CI run it like any "
+        "other test, -m 'not slow' leaves it out of a quick local run",
+    )
+
+
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     if CHROMIUM is None:
@@ -125,17 +134,23 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest.fixture
-async def worker(db_url: str) -> AsyncIterator[SmtpServer]:
-    """A worker running beside the server for the whole test (exports, welcome e-mails,
-    webhooks), in this event loop; its e-mails go to the SMTP server it yields."""
-    smtp = SmtpServer().start()
-    webhooks = WebhookConfig(
+def webhook_config() -> WebhookConfig:
+    """How the tests' workers deliver webhooks: quick retries to loopback receivers. A test
+    module wanting deliveries to give up sooner overrides this fixture."""
+    return WebhookConfig(
         timeout=5,
         retry_base=0.2,
         retry_cap=1,
         poll_interval=0.05,
         addresses=AddressPolicy(LOOPBACK),
     )
+
+
+@contextlib.asynccontextmanager
+async def running_worker(db_url: str, webhooks: WebhookConfig) -> AsyncIterator[SmtpServer]:
+    """A worker running beside the server (imports, exports, welcome e-mails, webhooks), in
+    this event loop, until the block ends; its e-mails go to the SMTP server it yields."""
+    smtp = SmtpServer().start()
     arq_worker = create_worker(
         WorkerSettings,  # type: ignore[arg-type]
         redis_settings=RedisSettings.from_dsn(REDIS_URL),
@@ -158,3 +173,10 @@ async def worker(db_url: str) -> AsyncIterator[SmtpServer]:
             await task
         await arq_worker.close()
         smtp.stop()
+
+
+@pytest.fixture
+async def worker(db_url: str, webhook_config: WebhookConfig) -> AsyncIterator[SmtpServer]:
+    """A worker for the whole test (see running_worker)."""
+    async with running_worker(db_url, webhook_config) as smtp:
+        yield smtp
