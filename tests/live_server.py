@@ -22,7 +22,9 @@ def bind() -> tuple[socket.socket, str]:
 async def serve(app: ASGIApp, bound: tuple[socket.socket, str] | None = None) -> AsyncIterator[str]:
     """The app running (its lifespan started) until the block ends; yields its base URL."""
     sock, url = bound or bind()
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    # log_config=None: uvicorn leaves the logging of the rest of the run as it found it (its
+    # own config stops its access log propagating, which tests reading it with caplog need).
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", log_config=None)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
