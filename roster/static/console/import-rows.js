@@ -117,6 +117,9 @@ export function ImportRows({ job }) {
   const [error, setError] = useState(null);
   const showingErrors = filter.action === FAILED;
   const after = cursors[cursors.length - 1];
+  // The number of the first row of the page asked for: said with that page's rows once they
+  // arrive, not before (the line would announce rows still showing the last page's).
+  const firstAsked = (cursors.length - 1) * PAGE + 1;
 
   useEffect(() => {
     const controller = new AbortController();
@@ -134,7 +137,12 @@ export function ImportRows({ job }) {
     gql(query, { id: job.id, first: PAGE, after, ...variables }, { signal: controller.signal })
       .then((data) => {
         const connection = showingErrors ? data.job.rowErrors : data.job.plan;
-        setPage({ rows: connection.edges.map((e) => e.node), pageInfo: connection.pageInfo, errors: showingErrors });
+        setPage({
+          rows: connection.edges.map((e) => e.node),
+          pageInfo: connection.pageInfo,
+          errors: showingErrors,
+          first: firstAsked,
+        });
         setError(null);
       })
       .catch((e) => isAbort(e) || setError(errorText(e)));
@@ -150,7 +158,7 @@ export function ImportRows({ job }) {
     ...codes.map(({ code, rows }) => [code, `${code} (${formatNumber(rows)})`]),
   ];
   const rows = page?.rows ?? [];
-  const first = (cursors.length - 1) * PAGE + 1;
+  const first = page?.first ?? 1;
   return html`
     <section class="import-rows" aria-labelledby="import-rows-heading">
       <h3 id="import-rows-heading">${job.dryRun ? t('planHeading') : t('rowErrorsHeading')}</h3>

@@ -108,11 +108,13 @@ export function JobView({ id, session, focus = false, onApplied = (next) => navi
   const [notice, setNotice] = useState(null);
   const [cancelling, setCancelling] = useState(false);
   const heading = useRef(null);
-  const sawRunning = useRef(false);
+  // A job this page has just started counts as seen running: a small one may have ended before
+  // its first update arrives, and the person who started it is still told how it ended.
+  const sawRunning = useRef(focus);
   useEffect(() => {
     if (focus) heading.current?.focus();
   }, []);
-  // A job the page saw end says so (a finished job opened later is simply shown).
+  // A job the page saw end (or started) says so; a finished job opened later is simply shown.
   useEffect(() => {
     if (!job) return;
     if (!isFinished(job)) sawRunning.current = true;
