@@ -332,7 +332,7 @@ async def add_row_errors(
 
 
 async def add_user_row_errors(
-    conn: Conn, job_id: UUID, errors: Sequence[tuple[int, UUID, str, str]]
+    conn: Conn, job_id: UUID, errors: Sequence[tuple[int, UUID | None, str, str]]
 ) -> None:
     """(row, user, code, message): a job over users (an e-mail job) names the user of each
     row; a row already recorded is kept as it is (a retried job records it once)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from jobs.import_plan import Stored
 from rules import events as vocabulary
 from rules.userfields import camel
 
@@ -59,15 +60,15 @@ class Decisions:
 
 
 def decide(
-    images: Sequence[Mapping[str, Any]],
-    current: Mapping[UUID, Mapping[str, Any]],
+    images: Sequence[Stored],
+    current: Mapping[UUID, Stored],
     roles: Mapping[UUID, set[Role]],
-    later: Iterable[Mapping[str, Any]],
+    later: Iterable[Stored],
 ) -> Decisions:
     """`images`: (row, action, user_id, before) in row order; `current`: those users as they
     are now (deleted ones missing); `roles`: their roles now; `later`: the events of these
     users since the import (CHANGES only), oldest first."""
-    since: dict[UUID, list[Mapping[str, Any]]] = {}
+    since: dict[UUID, list[Stored]] = {}
     for event in later:
         since.setdefault(event["target_id"], []).append(event)
     decided = Decisions()
@@ -87,7 +88,7 @@ def decide(
 _DELETED = "The import deleted this user: a deleted user cannot come back."
 
 
-def _created(decided: Decisions, row: int, user_id: UUID, since: list[Mapping[str, Any]]) -> None:
+def _created(decided: Decisions, row: int, user_id: UUID, since: list[Stored]) -> None:
     if since:
         decided.errors.append(
             (row, user_id, CHANGED_LATER, f"Created by the import, then {_named(since[-1])}: kept.")
@@ -98,10 +99,10 @@ def _created(decided: Decisions, row: int, user_id: UUID, since: list[Mapping[st
 
 def _updated(
     decided: Decisions,
-    image: Mapping[str, Any],
-    user: Mapping[str, Any],
+    image: Stored,
+    user: Stored,
     roles_now: set[Role],
-    since: Mapping[UUID, list[Mapping[str, Any]]],
+    since: Mapping[UUID, list[Stored]],
 ) -> None:
     row, user_id, before = image["row"], image["user_id"], image["before"]
     later = since.get(user_id, [])
@@ -135,7 +136,7 @@ def _updated(
         decided.skipped.append((row, user_id))
 
 
-def _touched(events: Iterable[Mapping[str, Any]]) -> set[str]:
+def _touched(events: Iterable[Stored]) -> set[str]:
     """The fields (by column name, and "roles") these events changed."""
     names: set[str] = set()
     for e in events:
@@ -153,7 +154,7 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
-def _named(event: Mapping[str, Any]) -> str:
+def _named(event: Stored) -> str:
     """A later change as a row error names it: what, by whom, when."""
     by = event["data"].get("job") or event["actor"]
     return f"{event['action']} by {by} at {event['created_at'].isoformat(timespec='seconds')}"
