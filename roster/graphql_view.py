@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -71,14 +71,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
     Starlette's Headers would give it, without making them or the KeyError their `get` raises
     and catches for a header that is absent (4 µs, for the Accept most benchmarks leave out).
     The headers are read into a dict once per request: the view asks for four, some twice."""
-    headers: dict[bytes, bytes] | None = scope.get(_HEADERS)
+    headers: dict[bytes, str] | None = scope.get(_HEADERS)
     if headers is None:
         headers = {}
         for key, value in scope["headers"]:
-            headers.setdefault(key, value)
+            if key not in headers:
+                headers[key] = value.decode("latin-1")
         scope[_HEADERS] = headers
-    value = headers.get(name)
-    return value.decode("latin-1") if value is not None else None
+    return headers.get(name)
 
 
 def _accepts_graphql_response(request: Request) -> bool:
@@ -120,6 +120,40 @@ def _sub_response(request: Request | WebSocket) -> Response:
 # graphql-core's parser: its errors, the token limit's among them, carry no code of their own.
 SYNTAX = "Syntax Error: "
 TOO_MANY_TOKENS = "tokens. Parsing aborted."
+
+
+def _response(body: bytes, status_code: int, media_type: str) -> Response:
+    """Response(body, status_code, media_type) for an answer of JSON, made as its __init__
+    makes it without its checks for other kinds of content and statuses."""
+    if status_code < 200 or status_code in (204, 304) or media_type.startswith("text/"):
+        return Response(body, status_code=status_code, media_type=media_type)
+    response = Response.__new__(Response)
+    response.status_code = status_code
+    response.media_type = media_type
+    response.background = None
+    response.body = body
+    response.raw_headers = [
+        (b"content-length", str(len(body)).encode("latin-1")),
+        (b"content-type", media_type.encode("latin-1")),
+    ]
+    return response
+
+
+async def _body(request: Request) -> bytes:
+    """The request's body, read as Starlette's body() reads it but without the generator and
+    the context manager it reads through, and kept where body() finds it (for Strawberry's
+    run, when the request turns out not to be one of a prepared document)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    request._body = body
+    return body
 
 
 def _data_only(request: Request, data: Any) -> GraphQLHTTPResponse:
@@ -220,7 +254,7 @@ class RosterGraphQL(GraphQL[Context, None]):
         any other request, which Strawberry's run then answers."""
         engine = self.schema.engine
         assert engine is not None  # run asks only where the engine prepares documents
-        found = engine.prepared_request(await request.body())
+        found = engine.prepared_request(await _body(request))
         if found is None:
             return None
         result = await self.schema.execute_prepared(
@@ -303,10 +337,10 @@ class RosterGraphQL(GraphQL[Context, None]):
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         # Strawberry's, with the bytes orjson made rather than a str encoded again.
-        response = Response(
+        response = _response(
             _json_bytes(response_data),
-            status_code=sub_response.status_code or 200,
-            media_type=sub_response.media_type or "application/json",
+            sub_response.status_code or 200,
+            sub_response.media_type or "application/json",
         )
         # The raw lists: `headers` makes a new MutableHeaders on each read.
         response.raw_headers.extend(sub_response.raw_headers)

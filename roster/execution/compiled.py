@@ -44,7 +44,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from roster.execution.arguments import direct_call
 from roster.execution.inputs import NO_VARIABLES, Arguments, Variables
 from roster.execution.plain_execution import PlainDataExecutionContext, directives_read_variables
-from roster.execution.plans import Completer
+from roster.execution.plans import Completer, compiled_completer
 
 IsAwaitable = Callable[[Any], TypeGuard[Awaitable[Any]]]
 
@@ -188,7 +188,8 @@ class _RootField:
         # The resolver's DirectCall (arguments.py), called without graphql-core's wrapper of it.
         self.direct = direct_call(field_def.resolve)
         self.arguments = Arguments(field_def, self.nodes[0])
-        self.completer = completer
+        # The value's completion by plans, generated as one function; None: the executor's.
+        self.completer = compiled_completer(completer) if completer is not None else None
 
     def execute(self, request: _Request, root_type: GraphQLObjectType) -> Any:
         """As graphql-core's execute_field, after the look-ups done once."""
@@ -223,7 +224,7 @@ class _RootField:
         completer = self.completer
         if completer is not None:
             try:
-                return completer.complete(result)
+                return completer(result)
             except Exception:  # noqa: S110 - Irregular, or an attribute's or serialiser's error
                 pass  # the stock path completes it, and says what is wrong
         return request.stock().complete_value(

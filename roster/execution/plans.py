@@ -66,18 +66,19 @@ class Leaf:
         return coerced
 
 
-def _enum_names(leaf: GraphQLLeafType) -> tuple[type, dict[Any, str]] | None:
-    """For a Strawberry enum, its Python class and the name of each member, as Strawberry's
-    serialiser finds it (the first value equal to the member's)."""
+def _enum_names(leaf: GraphQLLeafType) -> tuple[type, dict[int, str]] | None:
+    """For a Strawberry enum, its Python class and the name of each member by the member's id
+    (hashing a member calls Enum.__hash__, in Python), as Strawberry's serialiser finds it (the
+    first value equal to the member's)."""
     wrapped = getattr(leaf, "wrapped_cls", None)
     if not isinstance(leaf, GraphQLEnumType) or not isinstance(wrapped, EnumMeta):
         return None
-    names: dict[Any, str] = {}
+    names: dict[int, str] = {}
     members: list[Any] = list(wrapped)
     for member in members:
         for name, value in leaf.values.items():
             if member.value == value.value:
-                names[member] = name
+                names[id(member)] = name  # members live as long as their class
                 break
     # A member without a name is the serialiser's to refuse.
     return (wrapped, names) if len(names) == len(members) else None
@@ -144,39 +145,110 @@ class Plan:
 
 
 def _compiled(fields: list[Field]) -> Callable[[Any], dict[str, Any]]:
-    """The plan's completion as one Python function: per field, `v = source.attribute`, then
-    `v` itself where it serialises to itself, else its completer's result."""
-    namespace: dict[str, Any] = {}
-    lines = ["def complete(source):", "    values = {}"]
-    for i, (key, read, name, completer) in enumerate(fields):
-        target = f"    values[{key!r}]"
-        if read is None or completer is None:  # __typename, or a stock field's place
-            namespace[f"constant{i}"] = name
-            lines.append(f"{target} = constant{i}")
-            continue
-        if read is getattr and name.isidentifier() and not keyword.iskeyword(name):
-            lines.append(f"    v = source.{name}")
-        else:
-            namespace[f"read{i}"], namespace[f"name{i}"] = read, name
-            lines.append(f"    v = read{i}(source, name{i})")
-        namespace[f"complete{i}"] = completer.complete
-        same = completer.self_serialised if isinstance(completer, Leaf) else None
-        enum = completer.enum_names if isinstance(completer, Leaf) else None
-        iso = completer.iso_classes if isinstance(completer, Leaf) else None
-        if same is not None:
-            namespace[f"class{i}"] = same
-            lines.append(f"{target} = v if v.__class__ is class{i} else complete{i}(v)")
-        elif enum is not None:
-            namespace[f"class{i}"], namespace[f"names{i}"] = enum
-            lines.append(f"{target} = names{i}[v] if v.__class__ is class{i} else complete{i}(v)")
-        elif iso is not None:
-            namespace[f"classes{i}"] = iso
-            lines.append(
-                f"{target} = v.isoformat() if v.__class__ in classes{i} else complete{i}(v)"
-            )
-        else:
-            lines.append(f"{target} = complete{i}(v)")
-    lines.append("    return values")
-    exec("\n".join(lines), namespace)  # noqa: S102 - code made of names and repr() keys only
-    complete: Callable[[Any], dict[str, Any]] = namespace["complete"]
+    """The plan's completion as one Python function of straight-line code: per field,
+    `v = source.attribute`, then `v` itself where it serialises to itself, else its
+    serialisation; nested objects and lists of them inlined, plan within plan, so that a page
+    of users is one loop rather than a few calls per user."""
+    code = _Code()
+    code.add(0, "def complete(source):")
+    values = _emit_plan(code, fields, "source", 1)
+    code.add(1, f"return {values}")
+    exec("\n".join(code.lines), code.namespace)  # noqa: S102 - made of names and repr() keys
+    complete: Callable[[Any], dict[str, Any]] = code.namespace["complete"]
     return complete
+
+
+def compiled_completer(completer: Completer) -> Callable[[Any], Any]:
+    """The completer's `complete` as one generated function, nested plans inlined."""
+    code = _Code()
+    code.add(0, "def complete(value):")
+    _emit_value(code, completer, "value", "done", 1)
+    code.add(1, "return done")
+    exec("\n".join(code.lines), code.namespace)  # noqa: S102 - made of names and repr() keys
+    complete: Callable[[Any], Any] = code.namespace["complete"]
+    return complete
+
+
+class _Code:
+    """The lines of a generated function, and the objects its names stand for."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {"Irregular": Irregular, "Undefined": Undefined}
+        self.count = 0
+
+    def var(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def name(self, prefix: str, value: Any) -> str:
+        """A name for `value` in the generated code."""
+        name = self.var(prefix)
+        self.namespace[name] = value
+        return name
+
+    def add(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+
+def _emit_plan(code: _Code, fields: list[Field], source: str, indent: int) -> str:
+    """Lines completing the object in `source` by a plan's fields into a new dict, whose
+    variable they return."""
+    values = code.var("values")
+    code.add(indent, f"{values} = {{}}")
+    for key, read, name, completer in fields:
+        target = f"{values}[{key!r}]"
+        if read is None or completer is None:  # __typename, or a stock field's place
+            code.add(indent, f"{target} = {code.name('constant', name)}")
+            continue
+        v = code.var("v")
+        if read is getattr and name.isidentifier() and not keyword.iskeyword(name):
+            code.add(indent, f"{v} = {source}.{name}")
+        else:
+            reader, attribute = code.name("read", read), code.name("name", name)
+            code.add(indent, f"{v} = {reader}({source}, {attribute})")
+        _emit_value(code, completer, v, target, indent)
+    return values
+
+
+def _emit_value(code: _Code, completer: Completer, v: str, target: str, indent: int) -> None:
+    """Lines setting `target` to the completion of the value in `v`: what the completer's
+    `complete` returns, or raises."""
+    complete = code.name("complete", completer.complete)
+    if isinstance(completer, Leaf):
+        if completer.self_serialised is not None:
+            same = code.name("class", completer.self_serialised)
+            code.add(indent, f"{target} = {v} if {v}.__class__ is {same} else {complete}({v})")
+        elif completer.enum_names is not None:
+            enum, names = completer.enum_names
+            member, name = code.name("class", enum), code.name("names", names)
+            line = f"{name}[id({v})] if {v}.__class__ is {member} else {complete}({v})"
+            code.add(indent, f"{target} = {line}")
+        elif completer.iso_classes is not None:
+            classes = code.name("classes", completer.iso_classes)
+            line = f"{v}.isoformat() if {v}.__class__ in {classes} else {complete}({v})"
+            code.add(indent, f"{target} = {line}")
+        else:
+            code.add(indent, f"{target} = {complete}({v})")
+    elif isinstance(completer, Object):
+        code.add(indent, f"if {v} is None or {v} is Undefined:")
+        code.add(indent + 1, "raise Irregular" if completer.non_null else f"{target} = None")
+        code.add(indent, "else:")
+        if completer.is_type_of is not None:
+            # Strawberry's is_type_of is an isinstance check that ignores its info.
+            check = code.name("is_type_of", completer.is_type_of)
+            code.add(indent + 1, f"if {check}({v}, None) is not True:")
+            code.add(indent + 2, "raise Irregular")
+        values = _emit_plan(code, completer.plan.fields, v, indent + 1)
+        code.add(indent + 1, f"{target} = {values}")
+    else:
+        # A list, item by item; None, or any other iterable, as ListOf.complete says.
+        items, item, done = code.var("items"), code.var("item"), code.var("done")
+        code.add(indent, f"if {v}.__class__ is list:")
+        code.add(indent + 1, f"{items} = []")
+        code.add(indent + 1, f"for {item} in {v}:")
+        _emit_value(code, completer.item, item, done, indent + 2)
+        code.add(indent + 2, f"{items}.append({done})")
+        code.add(indent + 1, f"{target} = {items}")
+        code.add(indent, "else:")
+        code.add(indent + 1, f"{target} = {complete}({v})")
