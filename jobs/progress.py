@@ -81,13 +81,35 @@ class Publisher:
             self.failing = False
 
 
+# How often, at most, the relay looks for listeners whose job has been quiet too long.
+RECHECK_EVERY = 0.5
+
+
+class _Listener:
+    """A queue of a job's states, and when it last had news (a state, or a nudge to look at
+    the database itself)."""
+
+    __slots__ = ("last", "quiet", "queue")
+
+    def __init__(self, quiet: float | None) -> None:
+        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=64)
+        self.quiet = quiet
+        self.last = time.monotonic()
+
+
 class JobRelay:
     """One Redis pub/sub connection per API process, fanning job progress out to every local
-    subscriber, so a thousand subscribers cost one connection and not a thousand."""
+    subscriber, so a thousand subscribers cost one connection and not a thousand. A listener
+    that asks is nudged (None in its queue) when its job has published nothing for a while:
+    one check for all of them, where a timer each cost a thousand subscribers a timer armed
+    and cancelled for every state."""
 
     def __init__(self, redis: Redis) -> None:
         self.pubsub = redis.pubsub()
-        self.queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self.listeners: dict[str, dict[asyncio.Queue[Any], _Listener]] = {}
+        # When each channel last carried a state.
+        self.heard: dict[str, float] = {}
+        self.checked = time.monotonic()
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -101,20 +123,25 @@ class JobRelay:
         await self.pubsub.aclose()  # type: ignore[no-untyped-call]
 
     @contextlib.asynccontextmanager
-    async def listen(self, job_id: UUID) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
-        """A queue of the job's states published from now on, until the block ends."""
+    async def listen(
+        self, job_id: UUID, *, nudge_after: float | None = None
+    ) -> AsyncIterator[asyncio.Queue[Any]]:
+        """A queue of the job's states published from now on, until the block ends; with
+        `nudge_after`, None in it each time that many seconds (and up to a second more) pass
+        without one."""
         name = channel(job_id)
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=64)
-        listeners = self.queues.setdefault(name, set())
-        listeners.add(queue)
+        listener = _Listener(nudge_after)
+        listeners = self.listeners.setdefault(name, {})
+        listeners[listener.queue] = listener
         try:
             if len(listeners) == 1:
                 await self.pubsub.subscribe(name)
-            yield queue
+            yield listener.queue
         finally:
-            listeners.discard(queue)
+            listeners.pop(listener.queue, None)
             if not listeners:
-                del self.queues[name]
+                del self.listeners[name]
+                self.heard.pop(name, None)
                 await self.pubsub.unsubscribe(name)
 
     async def _pump(self) -> None:
@@ -124,6 +151,7 @@ class JobRelay:
                 continue
             try:
                 message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+                self._nudge_quiet()
                 if message is None or message.get("type") != "message":
                     continue
                 name = message["channel"]
@@ -138,8 +166,26 @@ class JobRelay:
             except ValueError:
                 log.warning("job progress relay: unreadable message skipped")
                 continue
-            for queue in list(self.queues.get(name, ())):
-                if queue.full():
-                    # A slow subscriber only needs the latest states.
-                    queue.get_nowait()
-                queue.put_nowait(job)
+            self.heard[name] = time.monotonic()
+            # Every listener gets the same dict: the subscription makes one answer of it.
+            for queue in list(self.listeners.get(name, ())):
+                _put(queue, job)
+
+    def _nudge_quiet(self) -> None:
+        now = time.monotonic()
+        if now - self.checked < RECHECK_EVERY:
+            return
+        self.checked = now
+        for name, listeners in self.listeners.items():
+            heard = self.heard.get(name, 0.0)
+            for listener in listeners.values():
+                if listener.quiet is not None and max(heard, listener.last) + listener.quiet <= now:
+                    listener.last = now
+                    _put(listener.queue, None)
+
+
+def _put(queue: asyncio.Queue[Any], item: Any) -> None:
+    if queue.full():
+        # A slow subscriber only needs the latest states.
+        queue.get_nowait()
+    queue.put_nowait(item)

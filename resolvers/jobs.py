@@ -1,6 +1,5 @@
 """Jobs: startImport, cancelJob, the job and jobs queries, and the job subscription."""
 
-import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
@@ -436,8 +435,9 @@ class JobSubscription:
         if ref is None:
             raise BadRequest("No such job.", "NOT_FOUND")
         job_id, kind = ref
-        # Listen first, then read: a change between the two is not lost.
-        async with ctx.relay.listen(job_id) as queue:
+        # Listen first, then read: a change between the two is not lost. Nudged (None) when
+        # the job has published nothing for a while.
+        async with ctx.relay.listen(job_id, nudge_after=RECHECK_SECONDS) as queue:
             async with ctx.pool.acquire() as conn:
                 found = await jobs.get_jobs(conn, ctx.tenant_id, [job_id])
             if not found or found[0]["kind"] != kind:
@@ -445,9 +445,10 @@ class JobSubscription:
             state: Any = found[0]
             yield job_of(state)
             while JobStatus(state["status"]) not in TERMINAL_STATUSES:
-                try:
-                    latest = await asyncio.wait_for(queue.get(), timeout=RECHECK_SECONDS)
-                except TimeoutError:
+                # Not a timeout of its own: a thousand subscribers of a job each armed and
+                # cancelled a timer for each of its states.
+                latest = await queue.get()
+                if latest is None:
                     # A state can be lost (a worker killed between commit and publish, Redis
                     # restarting): the database has the truth.
                     async with ctx.pool.acquire() as conn:
@@ -458,7 +459,26 @@ class JobSubscription:
                 if latest["updated_at"] < state["updated_at"]:
                     continue  # published before the state already sent
                 state = latest
-                yield job_of(state)
+                yield _shared_job(state)
+
+
+# The Job of each state the relay fans out lately, by the state's identity: every subscriber
+# of a job gets the same dict from the relay, and the same Job from here, whose answer the
+# execution engine then works out once for all of them (roster/execution/subscriptions.py).
+_SHARED_JOBS: dict[int, tuple[Any, Job]] = {}
+_SHARED_JOBS_MAX = 256
+
+
+def _shared_job(state: Any) -> Job:
+    found = _SHARED_JOBS.get(id(state))
+    if found is not None and found[0] is state:
+        return found[1]
+    job = job_of(state)
+    if len(_SHARED_JOBS) >= _SHARED_JOBS_MAX:
+        _SHARED_JOBS.pop(next(iter(_SHARED_JOBS)))
+    # The state is held with its Job, so that its id is not another's while it is here.
+    _SHARED_JOBS[id(state)] = (state, job)
+    return job
 
 
 async def error_report(ctx: Context, global_id: str) -> AsyncIterator[list[str]] | None:

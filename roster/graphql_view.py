@@ -20,7 +20,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from resolvers.loaders import make_loaders
 from roster.auth import authenticate, credentials
 from roster.body_limit import LimitedReceive, Refused, declared_length
-from roster.execution.websocket import TransportWSHandler, ws_authorization
+from roster.execution.websocket import Encoded, TransportWSHandler, ws_authorization
 from roster.graphql_schema import RosterSchema
 from roster.httperrors import UNAUTHORIZED, error_response
 from roster.settings import Settings
@@ -333,6 +333,8 @@ class RosterGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> str:
         # orjson: several times json.dumps on a page of users. Text, not bytes: Strawberry sends
         # bytes over a WebSocket as binary frames, which graphql-transport-ws does not allow.
+        if isinstance(data, Encoded):
+            return data  # a subscription's message the engine has encoded
         return _json_bytes(data).decode()
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:

@@ -17,6 +17,7 @@ EXECUTION_MODULES = {
     "roster.execution.prepared",
     "roster.execution.compiled",
     "roster.execution.inputs",
+    "roster.execution.subscriptions",
     "roster.execution.arguments",
     "roster.execution.info",
 }

@@ -12,11 +12,13 @@ internals, so that an upgrade of either can break this package and nothing else.
   plain scalars), graphql-core's executor made only for what they leave to it;
 - arguments.py: resolvers' arguments handed over without Strawberry's per-call conversion;
 - info.py: Strawberry's Info naming the field's nodes, for resolvers/selection.py;
+- subscriptions.py: subscriptions of prepared documents, each event's answer shared by the
+  subscribers that get it and sent without Strawberry's per-result machinery;
 - websocket.py: graphql-transport-ws with Roster's tokens, on Strawberry's handler.
 
 The kill switch: with ROSTER_PLAIN_EXECUTION=off, build_schema imports none of engine.py,
-plain_execution.py, plans.py, prepared.py, compiled.py, inputs.py, arguments.py or info.py, and
-Roster runs on stock
+plain_execution.py, plans.py, prepared.py, compiled.py, inputs.py, subscriptions.py,
+arguments.py or info.py, and Roster runs on stock
 Strawberry with the same answers at more CPU. websocket.py is loaded in both modes: tokens are
 checked on sockets whatever the engine does. This file imports nothing but the standard library.
 
@@ -34,6 +36,7 @@ graphql-core
   `cancel_incremental_work`, `run_async_work_finished_hook` (root fields collected once);
   `complete_object_value` (overridden: plans), `execute_field`, `collect_subfields`,
   `complete_value` and `handle_field_error` (compiled.py: what it leaves to the executor),
+  `build_per_event_executor` (subscriptions.py: events' answers shared),
   `settle_in_background`; `gather_async_work`, `track_async_work` and `async_helpers` (helpers
   holding their executor weakly); `build_resolve_info` (Strawberry's used instead); the
   attributes `collected_errors`, `middleware_manager`, `abort_signal`, `hide_suggestions`,
@@ -68,7 +71,11 @@ Strawberry
   `BaseView._get_stream_transport_from_headers` (engine.py: the view's prepared answer).
 - strawberry.subscriptions.protocols.graphql_transport_ws.handlers, an internal module:
   `BaseGraphQLTransportWSHandler`, its `handle_connection_init`, `handle_subscribe`, `shutdown`,
-  `cleanup_operation`, `operations`, `connection_acknowledged`, `websocket` (websocket.py)."""
+  `cleanup_operation`, `operations`, `connection_acknowledged`, `websocket` (websocket.py),
+  `run_operation` (overridden: prepared subscriptions), `send_message`,
+  `handle_task_exception`, `context`, `root_value`, `schema`; its `Operation`, with `id`,
+  `query`, `variables`, `operation_name`, `completed`, `send_operation_message`, `send_next`,
+  `send_initial_errors` (subscriptions.py: what Strawberry's run_operation does with them)."""
 
 import importlib
 import inspect
@@ -122,6 +129,7 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     ),
     PrivateName(_EXECUTOR, "Executor.collect_subfields", ("return_type", "field_details_list")),
     PrivateName(_EXECUTOR, "Executor.complete_value", _COMPLETE),
+    PrivateName(_EXECUTOR, "Executor.build_per_event_executor", ("payload",)),
     PrivateName(
         _EXECUTOR,
         "Executor.handle_field_error",
@@ -207,6 +215,17 @@ PRIVATE_NAMES: tuple[PrivateName, ...] = (
     PrivateName(_WS, "BaseGraphQLTransportWSHandler.operations"),
     PrivateName(_WS, "BaseGraphQLTransportWSHandler.connection_acknowledged"),
     PrivateName(_WS, "BaseGraphQLTransportWSHandler.websocket"),
+    PrivateName(_WS, "BaseGraphQLTransportWSHandler.run_operation", ("operation",)),
+    PrivateName(_WS, "BaseGraphQLTransportWSHandler.send_message", ("message",)),
+    PrivateName(_WS, "BaseGraphQLTransportWSHandler.handle_task_exception", ("error",)),
+    PrivateName(_WS, "BaseGraphQLTransportWSHandler.context"),
+    PrivateName(_WS, "BaseGraphQLTransportWSHandler.root_value"),
+    PrivateName(_WS, "BaseGraphQLTransportWSHandler.schema"),
+    PrivateName(_WS, "Operation", ("handler", "id", "query", "variables", "operation_name")),
+    PrivateName(_WS, "Operation.completed"),
+    PrivateName(_WS, "Operation.send_operation_message", ("message",)),
+    PrivateName(_WS, "Operation.send_next", ("execution_result",)),
+    PrivateName(_WS, "Operation.send_initial_errors", ("errors",)),
 )
 
 

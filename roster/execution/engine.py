@@ -36,6 +36,7 @@ from roster.execution.prepared import (
     PreparedDocuments,
     RememberValidDocuments,
 )
+from roster.execution.subscriptions import prepared_subscription, run_subscription
 from roster.introspection import IntrospectionForAdmins, hides_schema, without_suggestions
 
 # Strawberry's test of resolvers' results, as graphql-core's execute types it.
@@ -181,6 +182,24 @@ class Engine:
         variable_values: dict[str, Any] | None,
         context_value: Any,
     ) -> list[GraphQLError]:
+        errors = self.logged_and_masked(
+            schema, errors, query, prepared, variable_values, context_value
+        )
+        if self.hide_schema and hides_schema(context_value):
+            errors = without_suggestions(errors)
+        return errors
+
+    def logged_and_masked(  # noqa: PLR0913
+        self,
+        schema: strawberry.Schema,
+        errors: list[GraphQLError],
+        query: str | None,
+        prepared: Prepared,
+        variable_values: dict[str, Any] | None,
+        context_value: Any,
+    ) -> list[GraphQLError]:
+        """The errors logged as Strawberry's schema logs them, then masked as MaskErrors
+        masks them."""
         execution_context = ExecutionContext(
             query=query,
             schema=schema,
@@ -193,9 +212,29 @@ class Engine:
         if self.mask is not None:
             mask = self.mask
             errors = [mask.anonymise_error(e) if mask.should_mask_error(e) else e for e in errors]
-        if self.hide_schema and hides_schema(context_value):
-            errors = without_suggestions(errors)
         return errors
+
+    def subscription(self, handler: Any, operation: Any) -> Awaitable[None] | None:
+        """The run of a subscription operation of a prepared document (subscriptions.py),
+        for the WebSocket handler to await; None for Strawberry's way."""
+        prepared = prepared_subscription(self, operation.query, operation.operation_name)
+        if prepared is None:
+            return None
+        return run_subscription(self, handler, operation, prepared)
+
+    def stream_errors(
+        self,
+        schema: strawberry.Schema,
+        errors: list[GraphQLError],
+        operation: Any,
+        context: Any,
+        prepared: Prepared,
+    ) -> list[GraphQLError]:
+        """A subscription's errors as Strawberry's stream sends them: logged and masked (the
+        suggestions IntrospectionForAdmins strips only from a result already sent)."""
+        return self.logged_and_masked(
+            schema, errors, operation.query, prepared, operation.variables, context
+        )
 
     def streamed(self, view: GraphQL[Any, Any], accept: str) -> bool:
         """Whether Strawberry's view would stream its answer to a request with this Accept

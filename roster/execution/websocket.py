@@ -11,6 +11,7 @@ from uuid import UUID
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
@@ -20,6 +21,13 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from roster.auth import CrossOrigin, authenticate, credentials
 from roster.revocation import OpenSockets
 from schema.context import Context, NotAuthenticated
+
+
+class Encoded(str):
+    """A message already encoded as JSON text, which the view's encode_json sends as it is
+    (the engine encodes a subscription's shared answer once for all its subscribers)."""
+
+    __slots__ = ()
 
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -43,6 +51,17 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.end()
             return
         await super().handle_subscribe(message)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # The engine runs the subscriptions of documents it has prepared (with it off, or for
+        # anything else, Strawberry's way).
+        engine = getattr(self.schema, "engine", None)
+        if engine is not None and self.context.principal is not None:
+            run = engine.subscription(self, operation)
+            if run is not None:
+                await run
+                return
+        await super().run_operation(operation)
 
     async def shutdown(self) -> None:
         token_id = self._token_id()
