@@ -17,10 +17,9 @@ import asyncio
 import contextlib
 import io
 import json
-import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import arq
@@ -39,7 +38,7 @@ from roster.settings import Settings
 from tests.conftest import REDIS_URL, RUN, database_url, make_tenant, no_names
 from tests.doc_blocks import ROOT, Block, all_blocks
 from tests.doc_runner import SAMPLE, Filler, Live, run_graphql, run_shell
-from tests.live_server import bind, serve
+from tests.live_server import bind, serve, uvicorn_loggers_kept
 from tests.mailbox import SmtpServer, mail_config
 
 BLOCKS = all_blocks()
@@ -133,21 +132,6 @@ async def _worker(db_url: str, smtp: SmtpServer) -> AsyncIterator[None]:
         await worker.close()
 
 
-@contextlib.contextmanager
-def _uvicorn_loggers_kept() -> Iterator[None]:
-    """uvicorn's Config sets its loggers up (the access log's propagation off, for one): they
-    are put back after, for the tests that read the access log through caplog."""
-    loggers = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error", "uvicorn.access")]
-    saved = [(lg, lg.handlers[:], lg.level, lg.propagate, lg.disabled) for lg in loggers]
-    try:
-        yield
-    finally:
-        for lg, handlers, level, propagate, disabled in saved:
-            lg.handlers[:] = handlers
-            lg.setLevel(level)
-            lg.propagate, lg.disabled = propagate, disabled
-
-
 @pytest.fixture(scope="module")
 async def live(template_db: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     db_url = database_url(f"roster_docs_{RUN}_{uuid.uuid4().hex[:8]}")
@@ -169,7 +153,7 @@ async def live(template_db: str, tmp_path_factory: pytest.TempPathFactory) -> As
             debug=False,
             webhook_resolver=no_names,
         )
-        with _uvicorn_loggers_kept():
+        with uvicorn_loggers_kept():
             async with serve(create_app(settings), bound) as url, _worker(db_url, smtp):
                 await _seed(url, demo.admin_token)
                 yield Live(url, db_url, REDIS_URL, demo.id, demo.admin_token, acme.id, workdir)
