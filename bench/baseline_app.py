@@ -32,8 +32,9 @@ password_changed_at, welcome_email_sent_at, created_at, updated_at, disabled_at
 FROM users WHERE tenant_id = $1 ORDER BY lower(username), id LIMIT 100
 """
 ROLES = """
-SELECT r.user_id, p.key, r.role FROM user_roles r JOIN platforms p ON p.id = r.platform_id
-WHERE r.user_id = ANY($1::uuid[]) ORDER BY r.user_id, r.platform_id, r.role
+SELECT r.user_id, p.key, r.role
+FROM user_roles r JOIN platforms p ON p.tenant_id = r.tenant_id AND p.id = r.platform_id
+WHERE r.tenant_id = $1 AND r.user_id = ANY($2::uuid[]) ORDER BY r.user_id, r.platform_id, r.role
 """
 ONE = """
 SELECT id, username, email, first_name, last_name, status, created_at FROM users
@@ -96,7 +97,7 @@ async def users(request: Request) -> JSONResponse:
 async def users_full(request: Request) -> JSONResponse:
     async with request.state.pool.acquire() as conn:
         rows = await conn.fetch(FULL_PAGE, request.state.tenant_id)
-        role_rows = await conn.fetch(ROLES, [r["id"] for r in rows])
+        role_rows = await conn.fetch(ROLES, request.state.tenant_id, [r["id"] for r in rows])
     roles: dict[UUID, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
     for role in role_rows:
         roles[role["user_id"]].append({"platform": {"key": role["key"]}, "role": role["role"]})

@@ -37,7 +37,8 @@ BASELINE = """
 SELECT '' AS operation, username, email, first_name, last_name, language, time_zone,
     office_phone, mobile_phone, location, external_id, status,
     (SELECT string_agg(p.key || ':' || r.role, '|' ORDER BY p.key, r.role)
-     FROM user_roles r JOIN platforms p ON p.id = r.platform_id WHERE r.user_id = users.id)
+     FROM user_roles r JOIN platforms p ON p.tenant_id = r.tenant_id AND p.id = r.platform_id
+     WHERE r.tenant_id = users.tenant_id AND r.user_id = users.id)
         AS roles,
     '' AS welcome_email
 FROM users WHERE tenant_id = '{tenant}'

@@ -130,16 +130,16 @@ async def seed_users(
     async def flush() -> None:
         await conn.copy_records_to_table("users", records=rows, columns=USER_COLUMNS)
         await conn.copy_records_to_table(
-            "user_roles", records=roles, columns=["user_id", "platform_id", "role"]
+            "user_roles", records=roles, columns=["tenant_id", "user_id", "platform_id", "role"]
         )
         rows.clear()
         roles.clear()
 
     for row in users(rng, tenant_id, count, rare, schools):
         rows.append(row)
-        roles.append((row[0], platforms["learningcloud"], rng.choice(LEARNING_ROLES)))
+        roles.append((tenant_id, row[0], platforms["learningcloud"], rng.choice(LEARNING_ROLES)))
         if rng.random() < 0.2:
-            roles.append((row[0], platforms["contentcloud"], rng.choice(CONTENT_ROLES)))
+            roles.append((tenant_id, row[0], platforms["contentcloud"], rng.choice(CONTENT_ROLES)))
         if len(rows) >= batch:
             await flush()
     if rows:

@@ -137,7 +137,8 @@ WITH made AS (
     FROM generate_series(1, $3) n
     RETURNING id
 ), roles AS (
-    INSERT INTO user_roles (user_id, platform_id, role) SELECT id, $2, 'agent' FROM made
+    INSERT INTO user_roles (tenant_id, user_id, platform_id, role)
+    SELECT $1, id, $2, 'agent' FROM made
     RETURNING user_id
 )
 -- An event id each, as user events have (a user's deliveries go in its order); no events row:

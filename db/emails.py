@@ -20,28 +20,31 @@ SELECT $1, $2, p, u FROM unnest($3::uuid[]) WITH ORDINALITY AS r(u, p)
 """
 NEXT_PENDING = """
 SELECT position, user_id FROM email_recipients
-WHERE job_id = $1 AND state = 'PENDING' AND position > $2
-ORDER BY position LIMIT $3
+WHERE tenant_id = $1 AND job_id = $2 AND state = 'PENDING' AND position > $3
+ORDER BY position LIMIT $4
 """
 # Left SENDING by a run that died between handing the message over and recording the answer.
 # Nobody knows whether the server took it: at most once, so it is not sent again.
 TAKE_UNKNOWN = """
 UPDATE email_recipients SET state = 'FAILED', last_error = 'DELIVERY_UNKNOWN'
-WHERE job_id = $1 AND state = 'SENDING'
+WHERE tenant_id = $1 AND job_id = $2 AND state = 'SENDING'
 RETURNING position, user_id
 """
 SET_STATE = """
-UPDATE email_recipients SET state = $3, last_error = $4,
-    attempts = attempts + CASE WHEN $3 = 'SENDING' THEN 1 ELSE 0 END,
-    sent_at = CASE WHEN $3 = 'SENT' THEN now() ELSE sent_at END
-WHERE job_id = $1 AND position = $2
+UPDATE email_recipients SET state = $4, last_error = $5,
+    attempts = attempts + CASE WHEN $4 = 'SENDING' THEN 1 ELSE 0 END,
+    sent_at = CASE WHEN $4 = 'SENT' THEN now() ELSE sent_at END
+WHERE tenant_id = $1 AND job_id = $2 AND position = $3
 """
 FAIL_PENDING = """
-UPDATE email_recipients SET state = 'FAILED', last_error = $2
-WHERE job_id = $1 AND state = 'PENDING'
+UPDATE email_recipients SET state = 'FAILED', last_error = $3
+WHERE tenant_id = $1 AND job_id = $2 AND state = 'PENDING'
 RETURNING position, user_id
 """
-COUNT_STATES = "SELECT state, count(*) AS n FROM email_recipients WHERE job_id = $1 GROUP BY state"
+COUNT_STATES = """
+SELECT state, count(*) AS n FROM email_recipients WHERE tenant_id = $1 AND job_id = $2
+GROUP BY state
+"""
 MARK_SENT_USER = """
 UPDATE users SET welcome_email_sent_at = now(), updated_at = now()
 WHERE tenant_id = $1 AND id = $2
@@ -54,13 +57,15 @@ ON CONFLICT (tenant_id, user_id) DO UPDATE
     SET token_hash = excluded.token_hash, expires_at = excluded.expires_at, used_at = NULL,
         created_at = now()
 """
-WITHDRAW_TOKEN = "DELETE FROM set_password_tokens WHERE token_hash = $1 AND used_at IS NULL"
-FIND_TOKEN = """
-SELECT t.tenant_id, t.user_id, t.expires_at, t.used_at, t.expires_at <= now() AS expired,
-    u.username, u.email, u.language, u.status
-FROM set_password_tokens t JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
-WHERE t.token_hash = $1
+WITHDRAW_TOKEN = """
+DELETE FROM set_password_tokens WHERE tenant_id = $1 AND token_hash = $2 AND used_at IS NULL
 """
+# A link names no organisation: found through 0018's function, which looks at every one.
+FIND_TOKEN = """
+SELECT tenant_id, user_id, expires_at, used_at, expired, username, email, language, status
+FROM roster_find_set_password_link($1)
+"""
+# As the organisation find_token named.
 USE_TOKEN = """
 UPDATE set_password_tokens SET used_at = now()
 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
@@ -72,31 +77,12 @@ WHERE tenant_id = $1 AND user_id = $2 AND used_at IS NULL
 """
 
 LOCK_MARK = "SELECT last_event_id FROM welcome_request_mark FOR UPDATE"
-# Requests above the mark whose user is active and has had no e-mail job since.
+# Every organisation's requests (0018: the statements are in its functions).
 OPEN_REQUESTS = """
-SELECT e.id, e.tenant_id, e.target_id AS user_id, e.actor_token_id, e.actor,
-    e.data->>'job' AS source
-FROM events e
-JOIN users u ON u.tenant_id = e.tenant_id AND u.id = e.target_id AND u.status = 'ACTIVE'
-WHERE e.action = 'user.welcome_email_requested' AND e.id > $1
-  AND NOT EXISTS (
-      SELECT 1 FROM email_recipients r
-      WHERE r.tenant_id = e.tenant_id AND r.user_id = e.target_id AND r.created_at >= e.created_at
-  )
-ORDER BY e.id
-LIMIT $2
+SELECT id, tenant_id, user_id, actor_token_id, actor, source
+FROM roster_open_welcome_requests($1, $2)
 """
-# An event is written by a transaction that may commit after later ids have: the mark moves
-# only past requests older than any transaction that writes events lasts (an import's chunk
-# takes seconds), so none can commit below it afterwards.
-MOVE_MARK = """
-UPDATE welcome_request_mark SET last_event_id = coalesce((
-    SELECT max(id) FROM events
-    WHERE action = 'user.welcome_email_requested' AND id > $1
-      AND ($2::bigint IS NULL OR id <= $2)
-      AND created_at < now() - interval '10 minutes'
-), last_event_id)
-"""
+MOVE_MARK = "SELECT roster_move_welcome_mark($1, $2)"
 
 
 async def add_recipients(
@@ -106,27 +92,34 @@ async def add_recipients(
     await conn.execute(ADD_RECIPIENTS, tenant_id, job_id, list(user_ids))
 
 
-async def next_pending(conn: Conn, job_id: UUID, *, after: int, limit: int) -> list[Record]:
-    return await conn.fetch(NEXT_PENDING, job_id, after, limit)
+async def next_pending(
+    conn: Conn, tenant_id: UUID, job_id: UUID, *, after: int, limit: int
+) -> list[Record]:
+    return await conn.fetch(NEXT_PENDING, tenant_id, job_id, after, limit)
 
 
-async def take_unknown(conn: Conn, job_id: UUID) -> list[Record]:
+async def take_unknown(conn: Conn, tenant_id: UUID, job_id: UUID) -> list[Record]:
     """Recipients a dead run left SENDING, now FAILED; returns them."""
-    return await conn.fetch(TAKE_UNKNOWN, job_id)
+    return await conn.fetch(TAKE_UNKNOWN, tenant_id, job_id)
 
 
 async def set_state(
-    conn: Conn, job_id: UUID, position: int, state: str, error: str | None = None
+    conn: Conn,
+    tenant_id: UUID,
+    job_id: UUID,
+    position: int,
+    state: str,
+    error: str | None = None,
 ) -> None:
-    await conn.execute(SET_STATE, job_id, position, state, error)
+    await conn.execute(SET_STATE, tenant_id, job_id, position, state, error)
 
 
-async def fail_pending(conn: Conn, job_id: UUID, error: str) -> list[Record]:
-    return await conn.fetch(FAIL_PENDING, job_id, error)
+async def fail_pending(conn: Conn, tenant_id: UUID, job_id: UUID, error: str) -> list[Record]:
+    return await conn.fetch(FAIL_PENDING, tenant_id, job_id, error)
 
 
-async def count_states(conn: Conn, job_id: UUID) -> dict[str, int]:
-    return {r["state"]: r["n"] for r in await conn.fetch(COUNT_STATES, job_id)}
+async def count_states(conn: Conn, tenant_id: UUID, job_id: UUID) -> dict[str, int]:
+    return {r["state"]: r["n"] for r in await conn.fetch(COUNT_STATES, tenant_id, job_id)}
 
 
 async def mark_sent_user(conn: Conn, tenant_id: UUID, user_id: UUID) -> None:
@@ -140,9 +133,9 @@ async def issue_token(
     await conn.execute(ISSUE_TOKEN, tenant_id, user_id, token_hash, float(ttl_seconds))
 
 
-async def withdraw_token(conn: Conn, token_hash: bytes) -> None:
+async def withdraw_token(conn: Conn, tenant_id: UUID, token_hash: bytes) -> None:
     """A link whose e-mail was never accepted."""
-    await conn.execute(WITHDRAW_TOKEN, token_hash)
+    await conn.execute(WITHDRAW_TOKEN, tenant_id, token_hash)
 
 
 async def find_token(conn: Conn, token_hash: bytes) -> Record | None:
@@ -151,7 +144,8 @@ async def find_token(conn: Conn, token_hash: bytes) -> Record | None:
 
 
 async def use_token(conn: Conn, token_hash: bytes) -> Record | None:
-    """Spends a valid link; None when it is unknown, spent or expired."""
+    """Spends a valid link of the working organisation (the one find_token named); None when
+    it is unknown, spent or expired."""
     return await conn.fetchrow(USE_TOKEN, token_hash)
 
 
@@ -161,9 +155,10 @@ async def use_user_token(conn: Conn, tenant_id: UUID, user_id: UUID) -> None:
 
 
 async def take_requests(conn: Conn, limit: int) -> list[Record]:
-    """Up to `limit` open welcome e-mail requests, oldest first, under the mark's lock (so two
-    workers never both take one), moving the mark on no further than the last one returned;
-    the caller's transaction makes their jobs before it commits."""
+    """Up to `limit` open welcome e-mail requests of every organisation, oldest first, under the
+    mark's lock (so two workers never both take one), moving the mark on no further than the
+    last one returned; the caller's transaction makes their jobs, each as its organisation
+    (db.tenancy.switch_tenant), before it commits."""
     mark: int = await conn.fetchval(LOCK_MARK)
     requests = await conn.fetch(OPEN_REQUESTS, mark, limit)
     upto = requests[-1]["id"] if len(requests) == limit else None

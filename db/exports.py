@@ -17,8 +17,8 @@ PLAIN_COLUMNS = frozenset((*PROFILE_COLUMNS, "status")) - {"attributes"}
 ROLES_JOIN = """
 LEFT JOIN LATERAL (
     SELECT string_agg(p.key || ':' || r.role, '|' ORDER BY p.key, r.role) AS roles_cell
-    FROM user_roles r JOIN platforms p ON p.id = r.platform_id
-    WHERE r.user_id = users.id
+    FROM user_roles r JOIN platforms p ON p.tenant_id = r.tenant_id AND p.id = r.platform_id
+    WHERE r.tenant_id = users.tenant_id AND r.user_id = users.id
 ) AS export_roles ON true
 """
 
@@ -29,13 +29,10 @@ ATTACH_FILE = "UPDATE jobs SET file_id = $2, updated_at = now() WHERE id = $1"
 SET_EXPIRY = """
 UPDATE jobs SET expires_at = now() + make_interval(secs => $2), updated_at = now() WHERE id = $1
 """
-DELETE_EXPIRED_FILES = """
-DELETE FROM files WHERE id IN (
-    SELECT file_id FROM jobs
-    WHERE kind = 'EXPORT' AND file_id IS NOT NULL AND expires_at <= now()
-)
-"""
-CANCEL_QUERY = "SELECT pg_cancel_backend($1)"
+# Every organisation's (0018).
+DELETE_EXPIRED_FILES = "SELECT roster_delete_expired_export_files()"
+# Only a superuser or the backend's own login role may cancel it: through 0018's function.
+CANCEL_QUERY = "SELECT roster_cancel_backend($1)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +137,6 @@ async def set_expiry(conn: Conn, job_id: UUID, ttl_seconds: float) -> None:
 
 
 async def delete_expired_files(conn: Conn) -> int:
-    """Deletes the files of exports past their expiry; returns how many."""
-    result = await conn.execute(DELETE_EXPIRED_FILES)
-    return int(result.split()[-1])
+    """Deletes the files of exports past their expiry, any organisation's; returns how many."""
+    deleted: int = await conn.fetchval(DELETE_EXPIRED_FILES)
+    return deleted

@@ -10,14 +10,18 @@ from db.pool import Conn
 CHUNK_SIZE = 1024 * 1024
 
 INSERT_FILE = "INSERT INTO files (tenant_id, name) VALUES ($1, $2) RETURNING id"
-INSERT_CHUNK = "INSERT INTO file_chunks (file_id, seq, data) VALUES ($1, $2, $3)"
+# A file is named by its id alone, as its organisation: row-level security (0018) puts the
+# organisation before it in the key. A chunk takes the organisation of its file's row.
+INSERT_CHUNK = """
+INSERT INTO file_chunks (tenant_id, file_id, seq, data)
+SELECT tenant_id, id, $2, $3 FROM files WHERE id = $1
+"""
 SET_SIZE = "UPDATE files SET size = $2 WHERE id = $1"
 # Complete once its job is recorded, in the same transaction: an upload whose API instance died
 # midway stays incomplete, and goes with the other abandoned ones.
 COMPLETE_FILE = "UPDATE files SET complete = true WHERE id = $1"
-DELETE_ABANDONED = """
-DELETE FROM files WHERE NOT complete AND created_at < now() - make_interval(secs => $1)
-"""
+# Every organisation's (0018).
+DELETE_ABANDONED = "SELECT roster_delete_abandoned_files($1)"
 CHUNK_SEQS = "SELECT seq FROM file_chunks WHERE file_id = $1 ORDER BY seq"
 READ_CHUNK = "SELECT data FROM file_chunks WHERE file_id = $1 AND seq = $2"
 DELETE_FILE = "DELETE FROM files WHERE id = $1"
@@ -42,9 +46,9 @@ async def complete_file(conn: Conn, file_id: UUID) -> None:
 
 
 async def delete_abandoned_files(conn: Conn, older_than_seconds: float) -> int:
-    """Deletes uploads that never became a job; returns how many."""
-    result = await conn.execute(DELETE_ABANDONED, older_than_seconds)
-    return int(result.split()[-1])
+    """Deletes uploads that never became a job, any organisation's; returns how many."""
+    deleted: int = await conn.fetchval(DELETE_ABANDONED, older_than_seconds)
+    return deleted
 
 
 async def get_file(conn: Conn, file_id: UUID) -> Record | None:

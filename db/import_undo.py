@@ -44,7 +44,7 @@ WITH gone AS (
 SELECT gone.id, gone.username, gone.email,
        coalesce(array_agg(DISTINCT r.platform_id) FILTER (WHERE r.platform_id IS NOT NULL), '{}')
            AS platform_ids
-FROM gone LEFT JOIN user_roles r ON r.user_id = gone.id
+FROM gone LEFT JOIN user_roles r ON r.tenant_id = $1 AND r.user_id = gone.id
 GROUP BY gone.id, gone.username, gone.email
 """
 # Each user's fields from a JSON object of the values before: a field it does not name stays.
@@ -68,12 +68,13 @@ WHERE u.tenant_id = $1 AND u.id = s.id
 """
 REMOVE_ROLES = """
 DELETE FROM user_roles r
-USING unnest($1::uuid[], $2::uuid[], $3::text[]) AS w(user_id, platform_id, role)
-WHERE r.user_id = w.user_id AND r.platform_id = w.platform_id AND r.role = w.role
+USING unnest($2::uuid[], $3::uuid[], $4::text[]) AS w(user_id, platform_id, role)
+WHERE r.tenant_id = $1 AND r.user_id = w.user_id AND r.platform_id = w.platform_id
+    AND r.role = w.role
 """
 ADD_ROLES = """
-INSERT INTO user_roles (user_id, platform_id, role)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[])
+INSERT INTO user_roles (tenant_id, user_id, platform_id, role)
+SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::text[])
 ON CONFLICT DO NOTHING
 """
 COUNT_IMAGES = "SELECT count(*) FROM import_before_images WHERE tenant_id = $1 AND job_id = $2"
@@ -142,16 +143,18 @@ async def restore_users(
         )
 
 
-async def remove_roles(conn: Conn, roles: Sequence[tuple[UUID, UUID, str]]) -> None:
+async def remove_roles(
+    conn: Conn, tenant_id: UUID, roles: Sequence[tuple[UUID, UUID, str]]
+) -> None:
     """(user id, platform id, role) triples."""
     if roles:
-        await conn.execute(REMOVE_ROLES, *(list(c) for c in zip(*roles, strict=True)))
+        await conn.execute(REMOVE_ROLES, tenant_id, *(list(c) for c in zip(*roles, strict=True)))
 
 
-async def add_roles(conn: Conn, roles: Sequence[tuple[UUID, UUID, str]]) -> None:
+async def add_roles(conn: Conn, tenant_id: UUID, roles: Sequence[tuple[UUID, UUID, str]]) -> None:
     """(user id, platform id, role) triples; ones a user has already are skipped."""
     if roles:
-        await conn.execute(ADD_ROLES, *(list(c) for c in zip(*roles, strict=True)))
+        await conn.execute(ADD_ROLES, tenant_id, *(list(c) for c in zip(*roles, strict=True)))
 
 
 async def reverts_of(conn: Conn, tenant_id: UUID, import_id: UUID) -> list[Record]:

@@ -64,15 +64,15 @@ WHERE u.tenant_id = $1 AND u.id = s.id
 RETURNING u.id
 """
 ADD_ROLES = """
-INSERT INTO user_roles (user_id, platform_id, role)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[])
+INSERT INTO user_roles (tenant_id, user_id, platform_id, role)
+SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::text[])
 ON CONFLICT DO NOTHING
 """
 REMOVE_OTHER_ROLES = """
 DELETE FROM user_roles r
-WHERE r.user_id = ANY($1::uuid[])
+WHERE r.tenant_id = $1 AND r.user_id = ANY($2::uuid[])
   AND NOT EXISTS (
-      SELECT 1 FROM unnest($2::uuid[], $3::uuid[], $4::text[]) AS w(user_id, platform_id, role)
+      SELECT 1 FROM unnest($3::uuid[], $4::uuid[], $5::text[]) AS w(user_id, platform_id, role)
       WHERE w.user_id = r.user_id AND w.platform_id = r.platform_id AND w.role = r.role
   )
 """
@@ -130,18 +130,21 @@ async def update_users(
     return [r["id"] for r in updated]
 
 
-async def add_roles(conn: Conn, roles: Sequence[tuple[UUID, UUID, str]]) -> None:
+async def add_roles(conn: Conn, tenant_id: UUID, roles: Sequence[tuple[UUID, UUID, str]]) -> None:
     """(user id, platform id, role) triples; ones a user has already are skipped."""
     if roles:
-        await conn.execute(ADD_ROLES, *(list(c) for c in zip(*roles, strict=True)))
+        await conn.execute(ADD_ROLES, tenant_id, *(list(c) for c in zip(*roles, strict=True)))
 
 
 async def replace_roles(
-    conn: Conn, user_ids: Sequence[UUID], roles: Sequence[tuple[UUID, UUID, str]]
+    conn: Conn,
+    tenant_id: UUID,
+    user_ids: Sequence[UUID],
+    roles: Sequence[tuple[UUID, UUID, str]],
 ) -> None:
     """Makes `roles` the only roles of `user_ids`."""
     if not user_ids:
         return
     columns: list[list[Any]] = [list(c) for c in zip(*roles, strict=True)] or [[], [], []]
-    await conn.execute(REMOVE_OTHER_ROLES, list(user_ids), *columns)
-    await add_roles(conn, roles)
+    await conn.execute(REMOVE_OTHER_ROLES, tenant_id, list(user_ids), *columns)
+    await add_roles(conn, tenant_id, roles)

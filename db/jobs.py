@@ -20,8 +20,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7)
 RETURNING *
 """
 GET_JOBS = "SELECT * FROM jobs WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
+# A job's own statements name it by its id alone (jobs_id, 0017): the worker and the queue are
+# handed nothing else, and act as the job's organisation once they know it.
 GET_JOB = "SELECT * FROM jobs WHERE id = $1"
-LOCK_JOB_ROW = "SELECT id FROM jobs WHERE id = $1 FOR UPDATE"
+JOB_TENANT = "SELECT roster_job_tenant($1)"
+LOCK_JOB_ROW = "SELECT id FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
 # The import that applies a dry run names it in its options (APPLIES_DRY_RUN).
 APPLIED_BY = """
 SELECT * FROM jobs
@@ -75,8 +78,12 @@ UPDATE jobs SET processed = processed + $2, created = created + $3, updated = up
 WHERE id = $1 AND fence = $8
 RETURNING *
 """
-RECORD_CHUNK = "INSERT INTO job_chunks (job_id, after_record, last_record) VALUES ($1, $2, $3)"
-WRITTEN_CHUNKS = "SELECT after_record, last_record FROM job_chunks WHERE job_id = $1"
+RECORD_CHUNK = """
+INSERT INTO job_chunks (tenant_id, job_id, after_record, last_record) VALUES ($1, $2, $3, $4)
+"""
+WRITTEN_CHUNKS = """
+SELECT after_record, last_record FROM job_chunks WHERE tenant_id = $1 AND job_id = $2
+"""
 FINISH_JOB = """
 UPDATE jobs SET status = $2, error = $3, finished_at = now(), updated_at = now()
 WHERE id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND fence = $4
@@ -91,26 +98,27 @@ WHERE tenant_id = $1 AND id = $2 AND status IN ('QUEUED', 'RUNNING')
 RETURNING *
 """
 CANCEL_REQUESTED = "SELECT cancel_requested FROM jobs WHERE id = $1"
-UNFINISHED_JOBS = """
-SELECT id, kind, status, queue_id FROM jobs WHERE status IN ('QUEUED', 'RUNNING')
-ORDER BY created_at
-"""
+# Every organisation's (0018).
+UNFINISHED_JOBS = "SELECT id, tenant_id, kind, status, queue_id FROM roster_unfinished_jobs()"
 TRY_LOCK_JOB = "SELECT pg_try_advisory_lock(hashtextextended('job:' || $1::text, 0))"
 UNLOCK_JOB = "SELECT pg_advisory_unlock(hashtextextended('job:' || $1::text, 0))"
 
 # The cells travel as JSON text: a list of lists given as jsonb[] would be taken as a
 # two-dimensional array (or refused when the rows differ in length).
 INSERT_ROW_ERRORS = """
-INSERT INTO job_row_errors (job_id, row, seq, column_name, code, message, cells, user_id, user_keys)
-SELECT $1, r, s, c, k, m, j::jsonb, u, CASE WHEN n <> '' THEN string_to_array(n, E'\\n') END
+INSERT INTO job_row_errors (
+    tenant_id, job_id, row, seq, column_name, code, message, cells, user_id, user_keys
+)
+SELECT $1, $2, r, s, c, k, m, j::jsonb, u, CASE WHEN n <> '' THEN string_to_array(n, E'\\n') END
 FROM unnest(
-    $2::int[], $3::smallint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[],
-    $9::text[]
+    $3::int[], $4::smallint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[],
+    $10::text[]
 ) AS e(r, s, c, k, m, j, u, n)
 """
 INSERT_USER_ROW_ERRORS = """
-INSERT INTO job_row_errors (job_id, row, seq, code, message, user_id)
-SELECT $1, r, 0, k, m, u FROM unnest($2::int[], $3::uuid[], $4::text[], $5::text[]) AS e(r, u, k, m)
+INSERT INTO job_row_errors (tenant_id, job_id, row, seq, code, message, user_id)
+SELECT $1, $2, r, 0, k, m, u
+FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[]) AS e(r, u, k, m)
 ON CONFLICT DO NOTHING
 """
 # Deleting users deletes what row errors kept of them (in the deletion's transaction): the
@@ -119,9 +127,7 @@ ON CONFLICT DO NOTHING
 REDACT_ROW_ERRORS = """
 UPDATE job_row_errors e
 SET cells = NULL, message = $4, user_id = NULL, user_keys = NULL
-FROM jobs j
-WHERE j.id = e.job_id AND j.tenant_id = $1
-  AND (e.user_id = ANY($2::uuid[]) OR e.user_keys && $3::text[])
+WHERE e.tenant_id = $1 AND (e.user_id = ANY($2::uuid[]) OR e.user_keys && $3::text[])
 """
 REDACTED = "Removed: the user this row was about has been deleted."
 # And the values imports changed (0040_import_undo.sql): nothing of a deleted user is kept.
@@ -131,15 +137,17 @@ WHERE tenant_id = $1 AND user_id = ANY($2::uuid[]) AND before IS NOT NULL
 """
 LIST_ROW_ERRORS = """
 SELECT row, seq, column_name, code, message, user_id FROM job_row_errors
-WHERE job_id = $1 AND (row, seq) > ($2, $3) AND ($5::text IS NULL OR code = $5)
+WHERE tenant_id = $1 AND job_id = $2 AND (row, seq) > ($3, $4) AND ($6::text IS NULL OR code = $6)
 ORDER BY row, seq
-LIMIT $4
+LIMIT $5
 """
 ROW_ERROR_CODES = """
-SELECT code, count(*) AS rows FROM job_row_errors WHERE job_id = $1 GROUP BY code ORDER BY code
+SELECT code, count(*) AS rows FROM job_row_errors WHERE tenant_id = $1 AND job_id = $2
+GROUP BY code ORDER BY code
 """
 # The cells come with a row's first problem only (seq 0): group by row alone, or the other
-# problems (cells NULL) would form groups of their own and drop out of the report.
+# problems (cells NULL) would form groups of their own and drop out of the report. By the job's
+# id, as its organisation (row-level security puts the organisation first in the key).
 ERROR_REPORT_ROWS = """
 SELECT row, (array_agg(cells ORDER BY seq))[1] AS cells,
     array_agg(column_name ORDER BY seq) AS column_names,
@@ -151,34 +159,36 @@ ORDER BY row
 LIMIT $3
 """
 INSERT_PLANS = """
-INSERT INTO job_row_plans (job_id, row, action, user_id, changes)
-SELECT $1, * FROM unnest($2::int[], $3::text[], $4::uuid[], $5::jsonb[])
+INSERT INTO job_row_plans (tenant_id, job_id, row, action, user_id, changes)
+SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::uuid[], $6::jsonb[])
 """
 LIST_PLANS = """
 SELECT row, action, user_id, changes FROM job_row_plans
-WHERE job_id = $1 AND row > $2 AND ($4::text IS NULL OR action = $4) ORDER BY row LIMIT $3
+WHERE tenant_id = $1 AND job_id = $2 AND row > $3 AND ($5::text IS NULL OR action = $5)
+ORDER BY row LIMIT $4
 """
 # One job claims its keys one chunk at a time (it holds the job's lock), and a chunk's keys are
 # distinct: a plain INSERT of the keys not claimed yet, without ON CONFLICT, which cost half as
 # much again.
 CLAIM_KEYS = """
 WITH wanted AS (
-    SELECT * FROM unnest($2::text[], $3::text[], $4::int[]) AS w(kind, key, row)
+    SELECT * FROM unnest($3::text[], $4::text[], $5::int[]) AS w(kind, key, row)
 ), earlier AS (
     SELECT k.kind, k.key, k.row FROM job_keys k JOIN wanted w USING (kind, key)
-    WHERE k.job_id = $1
+    WHERE k.tenant_id = $1 AND k.job_id = $2
 ), claimed AS (
-    INSERT INTO job_keys (job_id, kind, key, row)
-    SELECT $1, kind, key, row FROM wanted
+    INSERT INTO job_keys (tenant_id, job_id, kind, key, row)
+    SELECT $1, $2, kind, key, row FROM wanted
     WHERE (kind, key) NOT IN (SELECT kind, key FROM earlier)
 )
 SELECT * FROM earlier
 """
-FORGET_KEYS = "DELETE FROM job_keys WHERE job_id = $1"
-FORGET_CHUNKS = "DELETE FROM job_chunks WHERE job_id = $1"
+FORGET_KEYS = "DELETE FROM job_keys WHERE tenant_id = $1 AND job_id = $2"
+FORGET_CHUNKS = "DELETE FROM job_chunks WHERE tenant_id = $1 AND job_id = $2"
 # A dry run's file stays, to be applied later; an applied one goes (it may hold passwords).
 RELEASE_FILE = """
-DELETE FROM files WHERE id = (SELECT file_id FROM jobs WHERE id = $1 AND NOT dry_run)
+DELETE FROM files WHERE tenant_id = $1
+    AND id = (SELECT file_id FROM jobs WHERE tenant_id = $1 AND id = $2 AND NOT dry_run)
 """
 
 
@@ -207,13 +217,19 @@ async def applied_by(conn: Conn, tenant_id: UUID, dry_run_id: UUID) -> Record | 
     """The import that applied the dry run `dry_run_id`, if any. Within a transaction the dry
     run's row stays locked until it ends: two requests to apply it take turns, and the second
     finds the first."""
-    await conn.execute(LOCK_JOB_ROW, dry_run_id)
+    await conn.execute(LOCK_JOB_ROW, tenant_id, dry_run_id)
     return await conn.fetchrow(APPLIED_BY, tenant_id, str(dry_run_id))
 
 
 async def get_job(conn: Conn, job_id: UUID) -> Record | None:
-    """Any tenant's job: for workers, which act on the job they were given."""
+    """The job, by its id alone: as its organisation (or as the owner, from the CLI)."""
     return await conn.fetchrow(GET_JOB, job_id)
+
+
+async def job_tenant(conn: Conn, job_id: UUID) -> UUID | None:
+    """The organisation of any organisation's job: for the worker, handed a job id alone."""
+    tenant_id: UUID | None = await conn.fetchval(JOB_TENANT, job_id)
+    return tenant_id
 
 
 async def list_jobs(
@@ -258,14 +274,17 @@ async def add_progress(
     return await conn.fetchrow(ADD_PROGRESS, job_id, *(counts[c] for c in COUNTERS), fence)
 
 
-async def record_chunk(conn: Conn, job_id: UUID, after_record: int, last_record: int) -> None:
+async def record_chunk(
+    conn: Conn, tenant_id: UUID, job_id: UUID, after_record: int, last_record: int
+) -> None:
     """Records a chunk as written, in the transaction that writes it."""
-    await conn.execute(RECORD_CHUNK, job_id, after_record, last_record)
+    await conn.execute(RECORD_CHUNK, tenant_id, job_id, after_record, last_record)
 
 
-async def written_chunks(conn: Conn, job_id: UUID) -> dict[int, int]:
+async def written_chunks(conn: Conn, tenant_id: UUID, job_id: UUID) -> dict[int, int]:
     """The last record of every chunk written, by the record before its first."""
-    return {r["after_record"]: r["last_record"] for r in await conn.fetch(WRITTEN_CHUNKS, job_id)}
+    rows = await conn.fetch(WRITTEN_CHUNKS, tenant_id, job_id)
+    return {r["after_record"]: r["last_record"] for r in rows}
 
 
 async def finish_job(
@@ -285,6 +304,7 @@ async def cancel_requested(conn: Conn, job_id: UUID) -> bool:
 
 
 async def unfinished_jobs(conn: Conn) -> list[Record]:
+    """Every organisation's queued and running jobs, oldest first."""
     return await conn.fetch(UNFINISHED_JOBS)
 
 
@@ -300,6 +320,7 @@ async def unlock_job(conn: Conn, job_id: UUID) -> None:
 
 async def add_row_errors(
     conn: Conn,
+    tenant_id: UUID,
     job_id: UUID,
     errors: Sequence[tuple[int, int, str | None, str, str, Sequence[str] | None]],
     about: Mapping[int, tuple[UUID | None, Sequence[str]]] | None = None,
@@ -318,6 +339,7 @@ async def add_row_errors(
     ]
     await conn.execute(
         INSERT_ROW_ERRORS,
+        tenant_id,
         job_id,
         list(rows),
         list(seqs),
@@ -332,14 +354,17 @@ async def add_row_errors(
 
 
 async def add_user_row_errors(
-    conn: Conn, job_id: UUID, errors: Sequence[tuple[int, UUID | None, str, str]]
+    conn: Conn,
+    tenant_id: UUID,
+    job_id: UUID,
+    errors: Sequence[tuple[int, UUID | None, str, str]],
 ) -> None:
     """(row, user, code, message): a job over users (an e-mail job) names the user of each
     row; a row already recorded is kept as it is (a retried job records it once)."""
     if not errors:
         return
     rows, users, codes, messages = (list(c) for c in zip(*errors, strict=True))
-    await conn.execute(INSERT_USER_ROW_ERRORS, job_id, rows, users, codes, messages)
+    await conn.execute(INSERT_USER_ROW_ERRORS, tenant_id, job_id, rows, users, codes, messages)
 
 
 async def redact_row_errors(
@@ -355,14 +380,20 @@ async def redact_row_errors(
 
 
 async def list_row_errors(
-    conn: Conn, job_id: UUID, *, after: tuple[int, int], limit: int, code: str | None = None
+    conn: Conn,
+    tenant_id: UUID,
+    job_id: UUID,
+    *,
+    after: tuple[int, int],
+    limit: int,
+    code: str | None = None,
 ) -> list[Record]:
-    return await conn.fetch(LIST_ROW_ERRORS, job_id, after[0], after[1], limit, code)
+    return await conn.fetch(LIST_ROW_ERRORS, tenant_id, job_id, after[0], after[1], limit, code)
 
 
-async def row_error_codes(conn: Conn, job_id: UUID) -> list[Record]:
+async def row_error_codes(conn: Conn, tenant_id: UUID, job_id: UUID) -> list[Record]:
     """Each error code of the job's rows, with how many problems have it."""
-    return await conn.fetch(ROW_ERROR_CODES, job_id)
+    return await conn.fetch(ROW_ERROR_CODES, tenant_id, job_id)
 
 
 async def error_report_rows(
@@ -375,13 +406,17 @@ async def error_report_rows(
 
 
 async def add_plans(
-    conn: Conn, job_id: UUID, plans: Sequence[tuple[int, str, UUID | None, Mapping[str, Any]]]
+    conn: Conn,
+    tenant_id: UUID,
+    job_id: UUID,
+    plans: Sequence[tuple[int, str, UUID | None, Mapping[str, Any]]],
 ) -> None:
     if not plans:
         return
     rows, actions, users, changes = zip(*plans, strict=True)
     await conn.execute(
         INSERT_PLANS,
+        tenant_id,
         job_id,
         list(rows),
         list(actions),
@@ -391,31 +426,37 @@ async def add_plans(
 
 
 async def list_plans(
-    conn: Conn, job_id: UUID, *, after_row: int, limit: int, action: str | None = None
+    conn: Conn,
+    tenant_id: UUID,
+    job_id: UUID,
+    *,
+    after_row: int,
+    limit: int,
+    action: str | None = None,
 ) -> list[Record]:
-    return await conn.fetch(LIST_PLANS, job_id, after_row, limit, action)
+    return await conn.fetch(LIST_PLANS, tenant_id, job_id, after_row, limit, action)
 
 
 async def claim_keys(
-    conn: Conn, job_id: UUID, keys: Sequence[tuple[str, str, int]]
+    conn: Conn, tenant_id: UUID, job_id: UUID, keys: Sequence[tuple[str, str, int]]
 ) -> dict[tuple[str, str], int]:
     """Records (kind, key, row) triples; returns the (kind, key) pairs some earlier row had
     claimed already, each with that earlier row."""
     if not keys:
         return {}
     kinds, values, rows = (list(c) for c in zip(*keys, strict=True))
-    found = await conn.fetch(CLAIM_KEYS, job_id, kinds, values, rows)
+    found = await conn.fetch(CLAIM_KEYS, tenant_id, job_id, kinds, values, rows)
     return {(r["kind"], r["key"]): r["row"] for r in found}
 
 
-async def forget_scratch(conn: Conn, job_id: UUID) -> None:
+async def forget_scratch(conn: Conn, tenant_id: UUID, job_id: UUID) -> None:
     """Forgets what only a running import needs: the keys it has met, the chunks it wrote."""
-    await conn.execute(FORGET_KEYS, job_id)
-    await conn.execute(FORGET_CHUNKS, job_id)
+    await conn.execute(FORGET_KEYS, tenant_id, job_id)
+    await conn.execute(FORGET_CHUNKS, tenant_id, job_id)
 
 
-async def release_file(conn: Conn, job_id: UUID) -> None:
-    await conn.execute(RELEASE_FILE, job_id)
+async def release_file(conn: Conn, tenant_id: UUID, job_id: UUID) -> None:
+    await conn.execute(RELEASE_FILE, tenant_id, job_id)
 
 
 async def import_speed(conn: Conn, tenant_id: UUID) -> dict[bool, tuple[int, float]]:

@@ -28,10 +28,13 @@ DELETE FROM platforms WHERE tenant_id = $1 AND id = $2
 RETURNING id
 """
 ROLES_IN_USE = """
-SELECT DISTINCT role FROM user_roles WHERE platform_id = $1 AND role = ANY($2::text[])
+SELECT DISTINCT role FROM user_roles
+WHERE tenant_id = $1 AND platform_id = $2 AND role = ANY($3::text[])
 ORDER BY role
 """
-COUNT_USERS_WITH_ROLES = "SELECT count(DISTINCT user_id) FROM user_roles WHERE platform_id = $1"
+COUNT_USERS_WITH_ROLES = """
+SELECT count(DISTINCT user_id) FROM user_roles WHERE tenant_id = $1 AND platform_id = $2
+"""
 
 
 async def list_platforms(conn: Conn, tenant_id: UUID) -> list[Record]:
@@ -108,11 +111,13 @@ async def delete_platform(conn: Conn, tenant_id: UUID, platform_id: UUID) -> boo
     return await conn.fetchval(DELETE_PLATFORM, tenant_id, platform_id) is not None
 
 
-async def roles_in_use(conn: Conn, platform_id: UUID, roles: list[str]) -> list[str]:
+async def roles_in_use(
+    conn: Conn, tenant_id: UUID, platform_id: UUID, roles: list[str]
+) -> list[str]:
     """Which of `roles` some user holds on the platform."""
-    return [r["role"] for r in await conn.fetch(ROLES_IN_USE, platform_id, roles)]
+    return [r["role"] for r in await conn.fetch(ROLES_IN_USE, tenant_id, platform_id, roles)]
 
 
-async def count_users_with_roles(conn: Conn, platform_id: UUID) -> int:
-    count: int = await conn.fetchval(COUNT_USERS_WITH_ROLES, platform_id)
+async def count_users_with_roles(conn: Conn, tenant_id: UUID, platform_id: UUID) -> int:
+    count: int = await conn.fetchval(COUNT_USERS_WITH_ROLES, tenant_id, platform_id)
     return count

@@ -8,6 +8,8 @@ import orjson
 from asyncpg import Connection, Pool, Record
 from asyncpg.pool import PoolConnectionProxy
 
+from db.tenancy import TenantConnection
+
 # What db/ functions take: a plain connection or one borrowed from the pool.
 Conn: TypeAlias = "Connection[Record] | PoolConnectionProxy[Record]"
 
@@ -54,6 +56,7 @@ async def create_pool(
     max_size: int = 10,
     custom_plans: bool = False,
     session_state: bool = True,
+    role: str | None = None,
 ) -> Pool:
     """`custom_plans` for the API, whose searches need them; not for bulk writes: PostgreSQL's
     foreign key checks run through the plan cache too, and planning each row's check again made
@@ -66,8 +69,14 @@ async def create_pool(
 
     The API's pool compiles nothing either: a search's estimated cost can pass jit_above_cost
     (counting a filtered search in a sample is costed at 500,000) and JIT compilation then took
-    420 ms of a 20 ms statement."""
+    420 ms of a 20 ms statement.
+
+    `role` (db.tenancy.APP_ROLE for the API and the worker): the role every connection acts as,
+    whatever role the DSN names, from its first statement (a startup parameter: RESET ALL or
+    RESET ROLE go back to it, not to the DSN's)."""
     settings = {"plan_cache_mode": "force_custom_plan", "jit": "off"} if custom_plans else {}
+    if role is not None:
+        settings["role"] = role
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
@@ -78,14 +87,21 @@ async def create_pool(
         # generic plan that ignores the values: for `search_text LIKE '%' || $2 || '%'` that
         # plan cannot use the trigram index and reads the whole table (6 ms -> 100 ms).
         server_settings=settings,
+        # Each transaction names the organisation its task works for (db.tenancy).
+        connection_class=TenantConnection,
     )
     assert pool is not None
     return pool
 
 
-async def connect(dsn: str) -> Connection:
-    """One connection with the pool's codecs, for commands that need no pool."""
-    conn = await asyncpg.connect(dsn)
+async def connect(dsn: str, *, role: str | None = None) -> Connection:
+    """One connection with the pool's codecs, for commands that need no pool; acting as `role`
+    when given (see create_pool)."""
+    conn = await asyncpg.connect(
+        dsn,
+        connection_class=TenantConnection,
+        server_settings={"role": role} if role is not None else None,
+    )
     await _init_connection(conn)
     return conn
 

@@ -10,8 +10,9 @@ from asyncpg import Record
 from db.pool import Conn
 
 # Each word's trigrams of three letters or digits (those the sample of 0012 counted), rarest
-# first, with the users the rarest are on, estimated in every tenant together. Counted no
-# longer once the users have doubled since the sample.
+# first, with the users the rarest are on, estimated in every tenant together (0018's
+# roster_users_total, which may count them all). Counted no longer once the users have doubled
+# since the sample.
 _TRIGRAMS = """
 SELECT w.n, c.trigram, counted.trusted,
        coalesce((SELECT share FROM search_trigrams s WHERE s.trigram = c.trigram), 0)
@@ -22,9 +23,8 @@ CROSS JOIN LATERAL (
     FROM (SELECT roster_fold(w.word) AS folded) f, generate_series(1, length(f.folded) - 2) p
 ) c
 CROSS JOIN (
-    SELECT coalesce(sum(count), 0) AS users,
-           coalesce(sum(count), 0) < 2 * (SELECT users FROM search_trigrams_sampled) AS trusted
-    FROM user_counts
+    SELECT total AS users, total < 2 * (SELECT users FROM search_trigrams_sampled) AS trusted
+    FROM roster_users_total() AS total
 ) counted
 WHERE c.trigram ~ '^[a-z0-9]{3}$'
 ORDER BY w.n, users, c.trigram
@@ -64,6 +64,7 @@ async def word_trigrams(conn: Conn, words: Sequence[str]) -> Trigrams:
 
 async def sample_trigrams(conn: Conn, *, force: bool = False) -> bool:
     """Samples which trigrams are rare again, if the users have doubled since the last time
-    (or `force`); whether it did. A second or so at a million users."""
+    (or `force`); whether it did. A second or so at a million users. Every organisation's
+    users (0018)."""
     sampled: bool = await conn.fetchval(SAMPLE_TRIGRAMS, force)
     return sampled

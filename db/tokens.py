@@ -20,29 +20,17 @@ INSERT_TOKEN = """
 INSERT INTO api_tokens (tenant_id, name, scope, token_hash) VALUES ($1, $2, $3, $4)
 RETURNING id
 """
-# A console session (migration 0016) is active until 7 days after sign-in or 12 hours unused.
-ACTIVE = """
-t.revoked_at IS NULL AND (
-    t.kind = 'api'
-    OR EXISTS (
-        SELECT FROM console_sessions s
-        WHERE s.token_id = t.id AND s.expires_at > now()
-            AND s.last_used_at > now() - interval '12 hours'
-    )
-)
-"""
-FIND_ACTIVE_TOKEN = f"""
-SELECT t.id, t.tenant_id, t.name, t.scope, t.kind FROM api_tokens t
-WHERE t.token_hash = $1 AND {ACTIVE}
-"""
+# Before anyone knows the organisation (row-level security, 0018): by its hash, and the open
+# sockets' tokens by id, each through a function that may look at every organisation's.
+# Active: not revoked, and a console session 7 days after sign-in or 12 hours unused at most
+# (roster_token_active, 0018).
+FIND_ACTIVE_TOKEN = "SELECT id, tenant_id, name, scope, kind FROM roster_find_token($1)"
 REVOKE_TOKEN = """
 UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id
 """
-ACTIVE_AMONG = f"""
-SELECT t.id FROM api_tokens t WHERE t.id = ANY($1::uuid[]) AND {ACTIVE}
-"""
-LIST_TOKENS = f"""
-SELECT t.id, t.name, t.scope, t.kind, t.created_at, t.revoked_at, {ACTIVE} AS active
+ACTIVE_AMONG = "SELECT id FROM roster_active_tokens($1::uuid[]) AS id"
+LIST_TOKENS = """
+SELECT t.id, t.name, t.scope, t.kind, t.created_at, t.revoked_at, roster_token_active(t) AS active
 FROM api_tokens t WHERE t.tenant_id = $1
 ORDER BY t.created_at, t.id
 """
@@ -60,6 +48,8 @@ async def find_active_token(conn: Conn, token_hash: bytes) -> Record | None:
 
 
 async def revoke_token(conn: Conn, token_id: UUID) -> bool:
+    """Revokes any organisation's token (`roster token revoke`, as the owner), or the working
+    organisation's (a console's sign-out)."""
     return await conn.fetchval(REVOKE_TOKEN, token_id) is not None
 
 

@@ -17,13 +17,23 @@ COUNT_FROM_COUNTERS = """
 SELECT coalesce(sum(count), 0)::bigint FROM user_counts
 WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
 """
-# Roles only ever point at users of their platform's tenant, so the platform (or the tenant's
-# platforms) alone scopes the count, and the (platform, role, user) index answers it.
+# The (tenant, platform, role, user) index answers it. The platforms are the one given or all the
+# tenant's, chosen here rather than by coalesce(): under row-level security PostgreSQL uses no
+# condition in an index that holds a coalesce() (it does not know that it cannot fail).
 COUNT_HOLDERS = """
 SELECT count({distinct} user_id) FROM user_roles
-WHERE platform_id = ANY(coalesce($2::uuid[], ARRAY(SELECT id FROM platforms WHERE tenant_id = $1)))
-  AND ($3::text IS NULL OR role = $3)
+WHERE tenant_id = $1 AND platform_id = ANY({platforms}) AND ($2::text IS NULL OR role = $2)
 """
+TENANT_PLATFORMS = "ARRAY(SELECT id FROM platforms WHERE tenant_id = $1)"
+
+
+def _platforms(search: UserSearch, args: list[Any]) -> str:
+    """Where a count of role holders looks: the platform given (one more of `args`) or every
+    platform of the tenant."""
+    if search.platform_id is None:
+        return TENANT_PLATFORMS
+    args.append([search.platform_id])
+    return f"${len(args)}::uuid[]"
 
 
 async def count_users(conn: Conn, tenant_id: UUID, search: UserSearch = _EVERY_USER) -> int:
@@ -34,10 +44,9 @@ async def count_users(conn: Conn, tenant_id: UUID, search: UserSearch = _EVERY_U
     if replace(search, platform_id=None, role=None) == UserSearch():
         # One row per (user, platform, role): with both given, no user is counted twice.
         distinct = "" if search.platform_id and search.role else "DISTINCT"
-        platform_ids = [search.platform_id] if search.platform_id else None
-        count = await conn.fetchval(
-            COUNT_HOLDERS.format(distinct=distinct), tenant_id, platform_ids, search.role
-        )
+        args: list[Any] = [tenant_id, search.role]
+        sql = COUNT_HOLDERS.format(distinct=distinct, platforms=_platforms(search, args))
+        count = await conn.fetchval(sql, *args)
         return count
     params: list[Any] = []
     where = where_clause(
@@ -62,10 +71,8 @@ class BoundedCount:
 COUNT_HOLDERS_UP_TO = """
 SELECT count(DISTINCT user_id) AS users, count(*) AS roles FROM (
     SELECT user_id FROM user_roles
-    WHERE platform_id = ANY(
-        coalesce($2::uuid[], ARRAY(SELECT id FROM platforms WHERE tenant_id = $1))
-    ) AND ($3::text IS NULL OR role = $3)
-    LIMIT $4
+    WHERE tenant_id = $1 AND platform_id = ANY({platforms}) AND ($2::text IS NULL OR role = $2)
+    LIMIT $3
 ) held
 """
 # A user holds a few roles at most: this many role rows name more than the bound's users.
@@ -148,9 +155,10 @@ async def estimate_matches(
 async def _count_holders_up_to(
     conn: Conn, tenant_id: UUID, search: UserSearch, bound: int
 ) -> BoundedCount:
-    platform_ids = [search.platform_id] if search.platform_id else None
     read = (bound + 1) * _ROLES_READ_PER_USER
-    row = await conn.fetchrow(COUNT_HOLDERS_UP_TO, tenant_id, platform_ids, search.role, read)
+    args: list[Any] = [tenant_id, search.role, read]
+    sql = COUNT_HOLDERS_UP_TO.format(platforms=_platforms(search, args))
+    row = await conn.fetchrow(sql, *args)
     assert row is not None
     if row["users"] > bound:
         return BoundedCount(bound, "GTE")

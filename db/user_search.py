@@ -143,7 +143,7 @@ def _conditions(
     if search.status is not None:
         clauses.append(f"status = {param(search.status)}")
     if search.platform_id is not None or search.role is not None:
-        role_clauses = ["r.user_id = users.id"]
+        role_clauses = ["r.tenant_id = users.tenant_id", "r.user_id = users.id"]
         if search.platform_id is not None:
             role_clauses.append(f"r.platform_id = {param(search.platform_id)}")
         if search.role is not None:

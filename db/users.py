@@ -114,7 +114,7 @@ WITH gone AS (
 SELECT gone.id, gone.username, gone.email,
        coalesce(array_agg(DISTINCT r.platform_id) FILTER (WHERE r.platform_id IS NOT NULL), '{}')
            AS platform_ids
-FROM gone LEFT JOIN user_roles r ON r.user_id = gone.id
+FROM gone LEFT JOIN user_roles r ON r.tenant_id = $1 AND r.user_id = gone.id
 GROUP BY gone.id, gone.username, gone.email
 """
 SET_PASSWORD_HASH = f"""
@@ -124,21 +124,21 @@ RETURNING {USER_COLUMNS}
 """
 GET_ROLES = """
 SELECT user_id, platform_id, role, granted_at FROM user_roles
-WHERE user_id = ANY($1::uuid[])
+WHERE tenant_id = $1 AND user_id = ANY($2::uuid[])
 ORDER BY user_id, platform_id, role
 """
 REPLACE_ROLES = """
 WITH wanted AS (
-    SELECT DISTINCT * FROM unnest($2::uuid[], $3::text[]) AS w(platform_id, role)
+    SELECT DISTINCT * FROM unnest($3::uuid[], $4::text[]) AS w(platform_id, role)
 ), removed AS (
     DELETE FROM user_roles r
-    WHERE r.user_id = $1 AND NOT EXISTS (
+    WHERE r.tenant_id = $1 AND r.user_id = $2 AND NOT EXISTS (
         SELECT 1 FROM wanted w WHERE w.platform_id = r.platform_id AND w.role = r.role
     )
     RETURNING platform_id, role
 ), added AS (
-    INSERT INTO user_roles (user_id, platform_id, role)
-    SELECT $1, platform_id, role FROM wanted
+    INSERT INTO user_roles (tenant_id, user_id, platform_id, role)
+    SELECT $1, $2, platform_id, role FROM wanted
     ON CONFLICT DO NOTHING
     RETURNING platform_id, role
 )
@@ -147,23 +147,24 @@ UNION ALL
 SELECT false, platform_id, role FROM removed
 """
 ADD_ROLES = """
-INSERT INTO user_roles (user_id, platform_id, role)
-SELECT $1, * FROM unnest($2::uuid[], $3::text[])
+INSERT INTO user_roles (tenant_id, user_id, platform_id, role)
+SELECT $1, $2, * FROM unnest($3::uuid[], $4::text[])
 ON CONFLICT DO NOTHING
 """
 
 
-# Users stored before their skeletons were (0006_identifiers.sql), in id order, `after` an id.
+# Users stored before their skeletons were (0006_identifiers.sql), of every organisation (for
+# `roster migrate`), in key order, after the key (tenant_id, id) `after`.
 USERS_WITHOUT_SKELETONS = """
 SELECT id, tenant_id, username, email, username_skeleton, email_skeleton FROM users
-WHERE (username_skeleton IS NULL OR email_skeleton IS NULL) AND id > $1
-ORDER BY id LIMIT $2
+WHERE (username_skeleton IS NULL OR email_skeleton IS NULL) AND (tenant_id, id) > ($1, $2)
+ORDER BY tenant_id, id LIMIT $3
 """
 # Gives skeletons to users without one, unless another user of the tenant has it already.
 SET_SKELETONS = """
 UPDATE users u SET {column} = s.skeleton
-FROM unnest($1::uuid[], $2::text[]) AS s(id, skeleton)
-WHERE u.id = s.id AND u.{column} IS NULL AND NOT EXISTS (
+FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS s(tenant_id, id, skeleton)
+WHERE u.tenant_id = s.tenant_id AND u.id = s.id AND u.{column} IS NULL AND NOT EXISTS (
     SELECT 1 FROM users o WHERE o.tenant_id = u.tenant_id AND o.{column} = s.skeleton
 )
 RETURNING u.id
@@ -274,41 +275,48 @@ async def set_password_hash(
     return await conn.fetchrow(SET_PASSWORD_HASH, tenant_id, user_id, password_hash)
 
 
-async def get_roles(conn: Conn, user_ids: Sequence[UUID]) -> list[Record]:
-    return await conn.fetch(GET_ROLES, user_ids)
+async def get_roles(conn: Conn, tenant_id: UUID, user_ids: Sequence[UUID]) -> list[Record]:
+    return await conn.fetch(GET_ROLES, tenant_id, user_ids)
 
 
-async def add_roles(conn: Conn, user_id: UUID, roles: Sequence[tuple[UUID, str]]) -> None:
-    await conn.execute(ADD_ROLES, user_id, [p for p, _ in roles], [r for _, r in roles])
+async def add_roles(
+    conn: Conn, tenant_id: UUID, user_id: UUID, roles: Sequence[tuple[UUID, str]]
+) -> None:
+    await conn.execute(ADD_ROLES, tenant_id, user_id, [p for p, _ in roles], [r for _, r in roles])
 
 
 async def replace_roles(
-    conn: Conn, user_id: UUID, roles: Sequence[tuple[UUID, str]]
+    conn: Conn, tenant_id: UUID, user_id: UUID, roles: Sequence[tuple[UUID, str]]
 ) -> tuple[list[tuple[UUID, str]], list[tuple[UUID, str]]]:
     """Makes `roles` the user's roles; returns (added, removed) as (platform id, role) pairs."""
-    rows = await conn.fetch(REPLACE_ROLES, user_id, [p for p, _ in roles], [r for _, r in roles])
+    rows = await conn.fetch(
+        REPLACE_ROLES, tenant_id, user_id, [p for p, _ in roles], [r for _, r in roles]
+    )
     added = [(r["platform_id"], r["role"]) for r in rows if r["added"]]
     removed = [(r["platform_id"], r["role"]) for r in rows if not r["added"]]
     return added, removed
 
 
-async def users_without_skeletons(conn: Conn, after: UUID, limit: int) -> list[Record]:
-    """Up to `limit` users after id `after` (in id order) lacking a skeleton."""
-    return await conn.fetch(USERS_WITHOUT_SKELETONS, after, limit)
+async def users_without_skeletons(conn: Conn, after: tuple[UUID, UUID], limit: int) -> list[Record]:
+    """Up to `limit` users lacking a skeleton after the key (tenant id, id) `after`, in key
+    order: any organisation's."""
+    return await conn.fetch(USERS_WITHOUT_SKELETONS, *after, limit)
 
 
 async def set_skeletons(
-    conn: Conn, column: str, skeletons: Sequence[tuple[UUID, str]]
+    conn: Conn, column: str, skeletons: Sequence[tuple[UUID, UUID, str]]
 ) -> set[UUID]:
     """Gives each user its skeleton in `column` (one of SKELETON_COLUMNS) where it has none
     and no other user of its tenant has it; returns the users given one. One user meanwhile
-    given the same skeleton by another writer: the statement is tried again, and sees it."""
+    given the same skeleton by another writer: the statement is tried again, and sees it.
+    `skeletons`: (tenant id, user id, skeleton) each."""
     if column not in SKELETON_COLUMNS:
         raise ValueError(f"not a skeleton column: {column}")
     sql = SET_SKELETONS.format(column=column)
-    ids, values = [u for u, _ in skeletons], [v for _, v in skeletons]
+    tenant_ids = [t for t, _, _ in skeletons]
+    ids, values = [u for _, u, _ in skeletons], [v for _, _, v in skeletons]
     while True:
         try:
-            return {r["id"] for r in await conn.fetch(sql, ids, values)}
+            return {r["id"] for r in await conn.fetch(sql, tenant_ids, ids, values)}
         except asyncpg.UniqueViolationError:
             continue

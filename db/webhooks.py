@@ -11,17 +11,8 @@ from asyncpg import Record
 
 from db.pool import Conn
 
-# A loose index scan: the tenants with queued events, without reading every queued row.
-OUTBOX_TENANTS = """
-WITH RECURSIVE t AS (
-    (SELECT tenant_id FROM webhook_outbox ORDER BY tenant_id LIMIT 1)
-    UNION ALL
-    SELECT (SELECT o.tenant_id FROM webhook_outbox o WHERE o.tenant_id > t.tenant_id
-            ORDER BY o.tenant_id LIMIT 1)
-    FROM t WHERE t.tenant_id IS NOT NULL
-)
-SELECT tenant_id FROM t WHERE tenant_id IS NOT NULL
-"""
+# Every organisation with queued events: a loose index scan, in 0018's function.
+OUTBOX_TENANTS = "SELECT tenant_id FROM roster_outbox_tenants() AS tenant_id"
 # One dispatcher per tenant at a time, so that a tenant's events become deliveries in order.
 TRY_LOCK_TENANT_OUTBOX = (
     "SELECT pg_try_advisory_xact_lock(hashtextextended('webhook_outbox:' || $1, 0))"
@@ -36,14 +27,15 @@ WITH taken AS (
     RETURNING event_id, platform_ids
 )
 SELECT e.id, e.action, e.target_id, e.data, taken.platform_ids
-FROM taken JOIN events e ON e.id = taken.event_id
+FROM taken JOIN events e ON e.tenant_id = $1 AND e.id = taken.event_id
 ORDER BY e.id
 """
 LISTENING_PLATFORMS = """
 SELECT id FROM platforms
 WHERE tenant_id = $1 AND webhook_url IS NOT NULL AND webhook_disabled_at IS NULL
 """
-ANALYZE_DELIVERIES = "ANALYZE webhook_deliveries"
+# Only the table's owner may (0018's function).
+ANALYZE_DELIVERIES = "SELECT roster_analyze_deliveries()"
 INSERT_DELIVERIES = """
 INSERT INTO webhook_deliveries (tenant_id, event_id, action, user_id, platform_id)
 SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::uuid[], $5::uuid[])
@@ -53,16 +45,8 @@ INSERT_TEST = """
 INSERT INTO webhook_deliveries (tenant_id, platform_id, action) VALUES ($1, $2, $3)
 RETURNING *
 """
-DUE_PLATFORMS = """
-SELECT p.tenant_id, p.id
-FROM platforms p
-WHERE p.webhook_url IS NOT NULL AND p.webhook_disabled_at IS NULL AND EXISTS (
-    SELECT 1 FROM webhook_deliveries d
-    WHERE d.tenant_id = p.tenant_id AND d.platform_id = p.id AND d.status = 'PENDING'
-        AND d.next_attempt_at <= now()
-)
-ORDER BY p.tenant_id, p.id
-"""
+# Every organisation's (0018).
+DUE_PLATFORMS = "SELECT tenant_id, id FROM roster_due_platforms()"
 SENDING_PLATFORM = """
 SELECT p.tenant_id, p.id, p.webhook_url, p.webhook_secret, p.webhook_previous_secret,
        p.webhook_previous_secret_until > now() AS previous_valid, p.webhook_batch_size,
@@ -101,10 +85,13 @@ WHERE d.tenant_id = $1 AND d.id = due.id
 RETURNING d.id, d.event_id, d.action, d.user_id, d.attempts, d.retry_from,
     d.next_attempt_at AS leased_until
 """
-GET_EVENTS = "SELECT id, created_at, data FROM events WHERE id = ANY($1::bigint[])"
+GET_EVENTS = """
+SELECT id, created_at, data FROM events WHERE tenant_id = $1 AND id = ANY($2::bigint[])
+"""
 GET_USERS = "SELECT * FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
 ROLES_ON_PLATFORM = """
-SELECT user_id, role FROM user_roles WHERE platform_id = $1 AND user_id = ANY($2::uuid[])
+SELECT user_id, role FROM user_roles
+WHERE tenant_id = $1 AND platform_id = $2 AND user_id = ANY($3::uuid[])
 """
 # Only while the lease is the claim's own: a delivery redelivered meanwhile, or claimed again
 # after a lease that ran out, belongs to that later attempt.
@@ -154,22 +141,9 @@ FROM webhook_deliveries
 WHERE tenant_id = $1 AND event_id IS NULL AND platform_id = $2
     AND created_at > now() - make_interval(secs => $3)
 """
-# The oldest finished deliveries first, a batch at a time (webhook_deliveries_finished, 0015);
-# rows another worker is deleting are left to it.
-DELETE_FINISHED = """
-WITH old AS (
-    SELECT tenant_id, id FROM webhook_deliveries
-    WHERE status <> 'PENDING' AND last_attempt_at < now() - make_interval(secs => $1)
-    ORDER BY last_attempt_at
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
-), gone AS (
-    DELETE FROM webhook_deliveries d USING old
-    WHERE d.tenant_id = old.tenant_id AND d.id = old.id
-    RETURNING 1
-)
-SELECT count(*) FROM gone
-"""
+# The oldest finished deliveries first, a batch at a time, of every organisation (0018's
+# function, over 0015's index); rows another worker is deleting are left to it.
+DELETE_FINISHED = "SELECT roster_delete_finished_deliveries($1, $2)"
 REDELIVER = """
 UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = now(), retry_from = now()
 WHERE tenant_id = $1 AND id = $2
@@ -192,6 +166,7 @@ class Attempt:
 
 
 async def outbox_tenants(conn: Conn) -> list[UUID]:
+    """Every organisation with queued events."""
     return [r["tenant_id"] for r in await conn.fetch(OUTBOX_TENANTS)]
 
 
@@ -229,7 +204,7 @@ async def insert_test_delivery(
 
 
 async def due_platforms(conn: Conn) -> list[Record]:
-    """The webhooks (tenant_id, id) with a delivery due."""
+    """The webhooks (tenant_id, id) with a delivery due, of every organisation."""
     return await conn.fetch(DUE_PLATFORMS)
 
 
@@ -247,8 +222,8 @@ async def claim_due(
     return await conn.fetch(CLAIM_DUE, tenant_id, platform_id, limit, lease_seconds)
 
 
-async def get_events(conn: Conn, ids: Sequence[int]) -> dict[int, Record]:
-    return {r["id"]: r for r in await conn.fetch(GET_EVENTS, ids)}
+async def get_events(conn: Conn, tenant_id: UUID, ids: Sequence[int]) -> dict[int, Record]:
+    return {r["id"]: r for r in await conn.fetch(GET_EVENTS, tenant_id, ids)}
 
 
 async def get_users(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> dict[UUID, Record]:
@@ -256,10 +231,10 @@ async def get_users(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> dict[UU
 
 
 async def roles_on_platform(
-    conn: Conn, platform_id: UUID, user_ids: Sequence[UUID]
+    conn: Conn, tenant_id: UUID, platform_id: UUID, user_ids: Sequence[UUID]
 ) -> dict[UUID, list[str]]:
     roles: dict[UUID, list[str]] = {}
-    for r in await conn.fetch(ROLES_ON_PLATFORM, platform_id, user_ids):
+    for r in await conn.fetch(ROLES_ON_PLATFORM, tenant_id, platform_id, user_ids):
         roles.setdefault(r["user_id"], []).append(r["role"])
     return roles
 
@@ -326,8 +301,8 @@ async def recent_test_pings(
 
 
 async def delete_finished(conn: Conn, older_than: float, limit: int) -> int:
-    """Deletes up to `limit` finished (SUCCEEDED, FAILED) deliveries whose last attempt is more
-    than `older_than` seconds old; returns how many."""
+    """Deletes up to `limit` finished (SUCCEEDED, FAILED) deliveries of any organisation whose
+    last attempt is more than `older_than` seconds old; returns how many."""
     deleted: int = await conn.fetchval(DELETE_FINISHED, older_than, limit)
     return deleted
 

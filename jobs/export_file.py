@@ -73,6 +73,7 @@ class ExportFile:
     def __init__(
         self,
         conn: Conn,
+        tenant_id: UUID,
         job_id: UUID,
         file_id: UUID,
         columns: Sequence[str],
@@ -89,6 +90,7 @@ class ExportFile:
         self.copy_pid = copy_pid
         self.cancelled = False
         self.error: Exception | None = None
+        self.tenant_id = tenant_id
         self.job_id = job_id
         self.file_id = file_id
         self.publisher = publisher

@@ -41,7 +41,8 @@ class ExportKind(JobKind):
     label = "export"
 
     async def started(self, conn: Conn, job: Record) -> None:
-        await jobs.release_file(conn, job["id"])  # a file an earlier try left half written
+        # A file an earlier try left half written.
+        await jobs.release_file(conn, job["tenant_id"], job["id"])
 
     async def work(self, run: Run) -> Record | None:
         try:
@@ -50,9 +51,9 @@ class ExportKind(JobKind):
             log.error("%s: %s", run, e)
             return await run.end("FAILED", str(e))
 
-    async def clean_up(self, conn: Conn, job_id: UUID, status: str) -> None:
+    async def clean_up(self, conn: Conn, tenant_id: UUID, job_id: UUID, status: str) -> None:
         if status != "SUCCEEDED":
-            await jobs.release_file(conn, job_id)  # its partial file goes
+            await jobs.release_file(conn, tenant_id, job_id)  # its partial file goes
 
 
 EXPORT = ExportKind()
@@ -99,6 +100,7 @@ async def _write(
             await exports.attach_file(write, job["id"], file_id)
             out = ExportFile(
                 write,
+                tenant_id,
                 job["id"],
                 file_id,
                 names,

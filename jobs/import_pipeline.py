@@ -70,7 +70,9 @@ class ChunkPipeline:
         if batch:
             self.position = batch[-1].number - 1
         claims = KeyClaims(batch)
-        earlier = await jobs.claim_keys(keys_conn, self.writer.job_id, claims.claimed())
+        earlier = await jobs.claim_keys(
+            keys_conn, self.writer.tenant_id, self.writer.job_id, claims.claimed()
+        )
         duplicates = claims.duplicates_given(earlier)
         return Chunk(after, batch, duplicates, look_alikes=claims.look_alikes)
 

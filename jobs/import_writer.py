@@ -152,9 +152,13 @@ class ChunkWriter:
         await chunk.wait_for_lookups()
         # Before the writes: a row deleting a user deletes what these errors keep of the user.
         known = len(problems.errors)
-        await jobs.add_row_errors(conn, self.job_id, problems.errors, problems.about)
+        await jobs.add_row_errors(
+            conn, self.tenant_id, self.job_id, problems.errors, problems.about
+        )
         if self.dry_run:
-            await jobs.add_plans(conn, self.job_id, [self._plan_row(p) for p in plans])
+            await jobs.add_plans(
+                conn, self.tenant_id, self.job_id, [self._plan_row(p) for p in plans]
+            )
             done = {a: sum(p.action == a for p in plans) for a in ("CREATE", "UPDATE", "DELETE")}
         else:
             done = await self._write(conn, plans, problems, hashes)
@@ -169,8 +173,10 @@ class ChunkWriter:
         # Blank records are read but never yielded as rows: skipped, as rows that change nothing.
         blank = counts.processed - len(chunk.rows)
         counts.skipped = blank + sum(p.action == "NOOP" for p in plans)
-        await jobs.add_row_errors(conn, self.job_id, problems.errors[known:], problems.about)
-        await jobs.record_chunk(conn, self.job_id, chunk.after, last)
+        await jobs.add_row_errors(
+            conn, self.tenant_id, self.job_id, problems.errors[known:], problems.about
+        )
+        await jobs.record_chunk(conn, self.tenant_id, self.job_id, chunk.after, last)
         job = await jobs.add_progress(conn, self.job_id, counts.as_dict(), self.lock.fence)
         if job is None:
             raise LockLost  # a later run has the job: all of this chunk is rolled back
@@ -188,7 +194,8 @@ class ChunkWriter:
             username_skeletons=wanted.username_skeletons,
             email_skeletons=wanted.email_skeletons,
         )
-        return Existing.of(found, await users.get_roles(conn, [u["id"] for u in found]))
+        roles = await users.get_roles(conn, self.tenant_id, [u["id"] for u in found])
+        return Existing.of(found, roles)
 
     def _role_names(self, roles: Sequence[tuple[UUID, str]]) -> list[str]:
         return [f"{self.platform_keys[p]}:{r}" for p, r in roles]
@@ -225,7 +232,7 @@ class ChunkWriter:
         created_ids = await imports.insert_users(conn, self.tenant_id, [p.values for p in creates])
         made = [(plan, created_ids[str(plan.values["email"]).lower()]) for plan in creates]
         await imports.add_roles(
-            conn, [(uid, p, r) for plan, uid in made for p, r in plan.roles or []]
+            conn, self.tenant_id, [(uid, p, r) for plan, uid in made for p, r in plan.roles or []]
         )
 
         update_ids = [p.user["id"] for p in updates if p.user is not None]
@@ -234,12 +241,14 @@ class ChunkWriter:
             replaced = [p for p in updates if p.roles is not None and p.user is not None]
             await imports.replace_roles(
                 conn,
+                self.tenant_id,
                 [p.user["id"] for p in replaced if p.user is not None],
                 [(p.user["id"], pid, r) for p in replaced if p.user for pid, r in p.roles or []],
             )
         else:
             await imports.add_roles(
                 conn,
+                self.tenant_id,
                 [(p.user["id"], pid, r) for p in updates if p.user for pid, r in p.roles_added],
             )
 

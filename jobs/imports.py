@@ -54,10 +54,10 @@ class ImportKind(JobKind):
         finally:
             os.unlink(path)
 
-    async def clean_up(self, conn: Conn, job_id: UUID, status: str) -> None:
+    async def clean_up(self, conn: Conn, tenant_id: UUID, job_id: UUID, status: str) -> None:
         # Its scratch rows and (unless a dry run) its stored file go with it.
-        await jobs.forget_scratch(conn, job_id)
-        await jobs.release_file(conn, job_id)
+        await jobs.forget_scratch(conn, tenant_id, job_id)
+        await jobs.release_file(conn, tenant_id, job_id)
 
     async def after(self, run: Run) -> None:
         # An import is how a directory grows by much at once: which search words are rare is
@@ -90,7 +90,7 @@ async def _import(run: Run, conn: Conn, path: str) -> Record:
         for p in tenant_platforms
     ]
     job, columns = await _columns(conn, job, path, shape, options, infos)
-    written = await jobs.written_chunks(conn, job["id"])
+    written = await jobs.written_chunks(conn, job["tenant_id"], job["id"])
     start = 0
     while start in written:
         start = written[start]

@@ -16,6 +16,7 @@ from asyncpg import Pool, Record
 
 from db import jobs
 from db.pool import Conn
+from db.tenancy import acting_for
 from jobs.joblock import JobLock, LockLost, holding
 from jobs.progress import Publisher
 
@@ -51,6 +52,11 @@ class Run:
         return self.lock.job_id
 
     @property
+    def tenant_id(self) -> UUID:
+        tenant_id: UUID = self.job["tenant_id"]
+        return tenant_id
+
+    @property
     def fence(self) -> int:
         return self.lock.fence
 
@@ -71,7 +77,7 @@ class Run:
         `clean_up`). None when it had ended already, or a later run has it."""
         job = await jobs.finish_job(conn, self.job_id, status, error, self.fence)
         if job is not None:
-            await self.kind.clean_up(conn, self.job_id, status)
+            await self.kind.clean_up(conn, self.tenant_id, self.job_id, status)
         return job
 
     async def end(self, status: str, error: str | None) -> Record | None:
@@ -94,7 +100,7 @@ class JobKind:
         when it had ended already. Raises Cancelled, LockLost or TryAgain to stop."""
         raise NotImplementedError
 
-    async def clean_up(self, conn: Conn, job_id: UUID, status: str) -> None:
+    async def clean_up(self, conn: Conn, tenant_id: UUID, job_id: UUID, status: str) -> None:
         """In the transaction that ends the job: what goes with it."""
 
     async def after(self, run: Run) -> None:
@@ -102,8 +108,18 @@ class JobKind:
 
 
 async def run_job(ctx: dict[str, Any], job_id: str, kind: JobKind, *, last_try: bool) -> None:
-    """Runs one delivery of a job, unless another run holds it or it has ended."""
-    async with holding(ctx["pool"], UUID(job_id)) as lock:
+    """Runs one delivery of a job, unless another run holds it or it has ended: as the job's
+    organisation, which the queue does not say (any organisation's job: 0018)."""
+    async with ctx["pool"].acquire() as conn:
+        tenant_id = await jobs.job_tenant(conn, UUID(job_id))
+    if tenant_id is None:
+        return  # gone with its organisation
+    with acting_for(tenant_id):
+        await _run_job(ctx, UUID(job_id), kind, last_try)
+
+
+async def _run_job(ctx: dict[str, Any], job_id: UUID, kind: JobKind, last_try: bool) -> None:
+    async with holding(ctx["pool"], job_id) as lock:
         if lock is None:
             return
         run = await _start(ctx, lock, kind, last_try)

@@ -91,15 +91,15 @@ class _Revert:
         ids = [r["user_id"] for r in page if r["user_id"] is not None]
         current = {u["id"]: u for u in await users.lock_users(conn, tenant_id, ids)}
         held: dict[UUID, set[tuple[UUID, str]]] = {u: set() for u in current}
-        for r in await users.get_roles(conn, list(current)):
+        for r in await users.get_roles(conn, tenant_id, list(current)):
             held[r["user_id"]].add((r["platform_id"], r["role"]))
         later = await import_undo.later_events(conn, tenant_id, list(current), self.ours, CHANGES)
         decided = decide(page, current, held, later)
         if self.dry_run:
-            await jobs.add_plans(conn, self.job_id, self._plans(decided))
+            await jobs.add_plans(conn, tenant_id, self.job_id, self._plans(decided))
         else:
             await self._write(decided)
-        await jobs.add_user_row_errors(conn, self.job_id, decided.errors)
+        await jobs.add_user_row_errors(conn, tenant_id, self.job_id, decided.errors)
         counts = {
             "processed": len(page),
             "created": 0,
@@ -119,10 +119,10 @@ class _Revert:
         restores = decided.restores
         await import_undo.restore_users(conn, tenant_id, [(r.user_id, r.values) for r in restores])
         await import_undo.remove_roles(
-            conn, [(r.user_id, p, role) for r in restores for p, role in r.remove]
+            conn, tenant_id, [(r.user_id, p, role) for r in restores for p, role in r.remove]
         )
         await import_undo.add_roles(
-            conn, [(r.user_id, p, role) for r in restores for p, role in r.add]
+            conn, tenant_id, [(r.user_id, p, role) for r in restores for p, role in r.add]
         )
         recorded: list[tuple[UUID, vocabulary.Event]] = []
         for r in restores:

@@ -30,6 +30,7 @@ from asyncpg import Pool, Record
 
 from db import webhooks
 from db.pool import create_pool
+from db.tenancy import APP_ROLE, acting_for
 from jobs.addresses import AddressPolicy
 from jobs.webhook_client import delivery_client, post
 from rules import webhooks as rules
@@ -111,6 +112,10 @@ class Dispatcher:
         return taken
 
     async def _dispatch_tenant(self, tenant_id: UUID) -> int:
+        with acting_for(tenant_id):
+            return await self._dispatch(tenant_id)
+
+    async def _dispatch(self, tenant_id: UUID) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
             if not await webhooks.try_lock_tenant_outbox(conn, tenant_id):
                 return 0  # another worker's dispatcher has it
@@ -213,7 +218,12 @@ class Deliverer:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _serve(self, tenant_id: UUID, platform_id: UUID) -> None:
-        """Claims and sends the platform's due deliveries until none is left."""
+        """Claims and sends the platform's due deliveries until none is left, as its
+        organisation (and so are the tasks that send them)."""
+        with acting_for(tenant_id):
+            await self._serve_platform(tenant_id, platform_id)
+
+    async def _serve_platform(self, tenant_id: UUID, platform_id: UUID) -> None:
         mine: set[asyncio.Task[None]] = set()
         try:
             while True:
@@ -303,10 +313,13 @@ class Deliverer:
     async def _posts(self, conn: Any, platform: Record, claimed: list[Record]) -> list[Post]:
         """The bodies, built now from the users as they are: nothing personal is stored with a
         delivery, so a deleted user's data is in none."""
-        events = await webhooks.get_events(conn, [d["event_id"] for d in claimed if d["event_id"]])
+        tenant_id = platform["tenant_id"]
+        events = await webhooks.get_events(
+            conn, tenant_id, [d["event_id"] for d in claimed if d["event_id"]]
+        )
         user_ids = [d["user_id"] for d in claimed if d["user_id"] is not None]
-        users = await webhooks.get_users(conn, platform["tenant_id"], user_ids)
-        roles = await webhooks.roles_on_platform(conn, platform["id"], user_ids)
+        users = await webhooks.get_users(conn, tenant_id, user_ids)
+        roles = await webhooks.roles_on_platform(conn, tenant_id, platform["id"], user_ids)
         now = datetime.now(UTC)
         messages = []
         for d in claimed:
@@ -414,7 +427,7 @@ class WebhookLoop:
     @classmethod
     async def start(cls, database_url: str, config: WebhookConfig) -> "WebhookLoop":
         # Connections are held for short transactions only, never while a request is out.
-        pool = await create_pool(database_url, min_size=1, max_size=POOL_SIZE)
+        pool = await create_pool(database_url, min_size=1, max_size=POOL_SIZE, role=APP_ROLE)
         client = delivery_client(config.concurrency, config.timeout)
         loop = cls(pool, client, config)
         for step in (loop._dispatch, loop._deliver, loop._sweep):

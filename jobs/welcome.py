@@ -19,6 +19,7 @@ from asyncpg import Pool, Record
 from db import emails, events, jobs, tenants, users
 from db.events import Actor
 from db.pool import Conn
+from db.tenancy import switch_tenant
 from jobs.lifecycle import Cancelled, JobKind, Run, TryAgain, run_job
 from jobs.mail import MailConfig, Mailer, Pacer, Refused, SmtpServer, SmtpUrlError, Unavailable
 from jobs.mail import build_message as build_mail
@@ -37,11 +38,12 @@ CANCEL_CHECK_SECONDS = 1.0
 REQUESTS_PER_PASS = 50_000
 
 
-async def take_requests(pool: Pool) -> list[UUID]:
+async def take_requests(pool: Pool) -> list[tuple[UUID, UUID]]:
     """E-mail jobs for the welcome e-mail requests no job has taken up yet: one per tenant,
     actor and import (whose users get one job at its end), for each REQUESTS_PER_PASS
-    requests. Returns the jobs, to queue."""
-    made: list[UUID] = []
+    requests. Returns the jobs (tenant id, job id), to queue. Every organisation's requests,
+    in one transaction that makes each organisation's jobs as that organisation."""
+    made: list[tuple[UUID, UUID]] = []
     while True:
         async with pool.acquire() as conn, conn.transaction():
             requests = await emails.take_requests(conn, REQUESTS_PER_PASS)
@@ -50,7 +52,7 @@ async def take_requests(pool: Pool) -> list[UUID]:
             return made
 
 
-async def _jobs_for(conn: Conn, requests: Sequence[Record]) -> list[UUID]:
+async def _jobs_for(conn: Conn, requests: Sequence[Record]) -> list[tuple[UUID, UUID]]:
     groups: dict[tuple[UUID, UUID | None, str, str | None], list[UUID]] = defaultdict(list)
     for r in requests:
         key = (r["tenant_id"], r["actor_token_id"], r["actor"], r["source"])
@@ -60,10 +62,11 @@ async def _jobs_for(conn: Conn, requests: Sequence[Record]) -> list[UUID]:
         options = {"requested_by": source} if source else {}
         # A user asked for twice (by older releases) gets one e-mail.
         unique = list(dict.fromkeys(user_ids))
+        await switch_tenant(conn, tenant_id)
         job = await emails.record_email_job(
             conn, tenant_id, Actor(token_id, actor), unique, options
         )
-        made.append(job["id"])
+        made.append((tenant_id, job["id"]))
     return made
 
 
@@ -135,11 +138,13 @@ class Sender:
             assert tenant is not None
             self.organisation = tenant["name"]
             async with conn.transaction():
-                unknown = await emails.take_unknown(conn, self.job_id)
+                unknown = await emails.take_unknown(conn, self.tenant_id, self.job_id)
                 await self._failed(conn, unknown, "DELIVERY_UNKNOWN", _UNKNOWN)
             after, checked = 0, 0.0
             while True:
-                batch = await emails.next_pending(conn, self.job_id, after=after, limit=BATCH)
+                batch = await emails.next_pending(
+                    conn, self.tenant_id, self.job_id, after=after, limit=BATCH
+                )
                 if not batch:
                     return
                 for r in batch:
@@ -156,7 +161,7 @@ class Sender:
         if not found or found[0]["status"] != "ACTIVE":
             # Deleted or disabled since it was asked for: nobody to write to.
             async with conn.transaction():
-                await emails.set_state(conn, self.job_id, position, "SKIPPED")
+                await self._set_state(conn, position, "SKIPPED")
                 await self._progress(conn, _counts(skipped=1))
             return
         user = found[0]
@@ -167,24 +172,24 @@ class Sender:
             await emails.issue_token(
                 conn, self.tenant_id, user_id, token_hash, self.config.link_ttl_seconds
             )
-            await emails.set_state(conn, self.job_id, position, "SENDING")
+            await self._set_state(conn, position, "SENDING")
         await self.pacer.wait()
         try:
             await self.mailer.send(message)
         except Refused as e:
             async with conn.transaction():
-                await emails.withdraw_token(conn, token_hash)
-                await emails.set_state(conn, self.job_id, position, "FAILED", str(e))
+                await emails.withdraw_token(conn, self.tenant_id, token_hash)
+                await self._set_state(conn, position, "FAILED", str(e))
                 rows = [{"position": position, "user_id": user_id}]
                 await self._failed(conn, rows, "SMTP_REFUSED", f"The SMTP server refused it: {e}")
             return
         except Unavailable as e:
             async with conn.transaction():
-                await emails.withdraw_token(conn, token_hash)
-                await emails.set_state(conn, self.job_id, position, "PENDING", str(e))
+                await emails.withdraw_token(conn, self.tenant_id, token_hash)
+                await self._set_state(conn, position, "PENDING", str(e))
             raise
         async with conn.transaction():
-            await emails.set_state(conn, self.job_id, position, "SENT")
+            await self._set_state(conn, position, "SENT")
             await emails.mark_sent_user(conn, self.tenant_id, user_id)
             await events.record_events(
                 conn,
@@ -193,6 +198,11 @@ class Sender:
                 [(user_id, vocabulary.user_welcome_email_sent(self.global_id))],
             )
             await self._progress(conn, _counts(sent=1))
+
+    async def _set_state(
+        self, conn: Conn, position: int, state: str, error: str | None = None
+    ) -> None:
+        await emails.set_state(conn, self.tenant_id, self.job_id, position, state, error)
 
     def _welcome(self, user: Record, token: str) -> texts.Welcome:
         return texts.welcome(
@@ -207,7 +217,7 @@ class Sender:
     async def give_up(self, error: str) -> None:
         """The last try met an unavailable server: the recipients left did not get it."""
         async with self.pool.acquire() as conn, conn.transaction():
-            left = await emails.fail_pending(conn, self.job_id, error)
+            left = await emails.fail_pending(conn, self.tenant_id, self.job_id, error)
             message = f"The SMTP server was unavailable after every try: {error}"
             await self._failed(conn, left, "SMTP_UNAVAILABLE", message)
 
@@ -217,7 +227,10 @@ class Sender:
         if not rows:
             return
         await jobs.add_user_row_errors(
-            conn, self.job_id, [(r["position"], r["user_id"], code, message) for r in rows]
+            conn,
+            self.tenant_id,
+            self.job_id,
+            [(r["position"], r["user_id"], code, message) for r in rows],
         )
         event = vocabulary.user_welcome_email_failed(code, self.global_id)
         await events.record_events(
@@ -232,7 +245,7 @@ class Sender:
         """The job's end: every recipient is sent, failed or skipped, exactly as counted, or it
         fails saying so. None sent but some failed is a failure; some failed is said."""
         async with self.pool.acquire() as conn:
-            states = await emails.count_states(conn, self.job_id)
+            states = await emails.count_states(conn, self.tenant_id, self.job_id)
             job = await jobs.get_job(conn, self.job_id)
         assert job is not None
         sent, failed, skipped = (states.get(s, 0) for s in ("SENT", "FAILED", "SKIPPED"))

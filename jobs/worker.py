@@ -13,12 +13,14 @@ from typing import Any
 import arq.worker
 from arq import Retry, cron, func
 from arq.connections import RedisSettings
+from asyncpg import Record
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from db import emails, files, jobs
 from db import exports as export_files
-from db.pool import create_pool
+from db.pool import Conn, create_pool
+from db.tenancy import APP_ROLE, acting_for
 from jobs import exports, imports, reverts, welcome
 from jobs.hashpool import hashing_pool
 from jobs.lifecycle import TryAgain
@@ -82,8 +84,9 @@ async def queue_welcome_requests(ctx: dict[str, Any]) -> None:
     sent at all) become e-mail jobs, queued here."""
     made = await welcome.take_requests(ctx["pool"])
     async with ctx["pool"].acquire() as conn:
-        for job_id in made:
-            await enqueue_job(ctx["redis"], conn, job_id, emails.JOB_KIND)
+        for tenant_id, job_id in made:
+            with acting_for(tenant_id):
+                await enqueue_job(ctx["redis"], conn, job_id, emails.JOB_KIND)
 
 
 async def remove_expired_exports(ctx: dict[str, Any]) -> int:
@@ -94,27 +97,34 @@ async def remove_expired_exports(ctx: dict[str, Any]) -> int:
 
 
 async def recover_jobs(ctx: dict[str, Any]) -> None:
-    """Queues again every unfinished job that is neither queued in Redis nor held by a live
-    worker: after a worker was killed, or Redis restarted and lost its queue."""
+    """Queues again every unfinished job, of any organisation, that is neither queued in Redis
+    nor held by a live worker: after a worker was killed, or Redis restarted and lost its
+    queue."""
     redis: Queue = ctx["redis"]
     async with ctx["pool"].acquire() as conn:
         # Uploads that never became a job (their API instance died midway).
         await files.delete_abandoned_files(conn, ABANDONED_UPLOAD_SECONDS)
         for job in await jobs.unfinished_jobs(conn):
-            queued = job["queue_id"] and await redis.zscore(QUEUE, job["queue_id"]) is not None
-            # A delivery taken by a worker that was killed stays in the queue, marked in
-            # progress until arq's timeout (hours): arq would not hand it out again before.
-            taken = queued and await redis.exists(IN_PROGRESS + job["queue_id"])
-            if queued and not taken:
-                continue  # waiting for a worker
-            if not await jobs.try_lock_job(conn, job["id"]):
-                continue  # a live worker runs it
-            await jobs.unlock_job(conn, job["id"])
-            if taken:
-                # Taken but unlocked: its worker died (or is just about to lock it, in which
-                # case the new delivery finds the job locked or ended and returns).
-                await redis.zrem(QUEUE, job["queue_id"])
-            await enqueue_job(redis, conn, job["id"], job["kind"])
+            with acting_for(job["tenant_id"]):
+                await _recover(redis, conn, job)
+
+
+async def _recover(redis: Queue, conn: Conn, job: Record) -> None:
+    """Queues the job again unless it waits for a worker or a live worker runs it."""
+    queued = job["queue_id"] and await redis.zscore(QUEUE, job["queue_id"]) is not None
+    # A delivery taken by a worker that was killed stays in the queue, marked in progress
+    # until arq's timeout (hours): arq would not hand it out again before.
+    taken = queued and await redis.exists(IN_PROGRESS + job["queue_id"])
+    if queued and not taken:
+        return  # waiting for a worker
+    if not await jobs.try_lock_job(conn, job["id"]):
+        return  # a live worker runs it
+    await jobs.unlock_job(conn, job["id"])
+    if taken:
+        # Taken but unlocked: its worker died (or is just about to lock it, in which case the
+        # new delivery finds the job locked or ended and returns).
+        await redis.zrem(QUEUE, job["queue_id"])
+    await enqueue_job(redis, conn, job["id"], job["kind"])
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -123,7 +133,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     # one to read ahead.
     per_import = 1 + imports.WRITERS + 1
     ctx["pool"] = await create_pool(
-        ctx["database_url"], min_size=1, max_size=per_import * WorkerSettings.max_jobs + 2
+        ctx["database_url"],
+        min_size=1,
+        max_size=per_import * WorkerSettings.max_jobs + 2,
+        role=APP_ROLE,
     )
     ctx["executor"] = hashing_pool(ctx.get("hash_workers"))
     ctx["scratch"] = make_scratch_dir()

@@ -55,7 +55,7 @@ class TenantLoaders:
 
     @cached_property
     def job_rows(self) -> "JobRowPages":
-        return JobRowPages(self.pool, self.cursor_key)
+        return JobRowPages(self.pool, self.tenant_id, self.cursor_key)
 
     async def load_users(self, ids: Sequence[UUID]) -> list[Record | None]:
         async with self.pool.acquire() as conn:
@@ -65,7 +65,7 @@ class TenantLoaders:
     async def load_roles(self, user_ids: Sequence[UUID]) -> list[list[Record]]:
         # Only ever asked for users the users loader (tenant-scoped) has returned.
         async with self.pool.acquire() as conn:
-            rows = await users.get_roles(conn, user_ids)
+            rows = await users.get_roles(conn, self.tenant_id, user_ids)
         by_user: dict[UUID, list[Record]] = defaultdict(list)
         for r in rows:
             by_user[r["user_id"]].append(r)
@@ -92,8 +92,9 @@ class JobRowPages:
     """Pages of a job's row errors and plan. Only reached through an ImportJob the caller's
     tenant can see, so the job id is already checked."""
 
-    def __init__(self, pool: Pool, cursor_key: bytes) -> None:
+    def __init__(self, pool: Pool, tenant_id: UUID, cursor_key: bytes) -> None:
         self.pool = pool
+        self.tenant_id = tenant_id
         self.cursor_key = cursor_key
 
     async def row_errors(
@@ -106,14 +107,19 @@ class JobRowPages:
             position = (_int(payload.get("r")), _int(payload.get("s")))
         async with self.pool.acquire() as conn:
             rows = await jobs.list_row_errors(
-                conn, UUID(job_id), after=position, limit=page.size + 1, code=code
+                conn,
+                self.tenant_id,
+                UUID(job_id),
+                after=position,
+                limit=page.size + 1,
+                code=code,
             )
         edges, page_info = paginate(page, rows, lambda r: _row_error_edge(self.cursor_key, r))
         return RowErrorConnection(edges=edges, page_info=page_info)
 
     async def error_codes(self, job_id: str) -> list[RowErrorCount]:
         async with self.pool.acquire() as conn:
-            rows = await jobs.row_error_codes(conn, UUID(job_id))
+            rows = await jobs.row_error_codes(conn, self.tenant_id, UUID(job_id))
         return [RowErrorCount(code=r["code"], rows=r["rows"]) for r in rows]
 
     async def plan(
@@ -125,7 +131,12 @@ class JobRowPages:
             after_row = _int(decode_cursor(self.cursor_key, page.cursor, "plan").get("r"))
         async with self.pool.acquire() as conn:
             rows = await jobs.list_plans(
-                conn, UUID(job_id), after_row=after_row, limit=page.size + 1, action=action
+                conn,
+                self.tenant_id,
+                UUID(job_id),
+                after_row=after_row,
+                limit=page.size + 1,
+                action=action,
             )
         edges, page_info = paginate(page, rows, lambda r: _planned_row_edge(self.cursor_key, r))
         return PlannedRowConnection(edges=edges, page_info=page_info)

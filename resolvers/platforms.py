@@ -182,7 +182,7 @@ async def _update_conflicts(
     if clash:
         return [clash]
     dropped = sorted(set(current["roles"]) - set(values["roles"]))
-    in_use = await platforms.roles_in_use(conn, current["id"], dropped)
+    in_use = await platforms.roles_in_use(conn, tenant_id, current["id"], dropped)
     if not in_use:
         return []
     return [
@@ -337,7 +337,7 @@ class PlatformMutation:
                         )
                     ],
                 )
-            holders = await platforms.count_users_with_roles(conn, platform_id)
+            holders = await platforms.count_users_with_roles(conn, ctx.tenant_id, platform_id)
             await platforms.delete_platform(conn, ctx.tenant_id, platform_id)
             await events.record_events(
                 conn,

@@ -182,7 +182,7 @@ class UserMutation:
                 row = await users.insert_user(
                     conn, ctx.tenant_id, {**fields, **skeletons(fields)}, password_hash
                 )
-                await users.add_roles(conn, row["id"], roles)
+                await users.add_roles(conn, ctx.tenant_id, row["id"], roles)
                 made = vocabulary.user_creation(
                     fields,
                     roles,
@@ -237,7 +237,9 @@ class UserMutation:
                     added: list[tuple[UUID, str]] = []
                     removed: list[tuple[UUID, str]] = []
                     if roles is not None:
-                        added, removed = await users.replace_roles(conn, user_id, roles)
+                        added, removed = await users.replace_roles(
+                            conn, ctx.tenant_id, user_id, roles
+                        )
                         if (added or removed) and not changes:
                             touched = await users.update_user(conn, ctx.tenant_id, user_id, {})
                             assert touched is not None

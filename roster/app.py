@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from db import secrets
 from db.pool import create_pool, ping
+from db.tenancy import APP_ROLE
 from jobs.addresses import AddressPolicy
 from jobs.hashpool import hashing_pool
 from jobs.progress import JobRelay
@@ -111,6 +112,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_size=settings.db_pool_size,
             custom_plans=True,
             session_state=False,
+            # Row-level security holds whatever role DATABASE_URL names (db/tenancy.py).
+            role=APP_ROLE,
         )
         try:
             key = await load_cursor_key(settings, pool)

@@ -9,6 +9,7 @@ from asyncpg import Pool
 from starlette.requests import HTTPConnection
 
 from db import console, tokens
+from db.tenancy import act_for, acting_for
 from roster.tokencache import TokenCache
 from schema.context import Principal
 
@@ -93,7 +94,9 @@ async def authenticate(
     pool: Pool, authorization: str | None, cache: TokenCache | None = None
 ) -> Principal | None:
     """The caller that an `Authorization: Bearer …` value identifies, or None. With the API
-    process's `cache`, a token it holds needs no query."""
+    process's `cache`, a token it holds needs no query. Once the caller is known, the task (a
+    request's, a WebSocket's) and the tasks it starts work for the caller's organisation: row-level
+    security holds every transaction they open to it (db/tenancy.py)."""
     token = bearer_token(authorization)
     if token is None:
         return None
@@ -101,15 +104,18 @@ async def authenticate(
     if cache is not None:
         principal = cache.get(digest)
         if principal is not None:
+            act_for(principal.tenant_id)
             return principal
     ticket = cache.ticket() if cache is not None else None
     async with pool.acquire() as conn:
+        # Any organisation's token (0018's roster_find_token): it names the organisation.
         row = await tokens.find_active_token(conn, digest)
         if row is None:
             return None
         if row["kind"] == "console":
             # A session ends 12 hours after its last use: this is a use.
-            await console.touch_session(conn, row["id"])
+            with acting_for(row["tenant_id"]):
+                await console.touch_session(conn, row["tenant_id"], row["id"])
     principal = Principal(
         tenant_id=row["tenant_id"],
         token_id=row["id"],
@@ -119,4 +125,5 @@ async def authenticate(
     )
     if cache is not None:
         cache.put(digest, principal, ticket)
+    act_for(principal.tenant_id)
     return principal

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from db import console, tokens
 from db.events import Actor, record_events
 from db.pool import Conn
+from db.tenancy import act_for
 from roster.auth import SESSION_COOKIE, caller, own_origins
 from roster.console_links import SESSION_TTL, open_session
 from roster.httperrors import error_response
@@ -65,7 +66,8 @@ async def post_session(request: Request) -> Response:
         if isinstance(session, str):
             status, message = LINK_REFUSALS[session]
             return error_response(status, message, session)
-        described = await _described(conn, session.token_id)
+        act_for(session.tenant_id)
+        described = await _described(conn, session.tenant_id, session.token_id)
     response = JSONResponse(described, status_code=201)
     response.set_cookie(
         SESSION_COOKIE,
@@ -84,7 +86,7 @@ async def get_session(request: Request) -> Response:
     if principal is None or not principal.console or principal.token_id is None:
         return error_response(401, SIGNED_OUT)
     async with request.state.pool.acquire() as conn:
-        return JSONResponse(await _described(conn, principal.token_id))
+        return JSONResponse(await _described(conn, principal.tenant_id, principal.token_id))
 
 
 async def delete_session(request: Request) -> Response:
@@ -110,8 +112,8 @@ async def _revoke(request: Request, principal: Principal) -> None:
             )
 
 
-async def _described(conn: Conn, token_id: UUID) -> dict[str, object]:
-    row = await console.get_session(conn, token_id)
+async def _described(conn: Conn, tenant_id: UUID, token_id: UUID) -> dict[str, object]:
+    row = await console.get_session(conn, tenant_id, token_id)
     assert row is not None  # the caller's own session, found active a moment ago
     return {
         "tenant": {"slug": row["slug"], "name": row["name"]},

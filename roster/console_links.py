@@ -14,6 +14,7 @@ from uuid import UUID
 from db import console, tenants
 from db.events import Actor, record_events
 from db.pool import Conn
+from db.tenancy import switch_tenant
 from roster.auth import new_token, token_hash
 from rules import events as vocabulary
 
@@ -57,11 +58,13 @@ async def create_link(
 
 
 async def open_session(conn: Conn, secret: str) -> Session | console.LinkRefusal:
-    """A session for the link's secret, the link spent; else why the link cannot sign in."""
+    """A session for the link's secret, the link spent; else why the link cannot sign in. The
+    link names its organisation, which the rest of the transaction works for."""
     async with conn.transaction():
         link = await console.use_link(conn, token_hash(secret))
         if isinstance(link, str):
             return link
+        await switch_tenant(conn, link["tenant_id"])
         token = new_token()
         row = await console.insert_session(
             conn, link["tenant_id"], link["scope"], token_hash(token), SESSION_TTL

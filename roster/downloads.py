@@ -12,8 +12,10 @@ from asyncpg import Pool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from db import files, secrets
+from db import files, jobs, secrets
+from db.tenancy import act_for
 from resolvers.exports import StarterRevoked, export_download
+from resolvers.ids import decode_id
 from roster.auth import caller
 from roster.httperrors import UNAUTHORIZED, error_response
 from rules.downloads import link_valid, signed_query
@@ -68,6 +70,7 @@ async def download_export(request: Request) -> Response:
             time.time(),
         ):
             return error_response(403, "This link is not valid or has expired: ask for a new one.")
+        await _act_for_export(state.pool, global_id)
         try:
             found = await export_download(state.pool, global_id, tenant_id=None, actor=None)
         except StarterRevoked:
@@ -93,6 +96,18 @@ async def download_export(request: Request) -> Response:
             "referrer-policy": "no-referrer",
         },
     )
+
+
+async def _act_for_export(pool: Pool, global_id: str) -> None:
+    """A signed link names an export and no organisation: the rest of the request works for
+    the export's (any organisation's job, 0018), when there is such an export."""
+    job_id = decode_id(global_id, "ExportJob")
+    if job_id is None:
+        return
+    async with pool.acquire() as conn:
+        tenant_id = await jobs.job_tenant(conn, job_id)
+    if tenant_id is not None:
+        act_for(tenant_id)
 
 
 async def _chunks(pool: Pool, file_id: UUID) -> AsyncIterator[bytes]:

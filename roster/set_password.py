@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from db.tenancy import act_for
 from resolvers import set_password as links
 from roster.set_password_page import FORM_INVALID, done_page, form_page, message, refused_page
 from rules.proxies import client_address
@@ -107,6 +108,9 @@ async def post_set_password(request: Request) -> HTMLResponse:
     token, password, confirmation = (form.get(k, [""])[0] for k in ("token", "password", "confirm"))
     pool = request.state.pool
     link = await links.find_link(pool, token)
+    if link.tenant_id is not None:
+        # The link names its organisation, which the rest of the request works for.
+        act_for(link.tenant_id)
     language = _language(request, link)
     if await _limited(request, token):
         await links.record_failure(pool, link, "RATE_LIMITED")

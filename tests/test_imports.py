@@ -1071,7 +1071,9 @@ async def test_a_chunk_commits_after_an_earlier_one_that_looked_up_what_it_frees
     record_chunk = db.jobs.record_chunk
     tries = 0
 
-    async def first_try_fails(conn: Any, job_id: Any, after: int, last: int) -> None:
+    async def first_try_fails(
+        conn: Any, tenant_id: Any, job_id: Any, after: int, last: int
+    ) -> None:
         """Records a chunk as written, in its transaction, after it planned; row 2's chunk
         (the first) fails its first try here instead."""
         nonlocal tries
@@ -1080,7 +1082,7 @@ async def test_a_chunk_commits_after_an_earlier_one_that_looked_up_what_it_frees
             if tries == 1:
                 await asyncio.sleep(0.5)  # time for the next chunk to commit, were it let
                 raise asyncpg.UniqueViolationError("a user created meanwhile")
-        await record_chunk(conn, job_id, after, last)
+        await record_chunk(conn, tenant_id, job_id, after, last)
 
     monkeypatch.setattr(db.jobs, "record_chunk", first_try_fails)
     body = b"username,email\nolga,new.olga@example.com\nolga.new,olga@example.com\n"

@@ -414,13 +414,14 @@ async def seed_forward(db_url: str, tenant: Tenant, count: int) -> None:
             [(tenant.id,)] * count,
         )
         await conn.executemany(
-            "INSERT INTO job_row_errors (job_id, row, seq, code, message) "
-            "VALUES ($1, $2, 0, 'INVALID_EMAIL', 'bad')",
-            [(job_ids[0], row) for row in range(2, count + 2)],
+            "INSERT INTO job_row_errors (tenant_id, job_id, row, seq, code, message) "
+            "VALUES ($1, $2, $3, 0, 'INVALID_EMAIL', 'bad')",
+            [(tenant.id, job_ids[0], row) for row in range(2, count + 2)],
         )
         await conn.executemany(
-            "INSERT INTO job_row_plans (job_id, row, action) VALUES ($1, $2, 'NOOP')",
-            [(job_ids[0], row) for row in range(2, count + 2)],
+            "INSERT INTO job_row_plans (tenant_id, job_id, row, action)"
+            " VALUES ($1, $2, $3, 'NOOP')",
+            [(tenant.id, job_ids[0], row) for row in range(2, count + 2)],
         )
     finally:
         await conn.close()

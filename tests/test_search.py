@@ -226,7 +226,9 @@ async def seed(db_url: str, tenant: Tenant, users: list[Seed]) -> list[Seed]:
             )
             for platform, role in u.roles:
                 await conn.execute(
-                    "INSERT INTO user_roles (user_id, platform_id, role) VALUES ($1, $2, $3)",
+                    "INSERT INTO user_roles (tenant_id, user_id, platform_id, role)"
+                    " VALUES ($1, $2, $3, $4)",
+                    tenant.id,
                     u.id,
                     platforms[platform],
                     role,
