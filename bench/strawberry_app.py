@@ -122,7 +122,7 @@ class Query:
             rows = await conn.fetch(ALL_PAGE, state.tenant_id, first)
             roles: dict[UUID, list[PlatformRole]] = {r["id"]: [] for r in rows}
             if _asks(info._raw_info.field_nodes[0].selection_set, "roles"):
-                for role in await conn.fetch(ROLES, list(roles)):
+                for role in await conn.fetch(ROLES, state.tenant_id, list(roles)):
                     roles[role["user_id"]].append(
                         PlatformRole(platform=Platform(key=role["key"]), role=role["role"])
                     )
