@@ -7,7 +7,6 @@ from uuid import UUID
 
 from asyncpg import Record
 
-from db import jobs
 from db.imports import IMPORT_COLUMNS
 from db.pool import Conn
 
@@ -33,19 +32,6 @@ CROSS JOIN LATERAL (
 JOIN events e ON e.tenant_id = $1 AND e.target_id = u.id AND e.id > ours.last
 WHERE NOT (coalesce(e.data->>'job', '') = ANY($3::text[])) AND e.action = ANY($4::text[])
 ORDER BY e.id
-"""
-# Any status: what a revert deletes is what the import created. The roles are read in the same
-# statement, before the cascade removes them, for the deletion's event.
-DELETE_USERS = """
-WITH gone AS (
-    DELETE FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])
-    RETURNING id, lower(username) AS username, lower(email) AS email
-)
-SELECT gone.id, gone.username, gone.email,
-       coalesce(array_agg(DISTINCT r.platform_id) FILTER (WHERE r.platform_id IS NOT NULL), '{}')
-           AS platform_ids
-FROM gone LEFT JOIN user_roles r ON r.tenant_id = $1 AND r.user_id = gone.id
-GROUP BY gone.id, gone.username, gone.email
 """
 # Each user's fields from a JSON object of the values before: a field it does not name stays.
 _RESTORED = [c for c in IMPORT_COLUMNS if c != "password_hash"]
@@ -118,19 +104,6 @@ async def later_events(
     if not user_ids:
         return []
     return await conn.fetch(LATER_EVENTS, tenant_id, list(user_ids), list(ours), list(actions))
-
-
-async def delete_users(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
-    """Deletes these users whatever their status, roles included, and what imports kept of
-    them; returns, for each deleted user, the platforms it had roles on."""
-    if not ids:
-        return {}
-    rows = await conn.fetch(DELETE_USERS, tenant_id, list(ids))
-    names = [r[column] for r in rows for column in ("username", "email")]
-    gone = [r["id"] for r in rows]
-    # With their row errors' cells, their before-images go (db/jobs.py).
-    await jobs.redact_row_errors(conn, tenant_id, gone, names)
-    return {r["id"]: list(r["platform_ids"]) for r in rows}
 
 
 async def restore_users(

@@ -105,10 +105,13 @@ WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'DISABLED'
 RETURNING id
 """
 # The roles are read in the same statement, from the snapshot before the cascade removes them:
-# the deletion event keeps which platforms the user was on, and nothing else.
-DELETE_DISABLED_USERS = """
+# the deletion event keeps which platforms the user was on, and nothing else. $3: the disabled
+# ones only (an administrator's deletion, an import's); a revert deletes what its import
+# created, whatever its status.
+DELETE_USERS = """
 WITH gone AS (
-    DELETE FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'DISABLED'
+    DELETE FROM users
+    WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND (NOT $3 OR status = 'DISABLED')
     RETURNING id, lower(username) AS username, lower(email) AS email
 )
 SELECT gone.id, gone.username, gone.email,
@@ -258,12 +261,15 @@ async def enable_users(conn: Conn, tenant_id: UUID, ids: Sequence[UUID]) -> list
     return [r["id"] for r in await conn.fetch(ENABLE_USERS, tenant_id, ids)]
 
 
-async def delete_disabled_users(
-    conn: Conn, tenant_id: UUID, ids: Sequence[UUID]
+async def delete_users(
+    conn: Conn, tenant_id: UUID, ids: Sequence[UUID], *, only_disabled: bool
 ) -> dict[UUID, list[UUID]]:
-    """Deletes the disabled ones among `ids`, roles included, and what imports' row errors
-    kept of them; returns, for each deleted user, the platforms it had roles on."""
-    rows = await conn.fetch(DELETE_DISABLED_USERS, tenant_id, ids)
+    """Deletes these users (with `only_disabled`, the disabled ones among them), roles
+    included, and what imports' row errors and before-images kept of them; returns, for each
+    deleted user, the platforms it had roles on."""
+    if not ids:
+        return {}
+    rows = await conn.fetch(DELETE_USERS, tenant_id, list(ids), only_disabled)
     names = [r[column] for r in rows for column in ("username", "email")]
     await jobs.redact_row_errors(conn, tenant_id, [r["id"] for r in rows], names)
     return {r["id"]: list(r["platform_ids"]) for r in rows}

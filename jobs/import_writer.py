@@ -252,8 +252,11 @@ class ChunkWriter:
                 [(p.user["id"], pid, r) for p in updates if p.user for pid, r in p.roles_added],
             )
 
-        deleted = await users.delete_disabled_users(
-            conn, self.tenant_id, [p.user["id"] for p in deletes if p.user is not None]
+        deleted = await users.delete_users(
+            conn,
+            self.tenant_id,
+            [p.user["id"] for p in deletes if p.user is not None],
+            only_disabled=True,
         )
         for plan in deletes:
             if plan.user is not None and plan.user["id"] not in deleted:

@@ -115,7 +115,9 @@ class _Revert:
 
     async def _write(self, decided: Decisions) -> None:
         conn, tenant_id = self.conn, self.tenant_id
-        deleted = await import_undo.delete_users(conn, tenant_id, [u for _, u in decided.deletes])
+        deleted = await users.delete_users(
+            conn, tenant_id, [u for _, u in decided.deletes], only_disabled=False
+        )
         restores = decided.restores
         await import_undo.restore_users(conn, tenant_id, [(r.user_id, r.values) for r in restores])
         await import_undo.remove_roles(

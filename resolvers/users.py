@@ -298,7 +298,7 @@ class UserMutation:
                     )
             if errors:
                 return DeleteUsersPayload(deleted_ids=[], user_errors=errors)
-            deleted = await users.delete_disabled_users(conn, ctx.tenant_id, user_ids)
+            deleted = await users.delete_users(conn, ctx.tenant_id, user_ids, only_disabled=True)
             await events.record_events(
                 conn,
                 ctx.tenant_id,

@@ -1,7 +1,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import strawberry
@@ -171,6 +171,25 @@ class Job(relay.Node):
         description="Who started it: the token's name, `console` for a console session, "
         "`cli:<user>` for the command line."
     )
+    # The jobs table's kind of the rows this type shows.
+    kind: ClassVar[str]
+
+    @classmethod
+    def from_row(cls, row: Record | dict[str, Any]) -> "Job":
+        raise NotImplementedError
+
+    @classmethod
+    async def resolve_nodes(
+        cls,
+        *,
+        info: Info,
+        node_ids: Iterable[str],
+        required: bool = False,
+    ) -> list[Any]:
+        """The caller's jobs with these ids, in order; None for an unknown id or one of a job of
+        another kind (its global id names another type)."""
+        rows = await info.context.loaders.jobs.load_many(node_uuids(node_ids))
+        return [cls.from_row(r) if r is not None and r["kind"] == cls.kind else None for r in rows]
 
 
 def _job_fields(row: Record | dict[str, Any]) -> dict[str, Any]:
@@ -188,15 +207,9 @@ def _job_fields(row: Record | dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _jobs_of_kind(info: Info, node_ids: Iterable[str], kind: str) -> list[Any]:
-    """The caller's jobs with these ids, in order; None for an unknown id or one of a job of
-    another kind (its global id names another type)."""
-    rows = await info.context.loaders.jobs.load_many(node_uuids(node_ids))
-    return [r if r is not None and r["kind"] == kind else None for r in rows]
-
-
 @strawberry.type
 class ImportJob(Job):
+    kind: ClassVar[str] = "IMPORT"
     created: int
     updated: int
     deleted: int
@@ -253,20 +266,10 @@ class ImportJob(Job):
             cancel_requested=row["cancel_requested"],
         )
 
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls,
-        *,
-        info: Info,
-        node_ids: Iterable[str],
-        required: bool = False,
-    ) -> list["ImportJob | None"]:
-        rows = await _jobs_of_kind(info, node_ids, "IMPORT")
-        return [cls.from_row(r) if r is not None else None for r in rows]
-
 
 @strawberry.type(description="Welcome e-mails to a selection of users.")
 class EmailJob(Job):
+    kind: ClassVar[str] = "EMAIL"
     sent: int = strawberry.field(description="Users whose e-mail the SMTP server accepted.")
     failed: int = strawberry.field(description="Users who did not get it (see rowErrors).")
     skipped: int = strawberry.field(description="Users deleted or disabled before their turn.")
@@ -291,22 +294,12 @@ class EmailJob(Job):
             cancel_requested=row["cancel_requested"],
         )
 
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls,
-        *,
-        info: Info,
-        node_ids: Iterable[str],
-        required: bool = False,
-    ) -> list["EmailJob | None"]:
-        rows = await _jobs_of_kind(info, node_ids, "EMAIL")
-        return [cls.from_row(r) if r is not None else None for r in rows]
-
 
 @strawberry.type(
     description="A CSV export of users (the import's format), downloadable until it expires."
 )
 class ExportJob(Job):
+    kind: ClassVar[str] = "EXPORT"
     total: int | None = strawberry.field(
         description="Users the export covers, counted when it started."
     )
@@ -354,17 +347,6 @@ class ExportJob(Job):
             token_started=row.get("actor_token_id") is not None,
         )
 
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls,
-        *,
-        info: Info,
-        node_ids: Iterable[str],
-        required: bool = False,
-    ) -> list["ExportJob | None"]:
-        rows = await _jobs_of_kind(info, node_ids, "EXPORT")
-        return [cls.from_row(r) if r is not None else None for r in rows]
-
 
 @strawberry.type(
     description="The undoing of an import (revertImport): `deleted` counts the users it "
@@ -373,6 +355,7 @@ class ExportJob(Job):
     "nothing left to undo. A dry run's `plan` says what it would do, by the import's rows."
 )
 class RevertJob(ImportJob):
+    kind: ClassVar[str] = "REVERT"
     reverts_id: strawberry.Private[Any] = None
 
     @strawberry.field(description="The import it undoes.")
@@ -391,25 +374,9 @@ class RevertJob(ImportJob):
         job.reverts_id = UUID(row["options"]["reverts"])
         return job
 
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls,
-        *,
-        info: Info,
-        node_ids: Iterable[str],
-        required: bool = False,
-    ) -> list["RevertJob | None"]:
-        rows = await _jobs_of_kind(info, node_ids, "REVERT")
-        return [cls.from_row(r) if r is not None else None for r in rows]
-
 
 # The GraphQL type of each kind of job.
-JOB_TYPES: dict[str, type[ImportJob] | type[EmailJob] | type[ExportJob]] = {
-    "IMPORT": ImportJob,
-    "REVERT": RevertJob,
-    "EMAIL": EmailJob,
-    "EXPORT": ExportJob,
-}
+JOB_TYPES: dict[str, type[Job]] = {t.kind: t for t in (ImportJob, RevertJob, EmailJob, ExportJob)}
 
 
 def job_of(row: Record | dict[str, Any]) -> Job:
