@@ -18,6 +18,7 @@ from db.pool import connect
 from roster.app import create_app
 from roster.auth import new_token, token_hash
 from roster.settings import Settings
+from tests.receiver import Receiver
 
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@localhost:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15")
@@ -208,3 +209,13 @@ async def create_user(api: Api, username: str, **fields: Any) -> dict[str, Any]:
     assert data["createUser"]["userErrors"] == [], data["createUser"]["userErrors"]
     user: dict[str, Any] = data["createUser"]["user"]
     return user
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A webhook receiver listening on loopback (tests/receiver.py)."""
+    r = await Receiver().start()
+    try:
+        yield r
+    finally:
+        await r.stop()

@@ -5,6 +5,7 @@ as any token of its scope."""
 
 import asyncio
 import contextlib
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from roster.app import create_app
 from roster.console_links import create_link
 from roster.settings import Settings
 from tests.conftest import Tenant
+from tests.test_imports import sql
 
 ORIGIN = {"origin": "http://roster.test"}
 EVIL = {"origin": "https://evil.example"}
@@ -46,14 +48,6 @@ def secret_of(link: str) -> str:
 
 async def sign_in(client: httpx.AsyncClient, link: str) -> httpx.Response:
     return await client.post("/console/session", json={"link": secret_of(link)}, headers=ORIGIN)
-
-
-async def sql(db_url: str, query: str, *args: Any) -> Any:
-    conn = await connect(db_url)
-    try:
-        return await conn.fetch(query, *args)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture
@@ -266,8 +260,6 @@ async def test_revoking_a_session_closes_its_open_console(
 
 
 def _cli_env(settings: Settings) -> dict[str, str]:
-    import os
-
     return {
         **os.environ,
         "DATABASE_URL": settings.database_url,

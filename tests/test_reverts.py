@@ -186,15 +186,6 @@ def settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = await Receiver().start()
-    try:
-        yield r
-    finally:
-        await r.stop()
-
-
-@pytest.fixture
 async def deliveries(db_url: str) -> AsyncIterator[WebhookLoop]:
     loop = await WebhookLoop.start(db_url, FAST)
     try:

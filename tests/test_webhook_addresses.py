@@ -6,7 +6,6 @@ resolver the tests give (never DNS), and nothing is sent anywhere but loopback."
 import asyncio
 import dataclasses
 import socket
-from collections.abc import AsyncIterator
 from ipaddress import ip_address
 from typing import Any
 
@@ -70,15 +69,6 @@ def settings(settings: Settings, names: Names, allowed: str) -> Settings:
 
 # An operator's ROSTER_WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8, for receivers on this machine.
 LOOPBACK_ALLOWED = pytest.mark.parametrize("allowed", ["127.0.0.0/8"], indirect=True)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = await Receiver().start()
-    try:
-        yield r
-    finally:
-        await r.stop()
 
 
 REFUSED = [

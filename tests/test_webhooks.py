@@ -90,15 +90,6 @@ def settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = await Receiver().start()
-    try:
-        yield r
-    finally:
-        await r.stop()
-
-
-@pytest.fixture
 async def worker(db_url: str) -> AsyncIterator[WebhookLoop]:
     """The delivery loop a worker runs, with retries fast enough for tests."""
     loop = await WebhookLoop.start(db_url, FAST)

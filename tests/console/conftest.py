@@ -32,7 +32,6 @@ from tests.conftest import REDIS_URL, Tenant
 from tests.console.session import console_link, sign_in
 from tests.live_server import bind, serve
 from tests.mailbox import SmtpServer, mail_config
-from tests.receiver import Receiver
 
 CHROMIUM = shutil.which("chromium")
 TIMEOUT_MS = 10_000  # a shared two-core machine; the console itself answers in well under 1 s
@@ -122,15 +121,6 @@ async def console(page: Page, server: str, db_url: str, acme: Tenant) -> Page:
     """The tab signed in to acme's console with an admin session, showing the users list."""
     await sign_in(page, await console_link(db_url, server, acme.slug))
     return page
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = await Receiver().start()
-    try:
-        yield r
-    finally:
-        await r.stop()
 
 
 @pytest.fixture
