@@ -27,6 +27,7 @@ from resolvers.pagination import cursor_key
 from roster.body_limit import LimitedBody
 from roster.console import (
     CONSOLE_ASSETS,
+    MAX_SIGN_IN_BYTES,
     console_page,
     delete_session,
     get_session,
@@ -173,7 +174,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             Route("/exports/{id}.csv", download_export, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
-            Route("/console/session", post_session, methods=["POST"]),
+            # The sign-in's body bounded as the set-password form's is: it needs no token.
+            Route(
+                "/console/session",
+                LimitedBody(request_response(post_session), MAX_SIGN_IN_BYTES),
+                methods=["POST"],
+            ),
             Route("/console/session", get_session, methods=["GET"]),
             Route("/console/session", delete_session, methods=["DELETE"]),
             Mount("/console/static", StaticFiles(directory=CONSOLE_ASSETS), name="console"),
