@@ -63,6 +63,22 @@ INSERT INTO user_roles (tenant_id, user_id, platform_id, role)
 SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::text[])
 ON CONFLICT DO NOTHING
 """
+# Who holds each identifier a revert would put back, by every unique index of a user's
+# identifiers (0001, 0006, 0030): (kind, the value as given, the user holding it). By the value
+# given rather than its lower case, so the caller finds it back whatever lower() makes of it.
+_HOLDERS_BY = {
+    "username": "lower(u.username) = lower(k.value)",
+    "email": "lower(u.email) = lower(k.value)",
+    "external_id": "lower(u.external_id) = lower(k.value) AND u.external_id IS NOT NULL",
+    "username_skeleton": "u.username_skeleton = k.value",
+    "email_skeleton": "u.email_skeleton = k.value",
+}
+IDENTIFIER_KINDS = tuple(_HOLDERS_BY)
+IDENTIFIER_HOLDERS = "\nUNION ALL\n".join(
+    f"SELECT '{kind}' AS kind, k.value, u.id FROM unnest(${i}::text[]) AS k(value)\n"
+    f"JOIN users u ON u.tenant_id = $1 AND {condition}"
+    for i, (kind, condition) in enumerate(_HOLDERS_BY.items(), start=2)
+)
 COUNT_IMAGES = "SELECT count(*) FROM import_before_images WHERE tenant_id = $1 AND job_id = $2"
 LOCK_IMPORT = "SELECT id FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
 REVERTS_OF = """
@@ -128,6 +144,18 @@ async def add_roles(conn: Conn, tenant_id: UUID, roles: Sequence[tuple[UUID, UUI
     """(user id, platform id, role) triples; ones a user has already are skipped."""
     if roles:
         await conn.execute(ADD_ROLES, tenant_id, *(list(c) for c in zip(*roles, strict=True)))
+
+
+async def identifier_holders(
+    conn: Conn, tenant_id: UUID, values: Mapping[str, Sequence[str]]
+) -> list[Record]:
+    """The users holding any of these identifiers, by kind (IDENTIFIER_KINDS: username,
+    e-mail and external id ignoring case, and the skeletons): (kind, value, id) each."""
+    if not any(values.values()):
+        return []
+    return await conn.fetch(
+        IDENTIFIER_HOLDERS, tenant_id, *(list(values.get(k, ())) for k in IDENTIFIER_KINDS)
+    )
 
 
 async def reverts_of(conn: Conn, tenant_id: UUID, import_id: UUID) -> list[Record]:

@@ -117,8 +117,8 @@ FROM unnest(
 """
 INSERT_USER_ROW_ERRORS = """
 INSERT INTO job_row_errors (tenant_id, job_id, row, seq, code, message, user_id)
-SELECT $1, $2, r, 0, k, m, u
-FROM unnest($3::int[], $4::uuid[], $5::text[], $6::text[]) AS e(r, u, k, m)
+SELECT $1, $2, r, s, k, m, u
+FROM unnest($3::int[], $4::smallint[], $5::uuid[], $6::text[], $7::text[]) AS e(r, s, u, k, m)
 ON CONFLICT DO NOTHING
 """
 # Deleting users deletes what row errors kept of them (in the deletion's transaction): the
@@ -360,11 +360,19 @@ async def add_user_row_errors(
     errors: Sequence[tuple[int, UUID | None, str, str]],
 ) -> None:
     """(row, user, code, message): a job over users (an e-mail job) names the user of each
-    row; a row already recorded is kept as it is (a retried job records it once)."""
+    row; a row's errors are numbered in the order given; a row already recorded is kept as it
+    is (a retried job records it once)."""
     if not errors:
         return
     rows, users, codes, messages = (list(c) for c in zip(*errors, strict=True))
-    await conn.execute(INSERT_USER_ROW_ERRORS, tenant_id, job_id, rows, users, codes, messages)
+    seen: dict[int, int] = {}
+    seqs = []
+    for row in rows:
+        seqs.append(seen.get(row, 0))
+        seen[row] = seqs[-1] + 1
+    await conn.execute(
+        INSERT_USER_ROW_ERRORS, tenant_id, job_id, rows, seqs, users, codes, messages
+    )
 
 
 async def redact_row_errors(

@@ -9,12 +9,14 @@ from uuid import UUID
 
 from jobs.import_plan import Stored
 from rules import events as vocabulary
+from rules.ids import encode_id
 from rules.userfields import camel
 
 Role = tuple[UUID, str]
 
 CHANGED_LATER = "CHANGED_LATER"
 IMPORT_DELETED = "IMPORT_DELETED"
+IDENTIFIER_TAKEN = "IDENTIFIER_TAKEN"
 # The events that change what a revert puts back; a welcome e-mail sent changes nothing.
 CHANGES = (
     vocabulary.USER_UPDATED,
@@ -25,6 +27,12 @@ CHANGES = (
     vocabulary.USER_DELETED,
 )
 _SKELETONS = {"username": "username_skeleton", "email": "email_skeleton"}
+# The fields no two users of an organisation may share (ignoring case), nor, for username and
+# e-mail, share the look of (their skeletons).
+IDENTIFIERS = ("username", "email", "external_id")
+# (kind, value): an identifier as db.import_undo.identifier_holders looks it up, the kind one
+# of the fields above or a skeleton column.
+Key = tuple[str, str]
 
 
 @dataclass
@@ -158,3 +166,73 @@ def _named(event: Stored) -> str:
     """A later change as a row error names it: what, by whom, when."""
     by = event["data"].get("job") or event["actor"]
     return f"{event['action']} by {by} at {event['created_at'].isoformat(timespec='seconds')}"
+
+
+def identifier_keys(restores: Iterable[Restore]) -> list[Key]:
+    """The identifiers these restores would put back, and their skeletons."""
+    return [key for r in restores for name in IDENTIFIERS for key in _keys(r, name)]
+
+
+def withhold_taken(decided: Decisions, holders: Mapping[Key, Iterable[UUID]]) -> None:
+    """Leaves as they are the identifiers a restore would put back that another user holds
+    now (`holders`, by identifier_keys), or that an earlier row of the page puts back for
+    another user, and reports each as IDENTIFIER_TAKEN: the rest of the user is restored, as
+    with a field changed later. A user the page deletes holds nothing (deleted first)."""
+    leaving = {user_id for _, user_id in decided.deletes}
+    claimed: dict[Key, tuple[int, UUID]] = {}
+    restores = []
+    for restore in decided.restores:
+        for name in IDENTIFIERS:
+            taken = _taken(restore, name, holders, leaving, claimed)
+            if taken is None:
+                continue
+            decided.errors.append((restore.row, restore.user_id, IDENTIFIER_TAKEN, taken))
+            restore.values.pop(name)
+            restore.values.pop(_SKELETONS.get(name, ""), None)
+        claimed.update(
+            (_claim(k), (restore.row, restore.user_id)) for k in identifier_keys([restore])
+        )
+        if restore.values or restore.add or restore.remove:
+            restores.append(restore)
+    decided.restores = restores
+
+
+def _keys(restore: Restore, name: str) -> list[Key]:
+    values = restore.values
+    keys = [(name, values[name])] if values.get(name) is not None else []
+    skeleton = _SKELETONS.get(name)
+    if keys and skeleton is not None and values.get(skeleton) is not None:
+        keys.append((skeleton, values[skeleton]))
+    return keys
+
+
+def _claim(key: Key) -> Key:
+    """An identifier as its unique index compares it (skeletons are in lower case already)."""
+    kind, value = key
+    return (kind, value.lower()) if kind in IDENTIFIERS else key
+
+
+def _taken(
+    restore: Restore,
+    name: str,
+    holders: Mapping[Key, Iterable[UUID]],
+    leaving: set[UUID],
+    claimed: Mapping[Key, tuple[int, UUID]],
+) -> str | None:
+    """Why the restore cannot put `name` back (a row error's message), or None."""
+    what = camel(name)
+    for kind, value in _keys(restore, name):
+        looks = "one that looks the same" if kind != name else "it"
+        others = sorted(set(holders.get((kind, value), ())) - leaving - {restore.user_id})
+        if others:
+            # Its global id, which tells only a caller allowed to read that user who it is.
+            holder = encode_id(vocabulary.USER, others[0])
+            return f"{what}: another user ({holder}) has {looks} now; the import's value is kept."
+        if _claim((kind, value)) in claimed:
+            row, user_id = claimed[_claim((kind, value))]
+            holder = encode_id(vocabulary.USER, user_id)
+            return (
+                f"{what}: row {row} gives {looks} back to another user ({holder}); the import's "
+                "value is kept."
+            )
+    return None

@@ -4,24 +4,28 @@ row errors, progress and checkpoint; or, in a dry run, only says what it would d
 
 Users the import created are deleted, fields and roles it changed are put back, users it
 disabled are enabled; users it deleted cannot come back. A change made to a user after the
-import, by anyone, wins: those fields are left and reported (jobs/revert_plan.py)."""
+import, by anyone, wins: those fields are left and reported (jobs/revert_plan.py); so does a
+username, e-mail or external id another user has taken since."""
 
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from asyncpg import Record
 
 from db import events, import_undo, jobs, platforms, users
 from db.events import Actor
 from db.pool import Conn
 from jobs.joblock import LockLost
-from jobs.lifecycle import Cancelled, JobKind, Run, run_job
-from jobs.revert_plan import CHANGES, Decisions, decide
+from jobs.lifecycle import Cancelled, JobKind, Run, TryAgain, run_job
+from jobs.revert_plan import CHANGES, Decisions, Key, decide, identifier_keys, withhold_taken
 from rules import events as vocabulary
 from rules.ids import encode_id
 
 # Rows of the import undone in one transaction.
 PAGE_ROWS = 2000
+# Writes of a page before it is left to a later try of the job.
+WRITE_TRIES = 5
 
 
 class RevertKind(JobKind):
@@ -95,10 +99,11 @@ class _Revert:
             held[r["user_id"]].add((r["platform_id"], r["role"]))
         later = await import_undo.later_events(conn, tenant_id, list(current), self.ours, CHANGES)
         decided = decide(page, current, held, later)
+        await self._withhold_taken(decided)
         if self.dry_run:
             await jobs.add_plans(conn, tenant_id, self.job_id, self._plans(decided))
         else:
-            await self._write(decided)
+            await self._write_page(decided)
         await jobs.add_user_row_errors(conn, tenant_id, self.job_id, decided.errors)
         counts = {
             "processed": len(page),
@@ -112,6 +117,33 @@ class _Revert:
         if job is None:
             raise LockLost  # a later run has the job: this page is rolled back
         return await jobs.set_shape(conn, self.job_id, total, {"after_row": page[-1]["row"]})
+
+    async def _withhold_taken(self, decided: Decisions) -> None:
+        """Leaves the identifiers other users hold now as they are (jobs/revert_plan.py)."""
+        keys = identifier_keys(decided.restores)
+        if not keys:
+            return
+        values: dict[str, list[str]] = {}
+        for kind, value in keys:
+            values.setdefault(kind, []).append(value)
+        holders: dict[Key, set[UUID]] = {}
+        for r in await import_undo.identifier_holders(self.conn, self.tenant_id, values):
+            holders.setdefault((r["kind"], r["value"]), set()).add(r["id"])
+        withhold_taken(decided, holders)
+
+    async def _write_page(self, decided: Decisions) -> None:
+        """Writes the page's decisions; a user that took one of the identifiers it puts back
+        after the plan looked (committed while the page ran) undoes them, in a savepoint, and
+        the plan leaves that identifier too. Each try sees one more such user: a page whose
+        users are taken from under it this often is tried again later, from its start."""
+        for _ in range(WRITE_TRIES):
+            try:
+                async with self.conn.transaction():
+                    await self._write(decided)
+                return
+            except asyncpg.UniqueViolationError:
+                await self._withhold_taken(decided)
+        raise TryAgain
 
     async def _write(self, decided: Decisions) -> None:
         conn, tenant_id = self.conn, self.tenant_id

@@ -373,7 +373,9 @@ class JobMutation:
         description="Undoes an applied import (`id`: its ImportJob id): users it created are "
         "deleted, fields and roles it changed put back, users it disabled enabled; users it "
         "deleted cannot come back. A change made to a user after the import wins (row error "
-        "CHANGED_LATER). Returns at once with the queued RevertJob; `dryRun` only plans. "
+        "CHANGED_LATER), and so does another user's username, e-mail or external id taken "
+        "since (IDENTIFIER_TAKEN). Returns at once with the queued RevertJob; `dryRun` only "
+        "plans. "
         "Reverting an import again returns its revert; a running import is refused.",
     )
     async def revert_import(

@@ -350,8 +350,9 @@ class ExportJob(Job):
 
 @strawberry.type(
     description="The undoing of an import (revertImport): `deleted` counts the users it "
-    "created, deleted again; `updated` the users put back as they were; `failed` the rows "
-    "left as they are (row errors CHANGED_LATER, IMPORT_DELETED); `skipped` the rows with "
+    "created, deleted again; `updated` the users put back as they were (a user put back but "
+    "for a field is counted here, with its row error); `failed` the rows left as they are "
+    "(row errors CHANGED_LATER, IDENTIFIER_TAKEN, IMPORT_DELETED); `skipped` the rows with "
     "nothing left to undo. A dry run's `plan` says what it would do, by the import's rows."
 )
 class RevertJob(ImportJob):

@@ -1,15 +1,19 @@
 """Undoing an import (revertImport, jobs/reverts.py): real PostgreSQL, Redis and the worker."""
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import httpx
 import pytest
 
+from db.pool import connect
 from jobs.webhooks import WebhookLoop
 from roster.settings import Settings
 from rules.addresses import parse_networks
+from rules.ids import encode_id
 from tests.conftest import Api, create_user
 from tests.receiver import Receiver
 from tests.test_imports import import_csv, run_worker, sql
@@ -219,3 +223,157 @@ async def test_apps_get_the_reverts_changes_as_webhooks_marked_with_it(
     assert of_user(received, new_id) == ["user.created", "user.deleted"]
     for event in received[-2:]:
         assert event["data"]["job"] == reverted["id"], event
+
+
+# Each row changes an identifier (and a name) of a user found by external id; one creates.
+RENAMES = (
+    b"external_id,username,email,first_name\n"
+    b"E1,ana,ana.new@example.com,Anabel\n"
+    b"E2,robert,bob@example.com,Roberto\n"
+    b"E3,carlos,carl.new@example.com,Carlos\n"
+    b"E4,new,new@example.com,New\n"
+)
+State = tuple[dict[Any, dict[str, Any]], list[tuple[Any, ...]]]
+
+
+async def _renamed(
+    client: httpx.AsyncClient, admin: Api, acme: Any, db_url: str
+) -> tuple[dict[str, Any], dict[str, Any], State]:
+    """Ana, Bob and Carl, then RENAMES imported: their ids by name, the import's job and the
+    state before it."""
+    made = {
+        name: await create_user(admin, name, externalId=f"E{i}")
+        for i, name in enumerate(("ana", "bob", "carl"), start=1)
+    }
+    before = await _state(db_url)
+    imported = await import_csv(
+        client, admin, str(acme.admin_token), db_url, RENAMES, matchBy="EXTERNAL_ID"
+    )
+    assert imported["status"] == "SUCCEEDED", imported
+    assert (imported["created"], imported["updated"]) == (1, 3), imported
+    return {name: made_id(made, name) for name in made}, imported, before
+
+
+def _put_back_but(
+    before: State, now: State, takers: list[Any], kept: Mapping[Any, Sequence[str]]
+) -> State:
+    """The state a revert leaves: the users as before the import, the `takers` (made since)
+    as they are `now`, but for the `kept` columns of some users, as they are `now`."""
+    users = {**before[0], **{t: now[0][t] for t in takers}}
+    for user_id, columns in kept.items():
+        users[user_id] = {**users[user_id], **{c: now[0][user_id][c] for c in columns}}
+    return users, before[1]
+
+
+async def test_identifiers_taken_since_the_import_are_row_errors_and_the_rest_is_put_back(
+    client: httpx.AsyncClient, admin: Api, acme: Any, db_url: str
+) -> None:
+    ids, imported, before = await _renamed(client, admin, acme, db_url)
+    # Through the API, other users take Ana's old e-mail, Carl's old username, and a username
+    # that looks like Bob's old one ("b0b" beside "bob"); Carl's old e-mail is free.
+    thief = await create_user(admin, "thief", email="ANA@example.com")
+    lookalike = await create_user(admin, "b0b", email="zed@example.com")
+    carl2 = await create_user(admin, "carl", email="carl2@example.com")
+    now = await _state(db_url)
+
+    dry = await _revert(admin, db_url, imported["id"], dry_run=True)
+    assert dry["status"] == "SUCCEEDED", dry
+    errors = [e["node"] for e in dry["rowErrors"]["edges"]]
+    assert [(e["row"], e["code"], e["user"]["username"]) for e in errors] == [
+        (2, "IDENTIFIER_TAKEN", "ana"),
+        (3, "IDENTIFIER_TAKEN", "robert"),
+        (4, "IDENTIFIER_TAKEN", "carlos"),
+    ]
+    assert errors[0]["message"] == (
+        f"email: another user ({thief['id']}) has it now; the import's value is kept."
+    )
+    assert errors[1]["message"].startswith(
+        f"username: another user ({lookalike['id']}) has one that looks the same now"
+    )
+    assert errors[2]["message"].startswith(f"username: another user ({carl2['id']}) has it")
+    plan = {e["node"]["row"]: e["node"] for e in dry["plan"]["edges"]}
+    assert {row: (p["action"], p["fields"]) for row, p in plan.items()} == {
+        2: ("UPDATE", ["first_name"]),
+        3: ("UPDATE", ["first_name"]),
+        4: ("UPDATE", ["email", "first_name"]),
+        5: ("DELETE", []),
+    }
+    assert await _state(db_url) == now
+
+    reverted = await _revert(admin, db_url, imported["id"])
+    assert reverted["status"] == "SUCCEEDED", reverted
+    counts = [reverted[k] for k in ("processed", "deleted", "updated", "failed")]
+    assert counts == [4, 1, 3, 0]
+    assert [(e["node"]["row"], e["node"]["code"]) for e in reverted["rowErrors"]["edges"]] == [
+        (2, "IDENTIFIER_TAKEN"),
+        (3, "IDENTIFIER_TAKEN"),
+        (4, "IDENTIFIER_TAKEN"),
+    ]
+    takers = [made_id({"u": u}, "u") for u in (thief, lookalike, carl2)]
+    kept = {
+        ids["ana"]: ("email", "email_skeleton"),
+        ids["bob"]: ("username", "username_skeleton"),
+        ids["carl"]: ("username", "username_skeleton"),
+    }
+    assert await _state(db_url) == _put_back_but(before, now, takers, kept)
+
+
+# A statement (the revert's) waiting for another transaction: the user it writes, or the
+# organisation's count of users, which an insertion holds until it commits.
+WAITING = """
+SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND wait_event_type = 'Lock'
+"""
+
+
+async def test_a_user_taking_an_identifier_while_the_revert_writes_it_is_a_row_error_too(
+    client: httpx.AsyncClient, admin: Api, acme: Any, db_url: str
+) -> None:
+    ids, imported, before = await _renamed(client, admin, acme, db_url)
+    conn = await connect(db_url)
+    try:
+        # Another user with Ana's old e-mail, not yet committed: the revert's plan does not
+        # see it, and its write waits for it, then meets it.
+        taking = conn.transaction()
+        await taking.start()
+        holder = await conn.fetchval(
+            "INSERT INTO users (tenant_id, username, email, first_name, last_name)"
+            " VALUES ($1, 'late', 'ana@example.com', 'Late', 'Comer') RETURNING id",
+            acme.id,
+        )
+        now = ({r["id"]: dict(r) for r in await conn.fetch(USERS)}, before[1])
+        revert = asyncio.create_task(_revert(admin, db_url, imported["id"]))
+        deadline = time.monotonic() + 30
+        while not (await sql(db_url, WAITING))[0][0]:
+            assert time.monotonic() < deadline and not revert.done(), "the revert never waited"
+            await asyncio.sleep(0.05)
+        await taking.commit()
+        reverted = await revert
+    finally:
+        await conn.close()
+
+    assert reverted["status"] == "SUCCEEDED", reverted
+    assert [reverted[k] for k in ("processed", "deleted", "updated", "failed")] == [4, 1, 3, 0]
+    errors = [e["node"] for e in reverted["rowErrors"]["edges"]]
+    assert [(e["row"], e["code"], e["user"]["username"]) for e in errors] == [
+        (2, "IDENTIFIER_TAKEN", "ana")
+    ]
+    assert errors[0]["message"] == (
+        f"email: another user ({encode_id('User', holder)}) has it now; the import's value is kept."
+    )
+    # Nothing of the first write is left: Ana's e-mail as the import left it, the rest put
+    # back, one event each.
+    kept = {ids["ana"]: ("email", "email_skeleton")}
+    assert await _state(db_url) == _put_back_but(before, now, [holder], kept)
+    events = await sql(
+        db_url,
+        "SELECT target_id, data FROM events WHERE data->>'job' = $1 AND action = 'user.updated'"
+        " ORDER BY id",
+        reverted["id"],
+    )
+    changed = {e["target_id"]: e["data"]["changed"] for e in events}
+    assert changed == {
+        ids["ana"]: ["firstName"],
+        ids["bob"]: ["firstName", "username"],
+        ids["carl"]: ["email", "firstName", "username"],
+    }
