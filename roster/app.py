@@ -26,13 +26,13 @@ from jobs.queue import HEARTBEAT_KEY, Queue, close_queue, connect_queue
 from resolvers.pagination import cursor_key
 from roster.body_limit import LimitedBody
 from roster.console import (
-    CONSOLE_ASSETS,
     MAX_SIGN_IN_BYTES,
     console_page,
     delete_session,
     get_session,
     post_session,
 )
+from roster.console_assets import console_assets, console_file
 from roster.downloads import ExportLinks, download_export, load_signing_key
 from roster.error_log import keep_query_strings_out_of_access_log
 from roster.graphql_schema import build_schema
@@ -104,6 +104,8 @@ async def load_cursor_key(settings: Settings, pool: Pool) -> bytes:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     keep_query_strings_out_of_access_log()
+    # Read and compressed now rather than by the first browser that asks.
+    console_assets()
     graphql = RosterGraphQL(build_schema(settings), settings)
 
     @asynccontextmanager
@@ -182,7 +184,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
             Route("/console/session", get_session, methods=["GET"]),
             Route("/console/session", delete_session, methods=["DELETE"]),
-            Mount("/console/static", StaticFiles(directory=CONSOLE_ASSETS), name="console"),
+            Route("/console/static/{path:path}", console_file, methods=["GET"]),
             Route("/console", console_page, methods=["GET"]),
             Route("/console/{path:path}", console_page, methods=["GET"]),
             Mount("/static/graphiql", StaticFiles(directory=GRAPHIQL_ASSETS), name="graphiql"),

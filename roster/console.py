@@ -4,7 +4,6 @@ routes, as any client's requests, with the session's cookie in place of a bearer
 
 import json
 from functools import cache
-from pathlib import Path
 from uuid import UUID
 
 from starlette.requests import Request
@@ -15,12 +14,12 @@ from db.events import Actor, record_events
 from db.pool import Conn
 from db.tenancy import act_for
 from roster.auth import SESSION_COOKIE, caller, own_origins
+from roster.console_assets import CONSOLE_ASSETS, versioned
 from roster.console_links import SESSION_TTL, open_session
 from roster.httperrors import error_response
 from rules import events as vocabulary
 from schema.context import Principal
 
-CONSOLE_ASSETS = Path(__file__).parent / "static" / "console"
 # Scripts and styles from this server's files only: no inline script or style, no eval, so
 # that text the API returns can never run in the console.
 CONTENT_SECURITY_POLICY = (
@@ -40,7 +39,7 @@ SIGNED_OUT = "Not signed in to the console: open a new sign-in link (roster cons
 
 @cache
 def _page() -> str:
-    return (CONSOLE_ASSETS / "index.html").read_text(encoding="utf-8")
+    return versioned((CONSOLE_ASSETS / "index.html").read_text(encoding="utf-8"))
 
 
 async def console_page(request: Request) -> Response:

@@ -78,7 +78,48 @@ def statically_imported(entry: str) -> set[str]:
 
 def test_the_page_preloads_every_module_of_the_first_screen() -> None:
     # Preloaded, the modules come at once rather than a round trip per level of imports; the
-    # list is kept by hand, so this keeps it equal to what app.js imports.
+    # list is kept by hand, so this keeps it equal to what the page's two scripts import.
     html = (CONSOLE_ASSETS / "index.html").read_text()
+    entries = set(re.findall(r'<script type="module" src="/console/static/([^"]+)"', html))
+    assert entries == {"boot.js", "app.js"}
     preloaded = set(re.findall(r'rel="modulepreload" href="/console/static/([^"]+)"', html))
-    assert preloaded == statically_imported("app.js") - {"app.js"}
+    imported = set().union(*(statically_imported(entry) for entry in entries))
+    assert preloaded == imported - entries
+
+
+def test_the_first_list_waits_for_no_other_screen_nor_the_subscription_client() -> None:
+    # Each of these is loaded when first used or once the page is idle (screens.js, api.js,
+    # i18n.js): with an empty cache every file on the first list's path delays its rows.
+    first_path = statically_imported("app.js")
+    for lazy in ("user.js", "new-user.js", "jobs.js", "i18n-es.js"):
+        assert lazy not in first_path
+    assert not any(module.startswith("vendor/graphql-ws") for module in first_path)
+    # boot.js asks for the session and the first page: it must not wait for the rest.
+    assert statically_imported("boot.js") == {"boot.js", "api.js", "language.js", "list-state.js"}
+
+
+async def test_the_files_are_kept_for_a_year_under_a_versioned_address_and_compressed(
+    client: httpx.AsyncClient,
+) -> None:
+    page = (await client.get("/console/users")).text
+    addresses = re.findall(r'(?:src|href)="(/console/static/[^"]+)"', page)
+    assert addresses and all(re.match(r"/console/static/[0-9a-f]{12}/", a) for a in addresses)
+    for address in addresses:
+        answer = await client.get(address, headers={"accept-encoding": "gzip"})
+        assert answer.status_code == 200, address
+        assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+        original = (CONSOLE_ASSETS / address.split("/", 4)[4]).read_bytes()
+        assert answer.content == original
+        if len(original) > 1024:
+            assert answer.headers["content-encoding"] == "gzip", address
+
+    # Without the version (or with another one), a file is served but revalidated.
+    plain = await client.get("/console/static/app.js")
+    assert plain.headers["cache-control"] == "no-cache"
+    again = await client.get(
+        "/console/static/app.js", headers={"if-none-match": plain.headers["etag"]}
+    )
+    assert again.status_code == 304
+    older = await client.get("/console/static/0123456789ab/app.js")
+    assert older.status_code == 200 and older.headers["cache-control"] == "no-cache"
+    assert (await client.get("/console/static/nothing.js")).status_code == 404

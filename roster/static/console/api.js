@@ -1,7 +1,6 @@
 // The console's only ways to the server: /graphql over fetch, the graphql-ws client for job
 // subscriptions, and /console/session for the session itself. The cookie authenticates all of
 // them (same origin), so nothing here holds a secret.
-import { createClient } from './vendor/graphql-ws-6.4.2/client.js';
 
 /** A GraphQL or HTTP error the page may show: `code` is the API's stable code when it gave one. */
 export class ApiError extends Error {
@@ -125,25 +124,43 @@ export async function signOut() {
 
 // --- Subscriptions ---------------------------------------------------------------------------
 
-// Made on the first subscription, so that a page that follows no job opens no WebSocket.
+// Made on the first subscription, so that a page that follows no job opens no WebSocket; the
+// client's module is loaded then too (or when the page is idle: preloadSubscriptions), not on
+// the first list's path.
 let wsClient = null;
 // The server closes with 4401 when the session is revoked or expires.
 const UNAUTHORIZED_CLOSE = 4401;
 
+function loadClient() {
+  return import('./vendor/graphql-ws-6.4.2/client.js');
+}
+
+/** Fetches the subscription client's module ahead of its first use. */
+export function preloadSubscriptions() {
+  loadClient().catch(() => {});
+}
+
+/** The graphql-ws client (a promise of it); a failed load is tried again by the next caller. */
 function subscriptions() {
   if (wsClient === null) {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    wsClient = createClient({
-      url: `${scheme}://${location.host}/graphql`,
-      connectionParams: {},
-      retryAttempts: 2,
-      shouldRetry: (event) => event?.code !== UNAUTHORIZED_CLOSE,
-      on: {
-        closed: (event) => {
-          if (event?.code === UNAUTHORIZED_CLOSE) sessionEnded();
+    const client = loadClient().then(({ createClient }) =>
+      createClient({
+        url: `${scheme}://${location.host}/graphql`,
+        connectionParams: {},
+        retryAttempts: 2,
+        shouldRetry: (event) => event?.code !== UNAUTHORIZED_CLOSE,
+        on: {
+          closed: (event) => {
+            if (event?.code === UNAUTHORIZED_CLOSE) sessionEnded();
+          },
         },
-      },
+      }),
+    );
+    client.catch(() => {
+      if (wsClient === client) wsClient = null;
     });
+    wsClient = client;
   }
   return wsClient;
 }
@@ -152,7 +169,7 @@ function closeSubscriptions() {
   if (wsClient !== null) {
     const client = wsClient;
     wsClient = null;
-    client.dispose();
+    client.then((c) => c.dispose()).catch(() => {});
   }
 }
 
@@ -212,30 +229,37 @@ export function followJob(id, onUpdate = () => {}, { signal, fields = JOB_FIELDS
       }
       if (!settled) timer = setTimeout(poll, POLL_MS);
     };
-    unsubscribe = subscriptions().subscribe(
-      { query: jobSubscription(fields), variables: { id } },
-      {
-        next: (result) => {
-          if (result.errors?.length) {
-            const [first] = result.errors;
-            return fail(new ApiError(first.message, first.extensions?.code ?? null));
-          }
-          seen(result.data.job);
+    const follow = (client) => {
+      if (settled) return;
+      unsubscribe = client.subscribe(
+        { query: jobSubscription(fields), variables: { id } },
+        {
+          next: (result) => {
+            if (result.errors?.length) {
+              const [first] = result.errors;
+              return fail(new ApiError(first.message, first.extensions?.code ?? null));
+            }
+            seen(result.data.job);
+          },
+          error: (event) => {
+            // The socket failed (a proxy without WebSockets, a restart): poll instead, unless
+            // the session ended, which the `closed` handler has reported.
+            if (settled) return;
+            if (event?.code === UNAUTHORIZED_CLOSE) return fail(new SessionEnded('The session has ended.'));
+            unsubscribe = () => {};
+            poll();
+          },
+          // The subscription ends after the job does; ending before means the server stopped
+          // following it (a restart): ask for its state instead.
+          complete: () => {
+            if (!settled) poll();
+          },
         },
-        error: (event) => {
-          // The socket failed (a proxy without WebSockets, a restart): poll instead, unless
-          // the session ended, which the `closed` handler has reported.
-          if (settled) return;
-          if (event?.code === UNAUTHORIZED_CLOSE) return fail(new SessionEnded('The session has ended.'));
-          unsubscribe = () => {};
-          poll();
-        },
-        // The subscription ends after the job does; ending before means the server stopped
-        // following it (a restart): ask for its state instead.
-        complete: () => {
-          if (!settled) poll();
-        },
-      },
-    );
+      );
+    };
+    // The client's module could not be loaded: polling needs none.
+    subscriptions().then(follow, () => {
+      if (!settled) poll();
+    });
   });
 }

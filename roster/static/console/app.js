@@ -1,8 +1,10 @@
 // The console's shell: the session, the routes, the header (tenant, language, Sign out), the
 // landmarks and the skip link, and focus on each new screen's heading.
 import { html, render, useEffect, useRef, useState } from './vendor/htm-3.1.1/standalone.module.js';
-import { currentSession, gql, onSessionEnded, signOut } from './api.js';
-import { getLanguage, LANGUAGES, onLanguageChange, setLanguage, t } from './i18n.js';
+import { gql, onSessionEnded, signOut } from './api.js';
+import { SIGN_IN_PATH, sessionAnswer, startPath } from './boot.js';
+import { getLanguage, LANGUAGES, loadLanguage, onLanguageChange, setLanguage, t } from './i18n.js';
+import { USERS_PATH } from './list-state.js';
 import { Link, navigate, useLocation } from './router.js';
 import {
   APPS_PATH,
@@ -14,10 +16,9 @@ import {
   lazyRoute,
   preloadScreens,
 } from './screens.js';
-import { SIGN_IN_PATH, SIGNED_OUT_PATH, SignedOutScreen, SignInScreen, takeSignInSecret } from './session.js';
-import { USERS_PATH } from './search.js';
+import { SIGNED_OUT_PATH, SignedOutScreen, SignInScreen, takeSignInSecret } from './session.js';
 import { alertNotice, errorText, Notices, useTitle } from './ui.js';
-import { prefetchUsers, UsersScreen } from './users.js';
+import { UsersScreen } from './users.js';
 
 const PLATFORMS = `query Platforms { platforms { id key name kind roles webhookUrl } }`;
 function LanguageSelect({ language }) {
@@ -169,23 +170,20 @@ function App() {
 }
 
 // What the page knows before its first render: the sign-in secret (taken from the address bar
-// at once) or the session.
+// at once) or the session (asked for by boot.js).
 const BOOT = { secret: null, session: null };
 
 async function start() {
   document.documentElement.lang = getLanguage();
-  const path = location.pathname.replace(/\/+$/, '') || '/';
-  if (path === SIGN_IN_PATH) {
+  // Without its strings (they could not be fetched) the page shows English.
+  const strings = loadLanguage(getLanguage()).catch(() => {});
+  if (startPath === SIGN_IN_PATH) {
     BOOT.secret = takeSignInSecret();
+    await strings;
   } else {
-    if (path === USERS_PATH) prefetchUsers(location.search);
-    try {
-      BOOT.session = await currentSession();
-    } catch {
-      BOOT.session = null;
-    }
-    if (BOOT.session === null && path !== SIGNED_OUT_PATH) history.replaceState(null, '', SIGNED_OUT_PATH);
-    else if (path === '/console') history.replaceState(null, '', USERS_PATH);
+    [BOOT.session] = await Promise.all([sessionAnswer, strings]);
+    if (BOOT.session === null && startPath !== SIGNED_OUT_PATH) history.replaceState(null, '', SIGNED_OUT_PATH);
+    else if (startPath === '/console') history.replaceState(null, '', USERS_PATH);
   }
   render(html`<${App} />`, document.getElementById('app'));
 }

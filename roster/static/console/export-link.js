@@ -2,12 +2,10 @@
 // and the selection with them (in the address when it is short, else handed over in memory).
 import { html, useEffect } from './vendor/htm-3.1.1/standalone.module.js';
 import { t } from './i18n.js';
+import { MAX_IDS_IN_URL } from './list-state.js';
 import { Link } from './router.js';
 import { EXPORT_PATH } from './screens.js';
 
-// As search.js: ids in the address (each some 60 characters) beyond this make an address a
-// server may refuse.
-const MAX_IDS_IN_URL = 100;
 let handedOver = [];
 
 /** The Export screen's address for the list at `listSearch` with `ids` selected. */

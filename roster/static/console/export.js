@@ -6,9 +6,9 @@ import { gql } from './api.js';
 import { selectedIds } from './export-link.js';
 import { t } from './i18n.js';
 import { JobView } from './job-view.js';
+import { apiFilter, apiOrder, hasAdvancedFilter, listUrl, readListState } from './list-state.js';
 import { Link, navigate } from './router.js';
 import { EXPORT_PATH } from './screens.js';
-import { apiFilter, apiOrder, hasAdvancedFilter, listUrl, readListState } from './search.js';
 import { alertNotice, Button, errorText, Field, Notices, statusNotice, UserErrorList, useTitle } from './ui.js';
 
 const START = `mutation StartExport($ids: [ID!], $search: String, $filter: UserFilter, $orderBy: UserOrder,

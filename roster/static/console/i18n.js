@@ -1,40 +1,32 @@
 // Every string the console shows, in English and Spanish, and numbers and dates formatted for
-// the language (Intl). The language comes from the switcher (kept in localStorage), else from
-// the browser's preferences.
+// the language (Intl). English is always here (the fallback of a missing string); Spanish is
+// loaded when the page starts in it or it is chosen, so that an English page fetches none of it.
 import { EN } from './i18n-en.js';
-import { ES } from './i18n-es.js';
+import { isLanguage, START_LANGUAGE, STORAGE_KEY } from './language.js';
 
-const STORAGE_KEY = 'roster-console-language';
-export const LANGUAGES = [
-  ['en', 'English'],
-  ['es', 'Español'],
-];
+export { LANGUAGES } from './language.js';
 
-let current = initialLanguage();
+const LOADERS = { es: () => import('./i18n-es.js').then((module) => module.ES) };
+
+let current = START_LANGUAGE;
+// The last language asked for: a switch whose strings come after a later one's is dropped.
+let wanted = current;
 const listeners = new Set();
-
-function initialLanguage() {
-  let stored = null;
-  try {
-    stored = localStorage.getItem(STORAGE_KEY);
-  } catch {
-    // Storage may be refused (privacy settings): the browser's preference then.
-  }
-  if (LANGUAGES.some(([code]) => code === stored)) return stored;
-  for (const tag of navigator.languages ?? [navigator.language]) {
-    const base = String(tag).toLowerCase().split('-')[0];
-    if (LANGUAGES.some(([code]) => code === base)) return base;
-  }
-  return 'en';
-}
 
 export function getLanguage() {
   return current;
 }
 
-/** Switches the language, remembers it, and re-renders whoever listens. */
-export function setLanguage(code) {
-  if (!LANGUAGES.some(([c]) => c === code) || code === current) return;
+/** Switches the language once its strings are here, remembers it, and re-renders whoever listens. */
+export async function setLanguage(code) {
+  if (!isLanguage(code)) return;
+  wanted = code;
+  try {
+    await loadLanguage(code);
+  } catch {
+    return; // Its strings could not be fetched: the page stays in the language it shows.
+  }
+  if (code !== wanted || code === current) return;
   current = code;
   try {
     localStorage.setItem(STORAGE_KEY, code);
@@ -79,17 +71,24 @@ export function formatDateTime(iso) {
 const n = formatNumber;
 const list = (items) => new Intl.ListFormat(current, { type: 'conjunction' }).format(items);
 
-const STRINGS = { en: EN({ n, list }), es: ES({ n, list }) };
+const STRINGS = { en: EN({ n, list }) };
+
+/** Loads the strings of language `code` (at once for English, and once for each other). */
+export async function loadLanguage(code) {
+  if (STRINGS[code] || !LOADERS[code]) return;
+  const strings = await LOADERS[code]();
+  STRINGS[code] ??= strings({ n, list });
+}
 
 /** The string `key` in the current language; a function entry is called with `args`. */
 export function t(key, ...args) {
-  const entry = STRINGS[current][key] ?? STRINGS.en[key];
+  const entry = STRINGS[current]?.[key] ?? STRINGS.en[key];
   if (entry === undefined) return key;
   return typeof entry === 'function' ? entry(...args) : entry;
 }
 
 /** An audit event's action in words, or as the API names it when there are none for it. */
 export function actionLabel(action) {
-  const entry = STRINGS[current][`action:${action}`] ?? STRINGS.en[`action:${action}`];
+  const entry = STRINGS[current]?.[`action:${action}`] ?? STRINGS.en[`action:${action}`];
   return entry ?? action;
 }

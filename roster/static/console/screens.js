@@ -3,6 +3,7 @@
 // the console has started. The users list, where most visits start, waits for none of them
 // (bench/console.py: with an empty cache, the first list's time went to fetching every file).
 import { html, useEffect, useRef, useState } from './vendor/htm-3.1.1/standalone.module.js';
+import { preloadSubscriptions } from './api.js';
 import { t } from './i18n.js';
 
 export const IMPORT_PATH = '/console/import';
@@ -41,10 +42,13 @@ function loadScreen(name) {
   return loadingScreens.get(name);
 }
 
-/** Loads every screen's module when the page has nothing else to do. */
+/** Loads every screen's module, and the subscription client, when the page has nothing else to do. */
 export function preloadScreens() {
   const later = globalThis.requestIdleCallback ?? ((run) => setTimeout(run));
-  const loadAll = () => Object.keys(SCREENS).forEach((name) => loadScreen(name).catch(() => {}));
+  const loadAll = () => {
+    Object.keys(SCREENS).forEach((name) => loadScreen(name).catch(() => {}));
+    preloadSubscriptions();
+  };
   setTimeout(() => later(loadAll), 1000);
 }
 

@@ -2,10 +2,10 @@
 // session that has ended: each says how to get a new link.
 import { html, useEffect, useRef, useState } from './vendor/htm-3.1.1/standalone.module.js';
 import { signIn } from './api.js';
+import { SIGN_IN_PATH } from './boot.js';
 import { t } from './i18n.js';
 import { useTitle } from './ui.js';
 
-export const SIGN_IN_PATH = '/console/sign-in';
 export const SIGNED_OUT_PATH = '/console/signed-out';
 
 /**

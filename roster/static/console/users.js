@@ -15,68 +15,26 @@ import { formatNumber, t } from './i18n.js';
 import { Propagation } from './propagation.js';
 import { navigate } from './router.js';
 import {
-  AdvancedSearch,
-  apiFilter,
-  apiOrder,
   emptyFilter,
   hasAdvancedFilter,
   listUrl,
+  prefetchUsers,
   readListState,
-} from './search.js';
+  takeArrived,
+  takePrefetched,
+  USERS_QUERY,
+  variablesOf,
+} from './list-state.js';
+import { AdvancedSearch } from './search.js';
 import { alertNotice, Button, errorText, isAbort, Notices, useTitle } from './ui.js';
 import { UserTable } from './user-table.js';
 
-const PAGE_SIZE = 50;
 // Short: a search answers in tens of milliseconds at a million users, and each keystroke's
 // request aborts the one before (measured in bench/console.py: 200 ms made a search's rows come
 // 300-350 ms after the last key).
 const SEARCH_DELAY_MS = 100;
 // The API takes at most 1,000 users an action.
 const MAX_SELECTION = 1000;
-const USERS_QUERY = `query Users($first: Int, $after: String, $last: Int, $before: String,
-    $search: String, $filter: UserFilter, $orderBy: UserOrder, $withCount: Boolean!) {
-  users(first: $first, after: $after, last: $last, before: $before, search: $search,
-      filter: $filter, orderBy: $orderBy) {
-    edges { node {
-      id username firstName lastName email status updatedAt
-      roles { role platform { id name } }
-    } }
-    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-    count @include(if: $withCount) { value relation }
-  }
-}`;
-
-function variablesOf(state, withCount) {
-  const page = state.before
-    ? { last: PAGE_SIZE, before: state.before }
-    : { first: PAGE_SIZE, after: state.after };
-  return {
-    ...page,
-    search: state.q.trim() || null,
-    filter: apiFilter(state),
-    orderBy: apiOrder(state.sort),
-    withCount,
-  };
-}
-
-// The first page, asked for while the page still checks the session (they are independent):
-// the list shows one round trip sooner.
-let prefetched = null;
-
-/** Starts loading the list the address `search` shows; the screen takes it when it starts. */
-export function prefetchUsers(search) {
-  const variables = variablesOf(readListState(search), true);
-  const promise = gql(USERS_QUERY, variables);
-  // A failure is the screen's to show, if it ever takes this answer.
-  promise.catch(() => {});
-  prefetched = { key: JSON.stringify(variables), promise };
-}
-
-function takePrefetched(variables) {
-  const taken = prefetched;
-  prefetched = null;
-  return taken?.key === JSON.stringify(variables) ? taken.promise : null;
-}
 
 function countText(count) {
   if (!count) return '';
@@ -151,45 +109,58 @@ function SearchBox({ q, onSearch }) {
   `;
 }
 
+const pageOf = (users) => ({ rows: users.edges.map((e) => e.node), pageInfo: users.pageInfo });
+// A search's count is asked for again when this changes, not when the page does.
+const countKeyOf = (state, reloads) => JSON.stringify([state.q, state.status, state.filter, reloads]);
+
 export function UsersScreen({ search, session, platforms }) {
   const state = useMemo(() => readListState(search), [search]);
-  const [page, setPage] = useState({ rows: [], pageInfo: null });
-  const [count, setCount] = useState(null);
-  const [loading, setLoading] = useState(true);
+  // The first page, when the answer boot.js asked for came before this screen: shown in the
+  // screen's first render, with no render of an empty table before it.
+  const [first] = useState(() => takeArrived(variablesOf(state, true)));
+  const [page, setPage] = useState(() => (first ? pageOf(first) : { rows: [], pageInfo: null }));
+  const [count, setCount] = useState(() => first?.count ?? null);
+  const [loading, setLoading] = useState(first === null);
   const [loadError, setLoadError] = useState(null);
   const [reloads, setReloads] = useState(0);
   const [selection, setSelection] = useState(() => new Map());
   const [notice, setNotice] = useState(null);
   const [deleted, setDeleted] = useState([]);
   const [advancedOpen, setAdvancedOpen] = useState(() => hasAdvancedFilter(state.filter));
-  const countKey = useRef(null);
+  const countKey = useRef(first ? countKeyOf(state, 0) : null);
+  const shownFirst = useRef(first !== null);
   const canChange = session.scope === 'admin';
   useTitle(t('usersHeading'));
 
   // A layout effect: the request leaves as soon as the address changed, not a painted frame
   // later, as a plain effect would.
   useLayoutEffect(() => {
-    // A new search aborts the one under way: its rows would come too late to be shown.
-    const controller = new AbortController();
-    const key = JSON.stringify([state.q, state.status, state.filter, reloads]);
+    if (shownFirst.current) {
+      shownFirst.current = false;
+      return undefined;
+    }
+    const key = countKeyOf(state, reloads);
     const withCount = key !== countKey.current;
     setLoading(true);
     const variables = variablesOf(state, withCount);
-    const answer = takePrefetched(variables) ?? gql(USERS_QUERY, variables, { signal: controller.signal });
+    const prefetched = takePrefetched(variables);
+    // A new search aborts the one under way: its rows would come too late to be shown.
+    const controller = prefetched?.controller ?? new AbortController();
+    const answer = prefetched?.promise ?? gql(USERS_QUERY, variables, { signal: controller.signal });
     answer
       .then(({ users }) => {
         if (controller.signal.aborted) return;
-        const rows = users.edges.map((e) => e.node);
-        setPage({ rows, pageInfo: users.pageInfo });
+        const shown = pageOf(users);
+        setPage(shown);
         if (withCount) {
           countKey.current = key;
           setCount(users.count);
         }
         // What the page shows of a selected user is the truth: its status may have changed.
         setSelection((old) => {
-          if (!rows.some((row) => old.has(row.id))) return old;
+          if (!shown.rows.some((row) => old.has(row.id))) return old;
           const next = new Map(old);
-          for (const row of rows) if (next.has(row.id)) next.set(row.id, row);
+          for (const row of shown.rows) if (next.has(row.id)) next.set(row.id, row);
           return next;
         });
         setLoadError(null);
@@ -204,7 +175,13 @@ export function UsersScreen({ search, session, platforms }) {
   }, [state, reloads]);
 
   const go = (changes, options) => navigate(listUrl({ ...state, after: null, before: null, ...changes }), options);
-  const onSearch = (q) => q !== state.q && go({ q }, { replace: true });
+  const onSearch = (q) => {
+    if (q === state.q) return;
+    const url = listUrl({ ...state, after: null, before: null, q });
+    // Asked for now, not once the screen has rendered the new address: a render sooner.
+    prefetchUsers(new URL(url, location.href).search);
+    navigate(url, { replace: true });
+  };
 
   const select = (user, on) =>
     setSelection((old) => {

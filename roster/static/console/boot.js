@@ -1,0 +1,23 @@
+// The page's first module, run as soon as it and its few imports arrive, before the rest of the
+// console has been fetched and compiled: it asks for the session and, on the users list, for
+// the first page at once, so that both answers travel while the other modules load (with an
+// empty cache the first list waited for every file before it asked: bench/console.py), and
+// for the strings of a language other than English.
+import { currentSession } from './api.js';
+import { START_LANGUAGE } from './language.js';
+import { prefetchUsers, USERS_PATH } from './list-state.js';
+
+export const SIGN_IN_PATH = '/console/sign-in';
+
+/** The path the page was opened at, without a trailing slash. */
+export const startPath = location.pathname.replace(/\/+$/, '') || '/';
+
+/** The session (null when not signed in or the server was unreachable); null on the sign-in page. */
+export const sessionAnswer = startPath === SIGN_IN_PATH ? null : currentSession().catch(() => null);
+
+// The bare /console shows the plain list.
+if (startPath === USERS_PATH) prefetchUsers(location.search);
+else if (startPath === '/console') prefetchUsers('');
+
+// The module i18n.js loads for it (English is one of the page's own).
+if (START_LANGUAGE !== 'en') import(`./i18n-${START_LANGUAGE}.js`).catch(() => {});
