@@ -5,9 +5,12 @@
   `users` table (target >= 50%);
 - 20,000 rows with plaintext passwords, against raw argon2id hashes/s on all cores
   (target >= 90%);
-- peak RSS of the API and the worker processes (target < 300 MB, flat).
+- peak RSS of the API and the worker processes (target < 300 MB, flat);
+- with --revert, the revert of the 1,000,000 rows' import (revertImport to SUCCEEDED, every
+  user it created deleted), against the import itself (issue #25: target >= 100%).
 
     .venv/bin/python bench/import_users.py [--rows 1000000] [--password-rows 20000]
+        [--revert]
 
 Uses its own databases on the server of DATABASE_URL and Redis database 14.
 """
@@ -120,8 +123,52 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def roster_import(path: Path, rows: int) -> tuple[float, float, float]:
-    """rows/s from upload to SUCCEEDED, and peak RSS (MB) of API and worker."""
+JOB = (
+    "query($id: ID!) { job(id: $id) { status processed error "
+    "... on ImportJob { created updated deleted failed } } }"
+)
+REVERT = (
+    "mutation($id: ID!) { revertImport(id: $id) { job { id status } userErrors { code message } } }"
+)
+
+
+async def finished(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
+    """The job once it has ended, polled every half second."""
+    while True:
+        await asyncio.sleep(0.5)
+        response = await client.post("/graphql", json={"query": JOB, "variables": {"id": job_id}})
+        job: dict[str, Any] = response.json()["data"]["job"]
+        if job["status"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            return job
+
+
+async def roster_revert(client: httpx.AsyncClient, url: str, import_id: str, rows: int) -> float:
+    """rows/s of the import's revert, from revertImport to SUCCEEDED; checks that it deleted
+    every user the import created."""
+    started = time.perf_counter()
+    response = await client.post("/graphql", json={"query": REVERT, "variables": {"id": import_id}})
+    payload = response.json()["data"]["revertImport"]
+    if payload["userErrors"]:
+        raise SystemExit(f"revertImport refused: {payload['userErrors']}")
+    job = await finished(client, payload["job"]["id"])
+    elapsed = time.perf_counter() - started
+    if job["status"] != "SUCCEEDED" or job["deleted"] != rows:
+        raise SystemExit(f"revert did not succeed: {job}")
+    conn = await connect(url)
+    try:
+        left = await conn.fetchval("SELECT count(*) FROM users")
+    finally:
+        await conn.close()
+    if left:
+        raise SystemExit(f"revert left {left} users")
+    return rows / elapsed
+
+
+async def roster_import(
+    path: Path, rows: int, revert: bool = False
+) -> tuple[float, float, float, float | None]:
+    """rows/s from upload to SUCCEEDED, and peak RSS (MB) of API and worker; with `revert`,
+    then rows/s of its revert (roster_revert)."""
     url, (conn, tenant_id) = await fresh_database("roster_bench_import")
     token = new_token()
     await tokens.insert_token(conn, tenant_id, "bench", "admin", token_hash(token))
@@ -147,23 +194,14 @@ async def roster_import(path: Path, rows: int) -> tuple[float, float, float]:
             response = await client.post("/imports", content=body())
             assert response.status_code == 202, response.text
             job_id = response.json()["id"]
-            query = (
-                "query($id: ID!) { job(id: $id) { status processed error "
-                "... on ImportJob { created failed } } }"
-            )
-            while True:
-                await asyncio.sleep(0.5)
-                job = (
-                    await client.post(
-                        "/graphql", json={"query": query, "variables": {"id": job_id}}
-                    )
-                ).json()["data"]["job"]
-                if job["status"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
-                    break
+            job = await finished(client, job_id)
             elapsed = time.perf_counter() - started
             if job["status"] != "SUCCEEDED" or job["created"] != rows:
                 raise SystemExit(f"import did not succeed: {job}")
-            return rows / elapsed, peak_rss_mb(api.pid), peak_rss_mb(worker.pid)
+            # Read before the revert, whose own peaks would count as the import's.
+            api_mb, worker_mb = peak_rss_mb(api.pid), peak_rss_mb(worker.pid)
+            reverted = await roster_revert(client, url, job_id, rows) if revert else None
+            return rows / elapsed, api_mb, worker_mb, reverted
     finally:
         stop(api, worker)
         await migrate.drop_database(url)
@@ -172,7 +210,12 @@ async def roster_import(path: Path, rows: int) -> tuple[float, float, float]:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000, help="0: the password run only")
-    parser.add_argument("--password-rows", type=int, default=20_000)
+    parser.add_argument("--password-rows", type=int, default=20_000, help="0: the --rows run only")
+    parser.add_argument(
+        "--revert",
+        action="store_true",
+        help="then revert the --rows import (revertImport) and compare its rows/s with it",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         plain, secret = Path(tmp) / "plain.csv", Path(tmp) / "passwords.csv"
@@ -183,16 +226,23 @@ async def main() -> None:
         if args.rows:
             copy_rate = await copy_baseline(plain)
             print(f"baseline COPY into indexed users: {copy_rate:10.0f} rows/s")
-            rate, api_mb, worker_mb = await roster_import(plain, args.rows)
+            rate, api_mb, worker_mb, reverted = await roster_import(plain, args.rows, args.revert)
             print(
                 f"roster import, {args.rows:,} rows: {rate:10.0f} rows/s  "
                 f"ratio {rate / copy_rate:.0%}  (target >= 50%)  "
                 f"peak RSS api {api_mb:.0f} MB, worker {worker_mb:.0f} MB"
             )
+            if reverted is not None:
+                print(
+                    f"roster revert of that import:     {reverted:10.0f} rows/s  "
+                    f"ratio to the import {reverted / rate:.0%}  (target >= 100%)"
+                )
 
+        if not args.password_rows:
+            return
         hash_rate = hashes_per_second(max(200, args.password_rows // 20))
         print(f"baseline argon2id on all cores:   {hash_rate:10.1f} hashes/s")
-        rate, api_mb, worker_mb = await roster_import(secret, args.password_rows)
+        rate, api_mb, worker_mb, _ = await roster_import(secret, args.password_rows)
         print(
             f"roster import with passwords:     {rate:10.1f} rows/s  ratio {rate / hash_rate:.0%}"
             f"  (target >= 90%)  peak RSS api {api_mb:.0f} MB, worker {worker_mb:.0f} MB"
