@@ -172,17 +172,18 @@ ORDER BY row LIMIT $4
 # much again.
 CLAIM_KEYS = """
 WITH wanted AS (
-    SELECT * FROM unnest($3::text[], $4::text[], $5::int[]) AS w(kind, key, row)
+    SELECT * FROM unnest($3::text[], $4::text[], $5::int[], $6::text[]) AS w(kind, key, row, exact)
 ), earlier AS (
-    SELECT k.kind, k.key, k.row FROM job_keys k JOIN wanted w USING (kind, key)
+    SELECT k.kind, k.key, k.row, k.exact FROM job_keys k JOIN wanted w USING (kind, key)
     WHERE k.tenant_id = $1 AND k.job_id = $2
 ), claimed AS (
-    INSERT INTO job_keys (tenant_id, job_id, kind, key, row)
-    SELECT $1, $2, kind, key, row FROM wanted
+    INSERT INTO job_keys (tenant_id, job_id, kind, key, row, exact)
+    SELECT $1, $2, kind, key, row, exact FROM wanted
     WHERE (kind, key) NOT IN (SELECT kind, key FROM earlier)
 )
 SELECT * FROM earlier
 """
+HAS_KEYS = "SELECT EXISTS (SELECT FROM job_keys WHERE tenant_id = $1 AND job_id = $2)"
 FORGET_KEYS = "DELETE FROM job_keys WHERE tenant_id = $1 AND job_id = $2"
 FORGET_CHUNKS = "DELETE FROM job_chunks WHERE tenant_id = $1 AND job_id = $2"
 # A dry run's file stays, to be applied later; an applied one goes (it may hold passwords).
@@ -446,15 +447,20 @@ async def list_plans(
 
 
 async def claim_keys(
-    conn: Conn, tenant_id: UUID, job_id: UUID, keys: Sequence[tuple[str, str, int]]
-) -> dict[tuple[str, str], int]:
-    """Records (kind, key, row) triples; returns the (kind, key) pairs some earlier row had
-    claimed already, each with that earlier row."""
+    conn: Conn, tenant_id: UUID, job_id: UUID, keys: Sequence[tuple[str, str, int, str | None]]
+) -> dict[tuple[str, str], tuple[int, str | None]]:
+    """Records (kind, key, row, exact) claims; returns the (kind, key) pairs some earlier row
+    had claimed already, each with that earlier row and the exact value it claimed."""
     if not keys:
         return {}
-    kinds, values, rows = (list(c) for c in zip(*keys, strict=True))
-    found = await conn.fetch(CLAIM_KEYS, tenant_id, job_id, kinds, values, rows)
-    return {(r["kind"], r["key"]): r["row"] for r in found}
+    kinds, values, rows, exact = (list(c) for c in zip(*keys, strict=True))
+    found = await conn.fetch(CLAIM_KEYS, tenant_id, job_id, kinds, values, rows, exact)
+    return {(r["kind"], r["key"]): (r["row"], r["exact"]) for r in found}
+
+
+async def has_keys(conn: Conn, tenant_id: UUID, job_id: UUID) -> bool:
+    """Whether the job's claims are there: a database crash empties job_keys (UNLOGGED)."""
+    return bool(await conn.fetchval(HAS_KEYS, tenant_id, job_id))
 
 
 async def forget_scratch(conn: Conn, tenant_id: UUID, job_id: UUID) -> None:

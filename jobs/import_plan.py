@@ -420,6 +420,15 @@ def freed(plans: Iterable[Planned]) -> set[Key]:
     return gone
 
 
+# How a chunk's claims are kept by the job: the skeleton of each e-mail and username, with the
+# exact (lower case) value beside it, and the external id. Exact values equal in lower case have
+# equal skeletons (the skeleton folds case), and no two rows kept claim one skeleton, so the
+# pair tells both whether a later row repeats an earlier one and whether it only looks like it,
+# with half the rows a claim of each key apart would take.
+_EXACT_OF_SKELETON = {"se": "e", "su": "u"}
+Claim = tuple[str, str, int, str | None]  # (kind, key, row, exact value)
+
+
 class KeyClaims:
     """The keys a chunk's rows (those without problems of their own) claim, each by the first
     row that has it, and the rows that repeat an earlier row of the chunk. The earlier chunks'
@@ -452,16 +461,30 @@ class KeyClaims:
         self.duplicates[number] = (firsts[key], KEY_FIELDS.get(kind) or LOOK_ALIKE_KINDS[kind])
         return True
 
-    def claimed(self) -> list[tuple[str, str, int]]:
-        """(kind, key, row) for each key claimed."""
-        return [(kind, key, n) for (kind, key), n in self.firsts.items()]
+    def claimed(self) -> list[Claim]:
+        """What the kept rows claim, as the job keeps it (_EXACT_OF_SKELETON)."""
+        found: list[Claim] = []
+        for number, row_keys in self.kept:
+            by_kind = dict(row_keys)
+            for kind, key in row_keys:
+                if kind in _EXACT_OF_SKELETON:
+                    found.append((kind, key, number, by_kind[_EXACT_OF_SKELETON[kind]]))
+                elif kind == "x":
+                    found.append((kind, key, number, None))
+        return found
 
-    def duplicates_given(self, earlier: dict[Key, int]) -> dict[int, Duplicate]:
+    def duplicates_given(self, earlier: dict[Key, tuple[int, str | None]]) -> dict[int, Duplicate]:
         """The rows repeating an earlier row, each with that row and the field they share,
-        given the keys that an earlier chunk's rows claimed (with the row of each)."""
+        given the claims of earlier chunks' rows that this chunk's keys meet (by kind and key:
+        the row and the exact value, as `claimed` gives them)."""
         if earlier:
+            firsts: dict[Key, int] = {}
+            for (kind, key), (number, exact) in earlier.items():
+                firsts[(kind, key)] = number
+                if kind in _EXACT_OF_SKELETON and exact is not None:
+                    firsts[(_EXACT_OF_SKELETON[kind], exact)] = number
             for number, row_keys in self.kept:
-                self._repeats(number, row_keys, earlier)
+                self._repeats(number, row_keys, firsts)
         return self.duplicates
 
 

@@ -355,15 +355,39 @@ def test_key_claims_name_the_first_row_of_each_key(tmp_path: Path) -> None:
         "bad,not-an-email,\n",  # 8: a problem of its own, claims nothing
     )
     claims = KeyClaims(rows)
-    claimed = {(kind, key): row for kind, key, row in claims.claimed()}
-    assert claimed[("e", "a@example.com")] == 2 and claimed[("x", "hr-1")] == 4
-    assert {row for row in claimed.values()} == {2, 4, 6, 7}
-    earlier = {("u", "e"): 1000, ("e", "f@example.com"): 7}
+    claimed = {(kind, key): (row, exact) for kind, key, row, exact in claims.claimed()}
+    # An e-mail or username by its skeleton, the exact value beside it; an external id as is.
+    assert claimed[("se", skeleton("a@example.com"))] == (2, "a@example.com")
+    assert claimed[("su", skeleton("c"))] == (4, "c")
+    assert claimed[("x", "hr-1")] == (4, None)
+    assert len(claimed) == 2 * 4 + 1
+    assert {row for row, _ in claimed.values()} == {2, 4, 6, 7}
+    earlier = {
+        ("su", skeleton("e")): (1000, "e"),
+        ("se", skeleton("f@example.com")): (7, "f@example.com"),
+    }
     assert claims.duplicates_given(earlier) == {
         3: (2, "email"),
         5: (4, "external_id"),
         6: (1000, "username"),
     }
+
+
+def test_a_claim_of_an_earlier_chunk_tells_a_repeat_from_a_look_alike(tmp_path: Path) -> None:
+    rows, _ = read(
+        tmp_path,
+        "username,email\n"
+        "ann,ANN@example.com\n"  # 2: the e-mail an earlier chunk's row claimed
+        "bob,b\u043eb@example.com\n"  # 3: looks like that row's e-mail (Cyrillic o)
+        "carl,carl@example.com\n",  # 4: looks like no one's
+    )
+    earlier = {
+        ("se", skeleton("ann@example.com")): (10, "ann@example.com"),
+        ("se", skeleton("bob@example.com")): (11, "bob@example.com"),
+    }
+    claims = KeyClaims(rows)
+    assert claims.duplicates_given(earlier) == {2: (10, "email"), 3: (11, "email")}
+    assert claims.look_alikes == {3: "email"}
 
 
 def test_a_duplicate_names_the_repeated_field_on_its_column(tmp_path: Path) -> None:

@@ -939,7 +939,9 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
             process.wait(timeout=10)
 
 
+@pytest.mark.parametrize("claims_lost", [False, True], ids=["worker", "worker-and-database"])
 async def test_a_worker_killed_mid_import_resumes_with_the_same_end_state(
+    claims_lost: bool,
     client: httpx.AsyncClient,
     settings: Settings,
     template_db: str,
@@ -989,6 +991,11 @@ async def test_a_worker_killed_mid_import_resumes_with_the_same_end_state(
             stop(first, signal.SIGKILL)
             status, killed_at, total = await job_row(db_url, job_id)
             assert status == "RUNNING" and 0 < killed_at < total
+            if claims_lost:
+                # What a crash of the database does to the claims (UNLOGGED, 0042): the rows
+                # repeating one of a chunk written before are still found on resuming.
+                assert await sql(db_url, "SELECT 1 FROM job_keys LIMIT 1")
+                await sql(db_url, "DELETE FROM job_keys")
 
             second = start_worker(db_url, log)
             deadline = time.monotonic() + 180
