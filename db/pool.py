@@ -67,14 +67,18 @@ async def create_pool(
     pool without a reset query, a round trip on every release (~7% of a page's CPU with the
     token look-up).
 
-    The API's pool compiles nothing either: a search's estimated cost can pass jit_above_cost
-    (counting a filtered search in a sample is costed at 500,000) and JIT compilation then took
-    420 ms of a 20 ms statement.
+    No pool compiles with JIT: a statement's estimated cost can pass jit_above_cost where it
+    runs in milliseconds, and compiling then takes far longer. A search's (counting a filtered
+    search in a sample is costed at 500,000): 420 ms of a 20 ms statement; a revert's look-up
+    of a page's later events, costed as the events an import adds grow unanalysed: 130 to 260
+    ms of a 10 ms statement, on each of a million-row revert's 500 pages.
 
     `role` (db.tenancy.APP_ROLE for the API and the worker): the role every connection acts as,
     whatever role the DSN names, from its first statement (a startup parameter: RESET ALL or
     RESET ROLE go back to it, not to the DSN's)."""
-    settings = {"plan_cache_mode": "force_custom_plan", "jit": "off"} if custom_plans else {}
+    settings = {"jit": "off"}
+    if custom_plans:
+        settings["plan_cache_mode"] = "force_custom_plan"
     if role is not None:
         settings["role"] = role
     pool = await asyncpg.create_pool(
