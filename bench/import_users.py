@@ -125,7 +125,8 @@ def peak_rss_mb(pid: int) -> float:
 
 JOB = (
     "query($id: ID!) { job(id: $id) { status processed error "
-    "... on ImportJob { created updated deleted failed } } }"
+    "... on ImportJob { created updated deleted failed } "
+    "... on RevertJob { updated deleted failed } } }"
 )
 REVERT = (
     "mutation($id: ID!) { revertImport(id: $id) { job { id status } userErrors { code message } } }"
