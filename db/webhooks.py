@@ -89,10 +89,10 @@ GET_EVENTS = """
 SELECT id, created_at, data FROM events WHERE tenant_id = $1 AND id = ANY($2::bigint[])
 """
 GET_USERS = "SELECT * FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
-# Per user, by the primary key (OFFSET 0 keeps it a look-up per user): user_roles grows
-# unanalysed during an import, and a plan that read the platform's index for `user_id = ANY`
-# went through every role of the platform for each batch (20 ms a batch of deliveries at
-# 100,000 users, half of a webhook's throughput).
+# Per user, by the primary key (OFFSET 0 keeps it a look-up per user), whatever the statistics:
+# user_roles grows unanalysed during an import, and for `user_id = ANY` the platform's index
+# (tenant, platform, role, user) matches as many leading columns as the primary key does, so a
+# plan may read every role of the platform for each batch of deliveries.
 ROLES_ON_PLATFORM = """
 SELECT r.user_id, r.role FROM unnest($3::uuid[]) AS u(id) CROSS JOIN LATERAL (
     SELECT user_id, role FROM user_roles
