@@ -168,12 +168,11 @@ WHERE tenant_id = $1 AND job_id = $2 AND row > $3 AND ($5::text IS NULL OR actio
 ORDER BY row LIMIT $4
 """
 # One job claims its keys one chunk at a time (it holds the job's lock), and a chunk's keys are
-# distinct: a plain INSERT of the keys not claimed yet, without ON CONFLICT, which cost half as
-# much again.
-# The claims already there are read from the statement's snapshot, before its own insert. Each
-# by its key (LIMIT 1 keeps the look-up a probe of the primary key per wanted key): the table
-# is never analysed while it grows, and a plan guessing it small scanned every claim of the
-# job for each key wanted, quadratic in the file's rows.
+# distinct. The claims already there are read from the statement's snapshot, from before its
+# own insert, which skips them by ON CONFLICT. Each is read by its key (LIMIT 1 keeps the
+# look-up a probe of the primary key per wanted key): the table is never analysed while it
+# grows, and a plan guessing it small scanned every claim of the job for each key wanted,
+# quadratic in the file's rows.
 CLAIM_KEYS = """
 WITH wanted AS (
     SELECT * FROM unnest($3::text[], $4::text[], $5::int[], $6::text[]) AS w(kind, key, row, exact)

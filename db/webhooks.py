@@ -92,8 +92,9 @@ GET_USERS = "SELECT * FROM users WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
 # Each user's roles by the primary key (tenant_id, user_id, ...), the platform filtered outside
 # (OFFSET 0 keeps the filter out of the look-up): user_roles grows unanalysed during an import,
 # and with the platform in the look-up the planner took the platform's index (tenant_id,
-# platform_id, role, user_id), reading every role of the platform for each user: 2 to 3 ms a
-# user, 20 to 30 ms a batch of deliveries, half a webhook's throughput during an import.
+# platform_id, role, user_id), reading every role of the platform for each user: 18.6 ms for a
+# batch of 10 users during an import of 60,000 (0.07 ms this way), which held deliveries during
+# an import to 41% of a bare loop's speed.
 ROLES_ON_PLATFORM = """
 SELECT r.user_id, r.role FROM unnest($3::uuid[]) AS u(id) CROSS JOIN LATERAL (
     SELECT user_id, platform_id, role FROM user_roles WHERE tenant_id = $1 AND user_id = u.id
