@@ -234,27 +234,28 @@ class RosterGraphQL(GraphQL[Context, None]):
                 await request.close()
 
     def _may_be_prepared(self, request: Request | WebSocket) -> bool:
-        """Whether the engine prepares documents and this is a POST of JSON to be answered
-        with JSON (not streamed), which may send one."""
+        """Whether the engine prepares documents and this is a POST of JSON, or a GET with a
+        query in its address, to be answered with JSON (not streamed), which may send one."""
         engine = self.schema.engine
-        if (
-            engine is None
-            or engine.prepared is None
-            or not isinstance(request, Request)
-            or request.method != "POST"
-        ):
+        if engine is None or engine.prepared is None or not isinstance(request, Request):
             return False
-        return _media_type(request.scope) == "application/json" and not engine.streamed(
-            self, _header(request.scope, b"accept") or ""
-        )
+        if request.method == "GET":
+            # Without a query, a GET asks for GraphiQL's page.
+            asks = "query" in request.query_params
+        else:
+            asks = request.method == "POST" and _media_type(request.scope) == "application/json"
+        return asks and not engine.streamed(self, _header(request.scope, b"accept") or "")
 
     async def answer_prepared(self, request: Request, context: Context) -> Response | None:
-        """The answer to a POST of a prepared document, as Strawberry's run would give it
-        without its request parsing and dispatch (a tenth of a small query's CPU); None for
-        any other request, which Strawberry's run then answers."""
+        """The answer to a POST (or a GET) of a prepared document, as Strawberry's run would
+        give it without its request parsing and dispatch (a tenth of a small query's CPU); None
+        for any other request, which Strawberry's run then answers."""
         engine = self.schema.engine
         assert engine is not None  # run asks only where the engine prepares documents
-        found = engine.prepared_request(await _body(request))
+        if request.method == "GET":
+            found = engine.prepared_get(request.query_params)
+        else:
+            found = engine.prepared_request(await _body(request))
         if found is None:
             return None
         result = await self.schema.execute_prepared(

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from roster.auth import CrossOrigin
-from roster.security_headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from roster.security_headers import CONTENT_SECURITY_POLICY, NOT_STORED, SECURITY_HEADERS
 
 CODES = {
     400: "BAD_REQUEST",
@@ -28,7 +28,8 @@ CODES = {
 }
 UNAUTHORIZED = "Send a valid token as `Authorization: Bearer <token>`."
 _SECURITY = {
-    name.decode(): value.decode() for name, value in (*SECURITY_HEADERS, CONTENT_SECURITY_POLICY)
+    name.decode(): value.decode()
+    for name, value in (*SECURITY_HEADERS, CONTENT_SECURITY_POLICY, NOT_STORED)
 }
 
 

@@ -3,7 +3,9 @@ error, a download, GraphiQL's page or its scripts.
 
 A header the answer sets itself is left as it is (the set-password page has a policy of its
 own). The content security policy that loads nothing goes on every answer but HTML pages, which
-set theirs: no answer of data is ever run as a page, even one a browser is led to open."""
+set theirs: no answer of data is ever run as a page, even one a browser is led to open. An
+answer of data (JSON: a GraphQL result, an error, the console's session) is one person's, and
+may be a GET (the console preloads its first list that way): no browser or proxy keeps it."""
 
 from collections.abc import Iterable
 
@@ -18,20 +20,25 @@ CONTENT_SECURITY_POLICY = (
     b"content-security-policy",
     b"default-src 'none'; frame-ancestors 'none'",
 )
+NOT_STORED = (b"cache-control", b"no-store")
+DATA_TYPES = (b"application/json", b"application/graphql-response+json")
 
 
 def security_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """The security headers an answer with these headers (names in lower case, as ASGI has
     them) lacks."""
     present: set[bytes] = set()
-    html = False
+    html = data = False
     for name, value in headers:
         present.add(name)
         if name == b"content-type":
             html = value.startswith(b"text/html")
+            data = value.startswith(DATA_TYPES)
     missing = [header for header in SECURITY_HEADERS if header[0] not in present]
     if not html and CONTENT_SECURITY_POLICY[0] not in present:
         missing.append(CONTENT_SECURITY_POLICY)
+    if data and NOT_STORED[0] not in present:
+        missing.append(NOT_STORED)
     return missing
 
 

@@ -4,7 +4,7 @@ hold, and through which they reach the modules beside it.
 build_schema makes an Engine only with ROSTER_PLAIN_EXECUTION on, and imports this module only
 then; the schema and the view ask `schema.engine` and take Strawberry's way where it is None."""
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
 from inspect import isawaitable
 from typing import Any, NamedTuple, TypeGuard, cast
@@ -60,8 +60,13 @@ SKIPPED_EXTENSIONS: dict[type[SchemaExtension], str] = {
 MAX_ACCEPTS = 64
 
 
+# What a GET may run.
+QUERIES = frozenset({OperationType.QUERY})
+
+
 class PreparedRequest(NamedTuple):
-    """A POSTed operation of a document Roster has validated before (prepared.py)."""
+    """An operation (POSTed, or a GET's query) of a document Roster has validated before
+    (prepared.py)."""
 
     prepared: Prepared
     query: str
@@ -258,7 +263,30 @@ class Engine:
         if not isinstance(data, dict) or data.get("extensions", {}) != {}:
             return None  # extensions, or a body Strawberry refuses
         query, variables = data.get("query"), data.get("variables")
-        operation_name = data.get("operationName")
+        return self._prepared_operation(query, variables, data.get("operationName"), EXECUTABLE)
+
+    def prepared_get(self, params: Mapping[str, str]) -> PreparedRequest | None:
+        """The request, when a GET's address holds a well-formed query of a prepared document
+        (a GET runs queries only, as Strawberry's view has it) and no extensions."""
+        if self.prepared is None or "extensions" in params:
+            return None
+        variables = params.get("variables")
+        try:
+            decoded = orjson.loads(variables) if variables is not None else None
+        except orjson.JSONDecodeError:
+            return None  # Strawberry's run refuses it, with its own message
+        return self._prepared_operation(
+            params.get("query"), decoded, params.get("operationName"), QUERIES
+        )
+
+    def _prepared_operation(
+        self,
+        query: object,
+        variables: object,
+        operation_name: object,
+        allowed: frozenset[OperationType],
+    ) -> PreparedRequest | None:
+        assert self.prepared is not None
         if (
             not isinstance(query, str)
             or not isinstance(variables, dict | None)
@@ -266,7 +294,7 @@ class Engine:
         ):
             return None
         prepared = self.prepared.get(query)
-        if prepared is None or prepared.operation_type(operation_name) not in EXECUTABLE:
+        if prepared is None or prepared.operation_type(operation_name) not in allowed:
             return None
         return PreparedRequest(prepared, query, variables, operation_name)
 
