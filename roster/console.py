@@ -4,6 +4,8 @@ routes, as any client's requests, with the session's cookie in place of a bearer
 
 import json
 from functools import cache
+from html import escape
+from urllib.parse import urlencode
 from uuid import UUID
 
 from starlette.requests import Request
@@ -15,7 +17,7 @@ from db.pool import Conn
 from db.tenancy import act_for
 from roster.auth import SESSION_COOKIE, caller, own_origins
 from roster.console_assets import CONSOLE_ASSETS, versioned
-from roster.console_links import SESSION_TTL, open_session
+from roster.console_links import SESSION_TTL, SIGN_IN_PATH, open_session
 from roster.httperrors import error_response
 from rules import events as vocabulary
 from schema.context import Principal
@@ -37,16 +39,48 @@ LINK_REFUSALS = {
 SIGNED_OUT = "Not signed in to the console: open a new sign-in link (roster console-link)."
 
 
+# Where the page has its preloads written in.
+PRELOADS = "<!-- preloads -->"
+# The addresses that show the plain users list, once their trailing slash is cut.
+PLAIN_LIST = frozenset(("/console", "/console/users"))
+SESSION_PRELOAD = '<link rel="preload" as="fetch" crossorigin href="/console/session" />'
+
+
 @cache
-def _page() -> str:
-    return versioned((CONSOLE_ASSETS / "index.html").read_text(encoding="utf-8"))
+def _first_page_address() -> str:
+    """The plain list's first page as a GET of /graphql, from the file the console's own list
+    reads its query from (users-query.json): the same query and variables, so that what the
+    page preloads is what the list would ask for."""
+    spec = json.loads((CONSOLE_ASSETS / "users-query.json").read_text(encoding="utf-8"))
+    variables = json.dumps(spec["firstPage"], separators=(",", ":"))
+    return "/graphql?" + urlencode({"query": "\n".join(spec["query"]), "variables": variables})
+
+
+def _preloads(path: str, query: str) -> tuple[str, ...]:
+    """What the page at `path` asks for while it is read, before any of its modules has run:
+    the session (but on the sign-in page, which has none yet) and, on the plain list, its first
+    page. boot.js takes both answers."""
+    path = path.rstrip("/")
+    if path == SIGN_IN_PATH:
+        return ()
+    if path in PLAIN_LIST and not query:
+        first = escape(_first_page_address(), quote=True)
+        link = f'<link rel="preload" as="fetch" crossorigin id="first-page" href="{first}" />'
+        return (SESSION_PRELOAD, link)
+    return (SESSION_PRELOAD,)
+
+
+@cache
+def _page(preloads: tuple[str, ...]) -> str:
+    page = versioned((CONSOLE_ASSETS / "index.html").read_text(encoding="utf-8"))
+    return page.replace(PRELOADS, "\n    ".join(preloads))
 
 
 async def console_page(request: Request) -> Response:
     """GET /console and every path under it but its files: the one page of the console, which
     reads its route from the address."""
     return HTMLResponse(
-        _page(),
+        _page(_preloads(request.url.path, request.url.query)),
         headers={"content-security-policy": CONTENT_SECURITY_POLICY, "cache-control": "no-cache"},
     )
 

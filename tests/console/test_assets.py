@@ -2,8 +2,11 @@
 served with a Content-Security-Policy that lets no inline or evaluated script run."""
 
 import gzip
+import json
 import re
+from html import unescape
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -95,7 +98,34 @@ def test_the_first_list_waits_for_no_other_screen_nor_the_subscription_client() 
         assert lazy not in first_path
     assert not any(module.startswith("vendor/graphql-ws") for module in first_path)
     # boot.js asks for the session and the first page: it must not wait for the rest.
-    assert statically_imported("boot.js") == {"boot.js", "api.js", "language.js", "list-state.js"}
+    boot = {"boot.js", "api.js", "language.js", "list-state.js", "users-query.json"}
+    assert statically_imported("boot.js") == boot
+
+
+async def test_the_page_preloads_the_session_and_the_plain_lists_first_page(
+    client: httpx.AsyncClient,
+) -> None:
+    spec = json.loads((CONSOLE_ASSETS / "users-query.json").read_text())
+    for address in ("/console", "/console/users", "/console/users/"):
+        preloads = fetch_preloads((await client.get(address)).text)
+        assert preloads[0] == "/console/session", address
+        first_page = urlsplit(preloads[1])
+        assert first_page.path == "/graphql" and len(preloads) == 2, preloads
+        asked = parse_qs(first_page.query)
+        # What the list itself asks for (list-state.js reads the same file).
+        assert asked["query"] == ["\n".join(spec["query"])]
+        assert json.loads(asked["variables"][0]) == spec["firstPage"]
+    # A search or another screen: the console asks for its own data, once it has run.
+    for address in ("/console/users?q=ana", "/console/users/VXNlcjox", "/console/jobs"):
+        assert fetch_preloads((await client.get(address)).text) == ["/console/session"], address
+    # The sign-in page has no session yet.
+    assert fetch_preloads((await client.get("/console/sign-in")).text) == []
+
+
+def fetch_preloads(page: str) -> list[str]:
+    """The addresses the page preloads as fetches, in order."""
+    found = re.findall(r'<link rel="preload" as="fetch" crossorigin[^>]* href="([^"]+)"', page)
+    return [unescape(address) for address in found]
 
 
 async def test_the_files_are_kept_for_a_year_under_a_versioned_address_and_compressed(

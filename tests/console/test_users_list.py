@@ -2,13 +2,16 @@
 accents, the status filter, and the advanced search kept in the address."""
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, Request, expect
 
 from tests.conftest import Api
 from tests.console.checks import assert_accessible
 from tests.console.people import add_users, rows, shown
 from tests.console.session import list_loaded
+
+USERS_QUERY = "query Users("
 
 
 async def test_pages_of_50_the_total_sorting_and_a_search_without_accents(
@@ -89,3 +92,41 @@ async def test_the_advanced_search_is_kept_in_the_address(console: Page, admin: 
     await expect(console.locator("#advanced-search").get_by_label("E-mail domain")).to_have_value(
         "acme.es"
     )
+
+
+async def test_a_new_tab_asks_once_for_the_session_and_the_first_page(
+    console: Page, browser: Browser, admin: Api, server: str
+) -> None:
+    # An empty cache, the session's cookie: the page itself preloads the session and the plain
+    # list's first page, and the console takes those answers rather than asking again.
+    await add_users(admin, {"username": "ana"}, {"username": "bob"})
+    context = await browser.new_context(
+        base_url=server, storage_state=await console.context.storage_state()
+    )
+    asked: list[tuple[str, str]] = []
+
+    def record(request: Request) -> None:
+        address = urlsplit(request.url)
+        if address.path == "/console/session":
+            asked.append(("session", request.method))
+        elif address.path == "/graphql":
+            get_query = parse_qs(address.query).get("query", [""])[0]
+            if USERS_QUERY in get_query or USERS_QUERY in (request.post_data or ""):
+                asked.append(("users", request.method))
+
+    try:
+        tab = await context.new_page()
+        tab.on("request", record)
+        await tab.goto("/console/users")
+        await list_loaded(tab)
+        await expect(rows(tab)).to_have_count(2)
+        assert sorted(asked) == [("session", "GET"), ("users", "GET")]
+
+        # A search's address is not the plain list: the console asks for it itself.
+        asked.clear()
+        await tab.goto("/console/users?q=ana")
+        await list_loaded(tab)
+        await expect(rows(tab)).to_have_count(1)
+        assert sorted(asked) == [("session", "GET"), ("users", "POST")]
+    finally:
+        await context.close()

@@ -55,6 +55,15 @@ export async function gql(query, variables = {}, { signal } = {}) {
 }
 
 /**
+ * Runs the GraphQL query at `address` (a GET of /graphql with the query and its variables in the
+ * address: one the page preloaded); answers and throws as gql does. No header of its own: a
+ * request the preload does not match exactly is sent again.
+ */
+export async function gqlAt(address, { signal } = {}) {
+  return dataOf(await fetch(address, { credentials: 'same-origin', signal }));
+}
+
+/**
  * Runs one GraphQL operation with files, as a GraphQL multipart request: `files` maps a
  * variable's name to its File. Answers and throws as gql does.
  */

@@ -1,7 +1,12 @@
 // The users list's state in the address bar (search, status, sort, page, advanced filters), so
 // that a search can be bookmarked and shared; the API's query for it; and the first page, asked
-// for by boot.js before the rest of the console has loaded (so this imports nothing but api.js).
-import { gql } from './api.js';
+// for by boot.js before the rest of the console has loaded (so this imports nothing but api.js
+// and the query).
+import { gql, gqlAt } from './api.js';
+// The list's query, and the variables of its first page: the server reads the same file to put
+// that page's request in the page itself (roster/console.py), so that the browser sends it while
+// it reads the page, before any module has run.
+import USERS from './users-query.json' with { type: 'json' };
 
 export const USERS_PATH = '/console/users';
 
@@ -115,18 +120,7 @@ export function apiOrder(sort) {
 }
 
 const PAGE_SIZE = 50;
-export const USERS_QUERY = `query Users($first: Int, $after: String, $last: Int, $before: String,
-    $search: String, $filter: UserFilter, $orderBy: UserOrder, $withCount: Boolean!) {
-  users(first: $first, after: $after, last: $last, before: $before, search: $search,
-      filter: $filter, orderBy: $orderBy) {
-    edges { node {
-      id username firstName lastName email status updatedAt
-      roles { role platform { id name } }
-    } }
-    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-    count @include(if: $withCount) { value relation }
-  }
-}`;
+export const USERS_QUERY = USERS.query.join('\n');
 
 /** The API's variables for the list in `state` (readListState's). */
 export function variablesOf(state, withCount) {
@@ -149,10 +143,23 @@ let prefetched = null;
 
 /** Starts loading the list the address `search` shows; the screen takes it when it shows it. */
 export function prefetchUsers(search) {
-  prefetched?.controller.abort();
   const variables = variablesOf(readListState(search), true);
+  prefetch(variables, (signal) => gql(USERS_QUERY, variables, { signal }));
+}
+
+/**
+ * Takes the first page the page's <link rel="preload"> asked for (`link`: its address, a GET
+ * of the list's query with the first page's variables).
+ */
+export function prefetchPreloaded(link) {
+  const variables = JSON.parse(new URL(link, location.href).searchParams.get('variables'));
+  prefetch(variables, (signal) => gqlAt(link, { signal }));
+}
+
+function prefetch(variables, ask) {
+  prefetched?.controller.abort();
   const controller = new AbortController();
-  const promise = gql(USERS_QUERY, variables, { signal: controller.signal });
+  const promise = ask(controller.signal);
   const entry = { key: JSON.stringify(variables), promise, controller, users: null };
   // A failure is the screen's to show, if it ever takes this answer.
   promise.then(
