@@ -5,6 +5,7 @@ routes, as any client's requests, with the session's cookie in place of a bearer
 import json
 from functools import cache
 from html import escape
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -39,6 +40,8 @@ LINK_REFUSALS = {
 SIGNED_OUT = "Not signed in to the console: open a new sign-in link (roster console-link)."
 
 
+# What precedes the JSON value in users-query.js.
+EXPORT = "export default "
 # Where the page has its preloads written in.
 PRELOADS = "<!-- preloads -->"
 # The addresses that show the plain users list, once their trailing slash is cut.
@@ -46,12 +49,19 @@ PLAIN_LIST = frozenset(("/console", "/console/users"))
 SESSION_PRELOAD = '<link rel="preload" as="fetch" crossorigin href="/console/session" />'
 
 
+def users_query() -> dict[str, Any]:
+    """The users list's query (as lines) and its first page's variables: users-query.js, a
+    module whose default export is written as JSON, so that both the list and this read it."""
+    module = (CONSOLE_ASSETS / "users-query.js").read_text(encoding="utf-8")
+    value: dict[str, Any] = json.loads(module.split(EXPORT, 1)[1].rstrip().removesuffix(";"))
+    return value
+
+
 @cache
 def _first_page_address() -> str:
-    """The plain list's first page as a GET of /graphql, from the file the console's own list
-    reads its query from (users-query.json): the same query and variables, so that what the
-    page preloads is what the list would ask for."""
-    spec = json.loads((CONSOLE_ASSETS / "users-query.json").read_text(encoding="utf-8"))
+    """The plain list's first page as a GET of /graphql: the query and variables the list
+    itself would send, so that what the page preloads is what the list takes."""
+    spec = users_query()
     variables = json.dumps(spec["firstPage"], separators=(",", ":"))
     return "/graphql?" + urlencode({"query": "\n".join(spec["query"]), "variables": variables})
 

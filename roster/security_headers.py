@@ -21,7 +21,13 @@ CONTENT_SECURITY_POLICY = (
     b"default-src 'none'; frame-ancestors 'none'",
 )
 NOT_STORED = (b"cache-control", b"no-store")
-DATA_TYPES = (b"application/json", b"application/graphql-response+json")
+# JSON, and GraphQL's streamed answers (a subscription over SSE, incremental delivery).
+DATA_TYPES = (
+    b"application/json",
+    b"application/graphql-response+json",
+    b"text/event-stream",
+    b"multipart/mixed",
+)
 
 
 def security_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

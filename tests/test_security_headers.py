@@ -115,3 +115,16 @@ async def test_an_unexpected_error_is_a_json_error_with_the_headers(
             response = await c.get("/healthz")
     assert json_error(response, 500) == "INTERNAL_ERROR"
     assert response.json()["error"]["message"] == "Unexpected error."
+
+
+def test_answers_of_data_are_not_stored_and_files_keep_their_caching() -> None:
+    from roster.security_headers import security_headers
+
+    not_stored = (b"cache-control", b"no-store")
+    for data in (b"application/json", b"text/event-stream", b"multipart/mixed; boundary=-"):
+        assert not_stored in security_headers([(b"content-type", data)]), data
+    for page_or_file in (b"text/html; charset=utf-8", b"text/javascript; charset=utf-8"):
+        assert not_stored not in security_headers([(b"content-type", page_or_file)])
+    # An answer that says how to cache it is left as it says.
+    kept = [(b"content-type", b"application/json"), (b"cache-control", b"private, max-age=60")]
+    assert not_stored not in security_headers(kept)

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from roster.console import CONSOLE_ASSETS
+from roster.console import CONSOLE_ASSETS, users_query
 
 BUDGET = 150 * 1024  # issue #22: the console's script under 150 KB gzipped, GraphiQL aside
 
@@ -98,21 +98,21 @@ def test_the_first_list_waits_for_no_other_screen_nor_the_subscription_client() 
         assert lazy not in first_path
     assert not any(module.startswith("vendor/graphql-ws") for module in first_path)
     # boot.js asks for the session and the first page: it must not wait for the rest.
-    boot = {"boot.js", "api.js", "language.js", "list-state.js", "users-query.json"}
+    boot = {"boot.js", "api.js", "language.js", "list-state.js", "users-query.js"}
     assert statically_imported("boot.js") == boot
 
 
 async def test_the_page_preloads_the_session_and_the_plain_lists_first_page(
     client: httpx.AsyncClient,
 ) -> None:
-    spec = json.loads((CONSOLE_ASSETS / "users-query.json").read_text())
+    spec = users_query()
     for address in ("/console", "/console/users", "/console/users/"):
         preloads = fetch_preloads((await client.get(address)).text)
         assert preloads[0] == "/console/session", address
         first_page = urlsplit(preloads[1])
         assert first_page.path == "/graphql" and len(preloads) == 2, preloads
         asked = parse_qs(first_page.query)
-        # What the list itself asks for (list-state.js reads the same file).
+        # What the list itself asks for (list-state.js imports the same file).
         assert asked["query"] == ["\n".join(spec["query"])]
         assert json.loads(asked["variables"][0]) == spec["firstPage"]
     # A search or another screen: the console asks for its own data, once it has run.

@@ -5,8 +5,9 @@
 import { gql, gqlAt } from './api.js';
 // The list's query, and the variables of its first page: the server reads the same file to put
 // that page's request in the page itself (roster/console.py), so that the browser sends it while
-// it reads the page, before any module has run.
-import USERS from './users-query.json' with { type: 'json' };
+// it reads the page, before any module has run. A module, not a JSON module: those need 2024's
+// browsers.
+import USERS from './users-query.js';
 
 export const USERS_PATH = '/console/users';
 
