@@ -58,12 +58,13 @@ def users_query() -> dict[str, Any]:
 
 
 @cache
-def _first_page_address() -> str:
-    """The plain list's first page as a GET of /graphql: the query and variables the list
-    itself would send, so that what the page preloads is what the list takes."""
+def _first_page_preload() -> str:
+    """The preload of the plain list's first page, a GET of /graphql: the query and variables
+    the list itself would send, so that what the page preloads is what the list takes."""
     spec = users_query()
     variables = json.dumps(spec["firstPage"], separators=(",", ":"))
-    return "/graphql?" + urlencode({"query": "\n".join(spec["query"]), "variables": variables})
+    address = "/graphql?" + urlencode({"query": "\n".join(spec["query"]), "variables": variables})
+    return f'<link rel="preload" as="fetch" crossorigin id="first-page" href="{escape(address)}" />'
 
 
 def _preloads(path: str, query: str) -> tuple[str, ...]:
@@ -74,9 +75,7 @@ def _preloads(path: str, query: str) -> tuple[str, ...]:
     if path == SIGN_IN_PATH:
         return ()
     if path in PLAIN_LIST and not query:
-        first = escape(_first_page_address(), quote=True)
-        link = f'<link rel="preload" as="fetch" crossorigin id="first-page" href="{first}" />'
-        return (SESSION_PRELOAD, link)
+        return (SESSION_PRELOAD, _first_page_preload())
     return (SESSION_PRELOAD,)
 
 
