@@ -302,7 +302,7 @@ async def test_the_console_page_allows_no_inline_script(client: httpx.AsyncClien
         assert "script-src 'self'" in policy and "unsafe" not in policy
         assert "frame-ancestors 'none'" in policy
         [app] = re.findall(r'<script type="module" src="([^"]+/app.js)"></script>', page.text)
-    script = await client.get(app.replace("app.js", "vendor/htm-3.1.1/standalone.module.js"))
+    script = await client.get(app.replace("app.js", "console.js"))
     assert script.status_code == 200
     assert "javascript" in script.headers["content-type"]
 

@@ -2,10 +2,12 @@
 served with a Content-Security-Policy that lets no inline or evaluated script run."""
 
 import gzip
+import hashlib
 import json
 import re
 from html import unescape
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -15,20 +17,46 @@ from roster.console import CONSOLE_ASSETS, users_query
 BUDGET = 150 * 1024  # issue #22: the console's script under 150 KB gzipped, GraphiQL aside
 
 
-def scripts() -> list[Path]:
-    return sorted(p for p in CONSOLE_ASSETS.rglob("*") if p.suffix in {".js", ".mjs"})
+BUNDLE = CONSOLE_ASSETS / "bundle"
+
+
+def built() -> dict[str, Any]:
+    """What scripts/build-console recorded: each source's digest, each built file's and the
+    sources it holds."""
+    record: dict[str, Any] = json.loads((BUNDLE / "BUILD.json").read_text())
+    return record
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_the_shipped_script_is_under_150_kb_gzipped() -> None:
-    # Every script in the folder, reachable or not, each compressed on its own as a server
-    # would send it: an upper bound of what a browser downloads.
-    sizes = {
-        p.relative_to(CONSOLE_ASSETS): len(gzip.compress(p.read_bytes(), 6)) for p in scripts()
-    }
-    assert sizes, f"no script in {CONSOLE_ASSETS}"
+    # Every file of the bundle, the browser's whole script (the other screens' included), each
+    # compressed on its own as a server would send it: an upper bound of what a browser downloads.
+    sizes = {p.name: len(gzip.compress(p.read_bytes(), 6)) for p in BUNDLE.glob("*.js")}
+    assert sizes, f"no script in {BUNDLE}"
     total = sum(sizes.values())
     largest = sorted(sizes.items(), key=lambda item: -item[1])[:5]
     assert total < BUDGET, f"{total} bytes gzipped; the largest: {largest}"
+
+
+def test_the_bundle_is_built_from_the_modules_as_they_are() -> None:
+    # The browser runs the bundle, not the modules: one changed without building again would
+    # be a change no browser sees (and the browser tests would test the old code).
+    record = built()
+    rebuild = "run scripts/build-console and commit what it writes"
+    for source, digest in record["sources"].items():
+        assert sha256(CONSOLE_ASSETS / source) == digest, f"{source} changed since: {rebuild}"
+    modules = {
+        p.relative_to(CONSOLE_ASSETS).as_posix()
+        for p in CONSOLE_ASSETS.rglob("*.js")
+        if BUNDLE not in p.parents
+    }
+    assert modules == set(record["sources"]), f"modules not in the bundle: {rebuild}"
+    for name, file in record["files"].items():
+        assert sha256(BUNDLE / name) == file["sha256"], f"bundle/{name} was edited: {rebuild}"
+    assert {p.name for p in BUNDLE.iterdir()} == {*record["files"], "BUILD.json"}
 
 
 async def test_every_console_address_is_served_with_a_strict_csp(
@@ -55,8 +83,8 @@ def test_the_page_has_no_inline_script_or_style() -> None:
         assert "src=" in opening, f"inline script: <script{opening}>"
 
 
-# A static import of an ES module, with `from` or bare; dynamic import() is left out: those
-# modules are loaded when a screen first opens.
+# A static import of an ES module, with `from` or bare, as the modules and the bundle write it;
+# dynamic import() is left out: those modules are loaded when a screen first opens.
 STATIC_IMPORT = re.compile(
     r"""^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"](\./[^'"]+)['"]|^\s*import\s+['"](\./[^'"]+)['"]""",
     re.M,
@@ -79,15 +107,19 @@ def statically_imported(entry: str) -> set[str]:
     return seen
 
 
-def test_the_page_preloads_every_module_of_the_first_screen() -> None:
-    # Preloaded, the modules come at once rather than a round trip per level of imports; the
-    # list is kept by hand, so this keeps it equal to what the page's two scripts import.
+def test_the_first_screen_is_two_files() -> None:
+    # With an empty cache each file on the first list's path costs the browser a few
+    # milliseconds (bench/console.py): the page loads the bundle's root and the one file of
+    # every other module of the first screen, which imports nothing.
     html = (CONSOLE_ASSETS / "index.html").read_text()
-    entries = set(re.findall(r'<script type="module" src="/console/static/([^"]+)"', html))
-    assert entries == {"boot.js", "app.js"}
-    preloaded = set(re.findall(r'rel="modulepreload" href="/console/static/([^"]+)"', html))
-    imported = set().union(*(statically_imported(entry) for entry in entries))
-    assert preloaded == imported - entries
+    scripts = re.findall(r'<script type="module" src="/console/static/([^"]+)"', html)
+    assert scripts == ["bundle/console.js", "bundle/app.js"]
+    assert "modulepreload" not in html
+    assert statically_imported("bundle/app.js") == {"bundle/app.js", "bundle/console.js"}
+    assert statically_imported("bundle/console.js") == {"bundle/console.js"}
+    files = built()["files"]
+    assert files["app.js"]["modules"] == ["app.js"]
+    assert set(files["console.js"]["modules"]) == statically_imported("app.js") - {"app.js"}
 
 
 def test_the_first_list_waits_for_no_other_screen_nor_the_subscription_client() -> None:
@@ -97,9 +129,6 @@ def test_the_first_list_waits_for_no_other_screen_nor_the_subscription_client() 
     for lazy in ("user.js", "new-user.js", "jobs.js", "i18n-es.js"):
         assert lazy not in first_path
     assert not any(module.startswith("vendor/graphql-ws") for module in first_path)
-    # boot.js asks for the session and the first page: it must not wait for the rest.
-    boot = {"boot.js", "api.js", "language.js", "list-state.js", "users-query.js"}
-    assert statically_imported("boot.js") == boot
 
 
 async def test_the_page_preloads_the_session_and_the_plain_lists_first_page(

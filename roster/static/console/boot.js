@@ -6,6 +6,7 @@
 // plain list's first page (roster/console.py): then this takes the answers the browser already
 // asked for.
 import { currentSession } from './api.js';
+import { loadLanguage } from './i18n.js';
 import { START_LANGUAGE } from './language.js';
 import { prefetchPreloaded, prefetchUsers, USERS_PATH } from './list-state.js';
 
@@ -24,5 +25,5 @@ if (firstPage) prefetchPreloaded(firstPage.href);
 else if (startPath === USERS_PATH) prefetchUsers(location.search);
 else if (startPath === '/console') prefetchUsers('');
 
-// The module i18n.js loads for it (English is one of the page's own).
-if (START_LANGUAGE !== 'en') import(`./i18n-${START_LANGUAGE}.js`).catch(() => {});
+// Its strings, at once (English is one of the page's own).
+loadLanguage(START_LANGUAGE).catch(() => {});
