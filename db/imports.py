@@ -19,6 +19,8 @@ IMPORT_COLUMNS = (
 )
 _TYPES = ["jsonb" if c == "attributes" else "text" for c in IMPORT_COLUMNS]
 
+# Only the table's owner may (0043's function).
+ANALYZE_USERS = "SELECT roster_analyze_users()"
 FIND_EXISTING = f"""
 SELECT {USER_COLUMNS}, {", ".join(SKELETON_COLUMNS)} FROM users
 WHERE tenant_id = $1
@@ -99,6 +101,11 @@ async def find_existing(
         username_skeletons,
         email_skeletons,
     )
+
+
+async def analyze_users(conn: Conn) -> None:
+    """Fresh statistics of the users table, for the planner."""
+    await conn.execute(ANALYZE_USERS)
 
 
 def _arrays(rows: Sequence[Mapping[str, Any]]) -> list[list[Any] | None]:

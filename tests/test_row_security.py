@@ -44,7 +44,8 @@ CROSS_TENANT_INDEXES = {
 # GIN indexes hold an entry per trigram or key, not per row: the rows they find are narrowed to
 # the organisation after (on Citus, each shard has its own index of its organisations' rows).
 NOT_BTREE = {"users_search_trgm", "job_row_errors_user_keys"}
-# The functions that may look across organisations (migration 0018), each SECURITY DEFINER.
+# The functions that may look across organisations (migration 0018 and later), each SECURITY
+# DEFINER.
 CROSS_TENANT_FUNCTIONS = {
     "roster_find_token",
     "roster_active_tokens",
@@ -58,6 +59,7 @@ CROSS_TENANT_FUNCTIONS = {
     "roster_due_platforms",
     "roster_delete_finished_deliveries",
     "roster_analyze_deliveries",
+    "roster_analyze_users",
     "roster_open_welcome_requests",
     "roster_move_welcome_mark",
     "roster_users_total",

@@ -162,7 +162,13 @@ export function UserScreen({ id, session, platforms }) {
     if (change.kind === 'deleted') {
       setDeleted(true);
       setChanges((n) => n + 1);
-    } else changed(null);
+      return;
+    }
+    // The new status at once, as the list shows it: Delete is offered with the notice that says
+    // the user is disabled, not a round trip later. The rest comes with the user read again.
+    const now = change.users.find((u) => u.id === user.id);
+    if (now) setUser((old) => ({ ...old, ...now }));
+    changed(null);
   };
 
   // Every state starts with the same heading element, so that focus put on it by the router
