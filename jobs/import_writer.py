@@ -84,8 +84,8 @@ class ChunkWriter:
         self.options = options
         self.platform_ids = platform_ids
         self.platform_keys = {v: k for k, v in platform_ids.items()}
-        # The job's users created at this writer's last ANALYZE of the users table.
-        self.analyzed = 0
+        # Whether this run has refreshed the users table's statistics.
+        self.analyzed = False
         self.actor = Actor(token_id=job["actor_token_id"], name=job["actor"])
         self.error_columns = ErrorColumns.of(columns)
 
@@ -119,14 +119,15 @@ class ChunkWriter:
         raise AssertionError("unreachable")
 
     async def _analyze_when_grown(self, conn: Conn, created: int) -> None:
-        """The look-up of the stored users (imports.find_existing) needs the table's real size:
-        planned on the statistics of a near-empty table, the plan PostgreSQL keeps for it
-        checked every user of the organisation against each of a chunk's 25,000 keys in turn
-        (8 s a chunk at 80,000 users: 100,000 rows imported in 274 s instead of 15). Autovacuum
-        analyzes late, or not at all where it is off: so the import does, each time the users
-        it created have doubled."""
-        if created - self.analyzed >= max(ANALYZE_AFTER, self.analyzed):
-            self.analyzed = created  # before the wait: the chunk written beside this one skips
+        """The look-up of the stored users (imports.find_existing) needs statistics of a table
+        that holds some: the plan PostgreSQL keeps for it, made while the table was near empty
+        (a dry run's, first), checked every user of the organisation against each of a chunk's
+        25,000 keys in turn (8 s a chunk at 80,000 users: 100,000 rows imported in 274 s instead
+        of 15). Autovacuum analyzes late, or not at all where it is off: so the import does,
+        once it has created a chunk's worth of users. Once is enough: the planner scales what
+        they say of a unique key with the table's size."""
+        if not self.analyzed and created >= ANALYZE_AFTER:
+            self.analyzed = True  # before the wait: the chunk written beside this one skips
             await imports.analyze_users(conn)
 
     async def _hash_passwords(self, conn: Conn, chunk_rows: list[ImportRow]) -> dict[int, str]:

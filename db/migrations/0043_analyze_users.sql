@@ -1,6 +1,6 @@
 -- An import's fresh statistics of the users table (only a table's owner may ANALYZE it), as
--- the webhook dispatcher has for its deliveries (0018): jobs/import_writer.py calls it each time
--- the users an import created have doubled. Planned on the statistics of a near-empty table,
+-- the webhook dispatcher has for its deliveries (0018): jobs/import_writer.py calls it once an
+-- import has created a chunk's worth of users. Planned on the statistics of a near-empty table,
 -- the plan PostgreSQL keeps for the import's look-up of stored users checked every user of the
 -- organisation against each of a chunk's keys in turn, and autovacuum analyzes late, or not at
 -- all where it is off.
