@@ -40,6 +40,7 @@ from tests.doc_blocks import ROOT, Block, all_blocks
 from tests.doc_runner import SAMPLE, Filler, Live, run_graphql, run_shell
 from tests.live_server import bind, serve, uvicorn_loggers_kept
 from tests.mailbox import SmtpServer, mail_config
+from tests.workers import stop_worker
 
 BLOCKS = all_blocks()
 RUNNABLE = [
@@ -126,10 +127,7 @@ async def _worker(db_url: str, smtp: SmtpServer) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await worker.close()
+        await stop_worker(worker, task)
 
 
 @pytest.fixture(scope="module")

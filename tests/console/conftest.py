@@ -32,6 +32,7 @@ from tests.conftest import REDIS_URL, Tenant
 from tests.console.session import console_link, sign_in
 from tests.live_server import bind, serve
 from tests.mailbox import SmtpServer, mail_config
+from tests.workers import stop_worker
 
 CHROMIUM = shutil.which("chromium")
 TIMEOUT_MS = 10_000  # a shared two-core machine; the console itself answers in well under 1 s
@@ -158,10 +159,7 @@ async def running_worker(db_url: str, webhooks: WebhookConfig) -> AsyncIterator[
     try:
         yield smtp
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await arq_worker.close()
+        await stop_worker(arq_worker, task)
         smtp.stop()
 
 
