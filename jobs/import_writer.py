@@ -114,11 +114,11 @@ class ChunkWriter:
                 if attempt == TRIES - 1:
                     raise
                 continue
-            await self._analyze_when_grown(conn, job["created"])
+            await self._analyze_once_filled(conn, job["created"])
             return job
         raise AssertionError("unreachable")
 
-    async def _analyze_when_grown(self, conn: Conn, created: int) -> None:
+    async def _analyze_once_filled(self, conn: Conn, created: int) -> None:
         """The look-up of the stored users (imports.find_existing) needs statistics of a table
         that holds some: the plan PostgreSQL keeps for it, made while the table was near empty
         (a dry run's, first), checked every user of the organisation against each of a chunk's

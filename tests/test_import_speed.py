@@ -5,12 +5,13 @@ from typing import Any
 
 import httpx
 
-from db.pool import connect
 from jobs.import_writer import ANALYZE_AFTER
 from tests.conftest import Api
 from tests.test_imports import import_csv
+from tests.test_users import fetchval
 
 SPEED = "{ importSpeed { rowsPerSecond dryRunRowsPerSecond importsMeasured } }"
+# What the planner believes the users table holds (-1: never analyzed).
 RELTUPLES = "SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass"
 JOBS = "{ jobs(first: 10) { edges { node { startedBy ... on ImportJob { dryRun } } } } }"
 
@@ -59,18 +60,9 @@ async def test_an_import_tells_the_planner_how_many_users_there_are_now(
     # Planned while the table was near empty, the look-up of stored users slowed as the import
     # grew it (100,000 rows took 274 s instead of 15 where autovacuum is off): the import
     # refreshes the table's statistics itself, once it has created a chunk's worth of users.
-    assert await reltuples(db_url) < 1
+    assert await fetchval(db_url, RELTUPLES) < 1
     assert admin.token is not None
     job = await import_csv(client, admin, admin.token, db_url, users_csv(ANALYZE_AFTER * 2 + 100))
     assert job["status"] == "SUCCEEDED" and job["created"] == ANALYZE_AFTER * 2 + 100
-    assert await reltuples(db_url) >= ANALYZE_AFTER
+    assert await fetchval(db_url, RELTUPLES) >= ANALYZE_AFTER
 
-
-async def reltuples(db_url: str) -> float:
-    """What the planner believes the users table holds (-1: never analyzed)."""
-    conn = await connect(db_url)
-    try:
-        value: float = await conn.fetchval(RELTUPLES)
-        return value
-    finally:
-        await conn.close()

@@ -10,6 +10,7 @@ from asgi_lifespan import LifespanManager
 
 import roster.app
 from roster.app import create_app
+from roster.security_headers import security_headers
 from roster.set_password import MAX_BODY_BYTES
 from roster.settings import Settings
 from tests.conftest import Tenant
@@ -118,8 +119,6 @@ async def test_an_unexpected_error_is_a_json_error_with_the_headers(
 
 
 def test_answers_of_data_are_not_stored_and_files_keep_their_caching() -> None:
-    from roster.security_headers import security_headers
-
     not_stored = (b"cache-control", b"no-store")
     for data in (b"application/json", b"text/event-stream", b"multipart/mixed; boundary=-"):
         assert not_stored in security_headers([(b"content-type", data)]), data
