@@ -65,4 +65,3 @@ async def test_an_import_tells_the_planner_how_many_users_there_are_now(
     job = await import_csv(client, admin, admin.token, db_url, users_csv(ANALYZE_AFTER * 2 + 100))
     assert job["status"] == "SUCCEEDED" and job["created"] == ANALYZE_AFTER * 2 + 100
     assert await fetchval(db_url, RELTUPLES) >= ANALYZE_AFTER
-
