@@ -2,9 +2,10 @@
 (the targets Roster sets itself):
 
 - 1,000,000 rows without passwords, against COPY of the same rows into the same indexed
-  `users` table (target >= 50%);
+  `users` table, run before and after the import (target >= 80% of their mean); with the CPU
+  each row took in PostgreSQL and in each of Roster's processes, for both;
 - 20,000 rows with plaintext passwords, against raw argon2id hashes/s on all cores
-  (target >= 90%);
+  (target >= 95%);
 - peak RSS of the API and the worker processes (target < 300 MB, flat);
 - with --revert, the revert of the 1,000,000 rows' import (revertImport to SUCCEEDED, every
   user it created deleted), against the import itself (issue #25: target >= 100%).
@@ -30,7 +31,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.processes import log_file, start, start_app, stop, wait_up
+from bench.processes import (  # noqa: E402
+    cpu_seconds,
+    log_file,
+    postgres_cpu_seconds,
+    start,
+    start_app,
+    stop,
+    wait_up,
+)
 from bench.seed import FIRST_NAMES, ascii_fold  # noqa: E402
 from db import migrate, tenants, tokens  # noqa: E402
 from db.pool import connect  # noqa: E402
@@ -85,6 +94,26 @@ async def fresh_database(name: str) -> tuple[str, Any]:
     return url, (conn, tenant["id"])
 
 
+class CpuMeter:
+    """CPU used from its making on by the named processes and by every PostgreSQL process."""
+
+    def __init__(self, **pids: int) -> None:
+        self.pids = pids
+        self.start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        return {
+            **{name: cpu_seconds(pid) for name, pid in self.pids.items()},
+            "postgres": postgres_cpu_seconds(),
+        }
+
+    def per_row(self, rows: int) -> str:
+        """Microseconds a row for each, and in all."""
+        used = {k: v - self.start[k] for k, v in self._now().items()}
+        parts = [f"{name} {seconds / rows * 1e6:.0f}" for name, seconds in used.items()]
+        return f"{', '.join(parts)}; all {sum(used.values()) / rows * 1e6:.0f} µs"
+
+
 async def copy_baseline(path: Path) -> float:
     """rows/s of COPY of the file's rows into the indexed users table."""
     url, (conn, tenant_id) = await fresh_database("roster_bench_copy")
@@ -93,13 +122,15 @@ async def copy_baseline(path: Path) -> float:
             reader = csv.reader(f)
             next(reader)
             records = [(tenant_id, r[1], r[0], r[2], r[3], r[4]) for r in reader]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), CpuMeter(client=os.getpid())
         await conn.copy_records_to_table(
             "users",
             records=records,
             columns=["tenant_id", "username", "email", "first_name", "last_name", "language"],
         )
-        return len(records) / (time.perf_counter() - started)
+        rate = len(records) / (time.perf_counter() - started)
+        print(f"  COPY's CPU a row: {cpu.per_row(len(records))}")
+        return rate
     finally:
         await conn.close()
         await migrate.drop_database(url)
@@ -192,11 +223,13 @@ async def roster_import(
                         yield chunk
 
             started = time.perf_counter()
+            cpu = CpuMeter(api=api.pid, worker=worker.pid, client=os.getpid())
             response = await client.post("/imports", content=body())
             assert response.status_code == 202, response.text
             job_id = response.json()["id"]
             job = await finished(client, job_id)
             elapsed = time.perf_counter() - started
+            print(f"  the import's CPU a row: {cpu.per_row(rows)}")
             if job["status"] != "SUCCEEDED" or job["created"] != rows:
                 raise SystemExit(f"import did not succeed: {job}")
             # Read before the revert, whose own peaks would count as the import's.
@@ -225,12 +258,17 @@ async def main() -> None:
         print(f"files: {plain.stat().st_size / 1e6:.0f} MB, {secret.stat().st_size / 1e6:.1f} MB")
 
         if args.rows:
-            copy_rate = await copy_baseline(plain)
-            print(f"baseline COPY into indexed users: {copy_rate:10.0f} rows/s")
+            # COPY before and after the import, against the mean: this machine's speed moves
+            # by a third within minutes, and one COPY before would favour or blame the import.
+            copy_before = await copy_baseline(plain)
+            print(f"baseline COPY into indexed users: {copy_before:10.0f} rows/s")
             rate, api_mb, worker_mb, reverted = await roster_import(plain, args.rows, args.revert)
+            copy_after = await copy_baseline(plain)
+            print(f"baseline COPY again, after it:    {copy_after:10.0f} rows/s")
+            copy_rate = (copy_before + copy_after) / 2
             print(
                 f"roster import, {args.rows:,} rows: {rate:10.0f} rows/s  "
-                f"ratio {rate / copy_rate:.0%}  (target >= 50%)  "
+                f"ratio {rate / copy_rate:.0%} of the two COPYs' mean  (target >= 80%)  "
                 f"peak RSS api {api_mb:.0f} MB, worker {worker_mb:.0f} MB"
             )
             if reverted is not None:
@@ -246,7 +284,7 @@ async def main() -> None:
         rate, api_mb, worker_mb, _ = await roster_import(secret, args.password_rows)
         print(
             f"roster import with passwords:     {rate:10.1f} rows/s  ratio {rate / hash_rate:.0%}"
-            f"  (target >= 90%)  peak RSS api {api_mb:.0f} MB, worker {worker_mb:.0f} MB"
+            f"  (target >= 95%)  peak RSS api {api_mb:.0f} MB, worker {worker_mb:.0f} MB"
         )
 
 

@@ -13,6 +13,32 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a process has used, from /proc/<pid>/stat."""
+    return _cpu_of(Path(f"/proc/{pid}/stat").read_text())
+
+
+def _cpu_of(stat: str) -> float:
+    # utime and stime, the 14th and 15th fields; the command name before them may hold spaces.
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU of every PostgreSQL process of this machine (backends, WAL writer, checkpointer):
+    read before and after a measure, while its connections are open (an ended backend's CPU
+    is gone from the sum)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended meanwhile
+        if "(postgres)" in text:
+            total += _cpu_of(text)
+    return total
+
+
 def log_file(name: str) -> IO[bytes]:
     path = Path(tempfile.gettempdir()) / f"roster-bench-{name}.log"
     print(f"log: {path}")

@@ -44,7 +44,7 @@ import redis.asyncio as redis
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.import_users import fresh_database, write_csv  # noqa: E402
-from bench.processes import log_file, start, start_app, stop, wait_up  # noqa: E402
+from bench.processes import cpu_seconds, log_file, start, start_app, stop, wait_up  # noqa: E402
 from db import migrate, tokens  # noqa: E402
 from roster.auth import new_token, token_hash  # noqa: E402
 
@@ -72,14 +72,11 @@ async def listen(job_uuid: str, published: list[tuple[float, dict[str, Any]]]) -
         await connection.aclose()
 
 
-def cpu_seconds(pid: int, *, children: bool = False) -> float:
-    """User and system CPU of a process (with its reaped children's: a process that has
-    ended is read from its parent, this one)."""
-    if children:
-        usage = os.times()
-        return usage.children_user + usage.children_system
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def reaped_children_cpu_seconds() -> float:
+    """User and system CPU of this process's reaped children: a process that has ended is
+    read from its parent."""
+    usage = os.times()
+    return usage.children_user + usage.children_system
 
 
 def job_uuid(global_id: str) -> str:
@@ -174,7 +171,7 @@ async def run(subscribers: int, rows: int, seconds: float) -> None:
             worker = start(["roster.cli", "worker"], env, log)
             remaining = max(1.0, seconds - (time.monotonic() - started))
             await asyncio.to_thread(client_process.wait, remaining + 10)
-            cpu["client"] = cpu_seconds(client_process.pid, children=True) - cpu["client"]
+            cpu["client"] = reaped_children_cpu_seconds() - cpu["client"]
             await asyncio.sleep(0.5)  # the last publish is in
             cpu["API"] = cpu_seconds(api.pid) - cpu["API"]
             listener.cancel()

@@ -36,7 +36,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.processes import log_file, start_app, stop, wait_up  # noqa: E402
+from bench.processes import cpu_seconds, log_file, start_app, stop, wait_up  # noqa: E402
 from bench.search import SERVER, admin_token, build  # noqa: E402
 from db import migrate  # noqa: E402
 from db.pool import connect  # noqa: E402
@@ -97,12 +97,6 @@ def ensure_wrk() -> str:
     return wrk
 
 
-def cpu_ticks(pid: int) -> int:
-    # utime and stime, the 14th and 15th fields; the command name before them may hold spaces.
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return int(fields[11]) + int(fields[12])
-
-
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -121,21 +115,21 @@ def wrk_script(body: str | None, token: str | None) -> str:
 
 
 def hammer(wrk: str, pid: int, url: str, script: str, seconds: int, connections: int) -> Run:
-    before = cpu_ticks(pid)
+    before = cpu_seconds(pid)
     out = subprocess.run(
         [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", script, url],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    ticks = cpu_ticks(pid) - before
+    used = cpu_seconds(pid) - before
     if "Non-2xx" in out or "Socket errors" in out:
         raise SystemExit(f"wrk saw failures on {url}:\n{out}")
     match = re.search(r"(\d+) requests in", out)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     assert match and rps, out
     requests = int(match.group(1))
-    return Run(ticks / os.sysconf("SC_CLK_TCK") * 1000 / requests, float(rps.group(1)))
+    return Run(used * 1000 / requests, float(rps.group(1)))
 
 
 async def same_answers(case: Case, token: str) -> None:
