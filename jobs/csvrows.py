@@ -10,6 +10,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from jobs.csvrecords import Oversized, records
 from jobs.csvsniff import FileShape
@@ -52,6 +53,8 @@ class ImportRow:
     username_from_email: bool
     problems: list[RowProblem]
     cells: list[str]
+    # The skeletons of its username and e-mail, once asked for (import_plan.row_skeletons).
+    skeletons: tuple[str, str] | None = dataclass_field(default=None, repr=False, compare=False)
 
 
 def read_rows(

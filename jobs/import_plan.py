@@ -188,8 +188,8 @@ class Identifiers:
             external_ids=[
                 str(r.values["external_id"]).lower() for r in rows if "external_id" in r.values
             ],
-            username_skeletons=[skeleton(_username(r)) for r in rows],
-            email_skeletons=[skeleton(str(r.values["email"])) for r in rows],
+            username_skeletons=[row_skeletons(r)[0] for r in rows],
+            email_skeletons=[row_skeletons(r)[1] for r in rows],
         )
 
 
@@ -319,7 +319,10 @@ class _Planner:
                 user,
             )
             return None
-        taken = _taken(self.existing, None, username, email, external_id)
+        username_skeleton, email_skeleton = row_skeletons(row)
+        taken = _taken(
+            self.existing, None, (username, username_skeleton), (email, email_skeleton), external_id
+        )
         if taken:
             self.problems.taken(row, *taken)
             return None
@@ -329,8 +332,9 @@ class _Planner:
             "status": "ACTIVE",
             **{k: v for k, v in row.values.items() if k != "welcome_email"},
             "username": name,
+            "username_skeleton": username_skeleton,
+            "email_skeleton": email_skeleton,
         }
-        values.update(skeletons(values))
         return Planned(row=row, action="CREATE", values=values, roles=self._role_ids(row) or [])
 
     def _update(
@@ -342,8 +346,11 @@ class _Planner:
         given: dict[str, Any] = dict(row.values)
         if row.username_from_email:
             given.pop("username", None)  # no username column: keep the stored one
-        username = str(given["username"]).lower() if "username" in given else None
-        taken = _taken(self.existing, user["id"], username, email, external_id)
+        username_skeleton, email_skeleton = row_skeletons(row)
+        username = (
+            (str(given["username"]).lower(), username_skeleton) if "username" in given else None
+        )
+        taken = _taken(self.existing, user["id"], username, (email, email_skeleton), external_id)
         if taken:
             self.problems.taken(row, *taken)
             return None
@@ -390,8 +397,18 @@ def keys(row: ImportRow) -> list[Key]:
     found = [("e", email.lower()), ("u", username.lower())]
     if row.values.get("external_id"):
         found.append(("x", str(row.values["external_id"]).lower()))
-    found += [("se", skeleton(email)), ("su", skeleton(username))]
+    username_skeleton, email_skeleton = row_skeletons(row)
+    found += [("se", email_skeleton), ("su", username_skeleton)]
     return found
+
+
+def row_skeletons(row: ImportRow) -> tuple[str, str]:
+    """The skeletons of a row's username and e-mail. Computed once a row and kept on it: the
+    import asks at each step of the row's chunk (claims, look-up, plan), and a cache of texts
+    holds fewer than the chunks being read and written ask for."""
+    if row.skeletons is None:
+        row.skeletons = (skeleton(_username(row)), skeleton(str(row.values["email"])))
+    return row.skeletons
 
 
 # The keys of a stored user, by kind: the column each is read from, and whether it is compared
@@ -495,18 +512,19 @@ def _username(row: ImportRow) -> str:
 def _taken(
     existing: Existing,
     user_id: UUID | None,
-    username: str | None,
-    email: str,
+    username: tuple[str, str] | None,
+    email: tuple[str, str],
     external_id: Any,
 ) -> tuple[str, bool] | None:
     """Which identifier of a row another user (not `user_id`) has already, and whether only
-    one that looks the same."""
+    one that looks the same. `username` (unless kept as stored) and `email` come in lower
+    case, each with its skeleton."""
     for name, index, key, looks in (
-        ("username", existing.by_username, username, False),
-        ("email", existing.by_email, email, False),
+        ("username", existing.by_username, username and username[0], False),
+        ("email", existing.by_email, email[0], False),
         ("external_id", existing.by_external, external_id and str(external_id).lower(), False),
-        ("username", existing.by_username_skeleton, username and skeleton(username), True),
-        ("email", existing.by_email_skeleton, skeleton(email), True),
+        ("username", existing.by_username_skeleton, username and username[1], True),
+        ("email", existing.by_email_skeleton, email[1], True),
     ):
         other = index.get(key) if key is not None else None
         if other is not None and other["id"] != user_id:
