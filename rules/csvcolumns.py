@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rules.echoes import quoted
 from rules.userfields import EMAIL_RE, MAX_ATTRIBUTES, TEXT_FIELDS
@@ -145,6 +146,8 @@ class CsvDialect(csv.excel):
     quoting = csv.QUOTE_ALL
 
 
+# A file's rows name the same few platforms in their roles cells, a header name each time.
+@lru_cache(maxsize=1024)
 def header_name(name: str) -> str:
     """The form a CSV header is matched in: case, accents, spaces, '_' and '-' ignored."""
     decomposed = unicodedata.normalize("NFKD", name.replace("\ufeff", "").casefold())
