@@ -10,7 +10,7 @@ from uuid import UUID
 from jobs.csvrows import ImportRow
 from rules.csvcolumns import ColumnMap
 from rules.identifiers import skeleton
-from rules.userfields import TEXT_FIELDS, Problem, look_alike, skeletons
+from rules.userfields import SKELETONS, TEXT_FIELDS, Problem, look_alike
 
 # What a row can change of a user, besides attributes, password and roles.
 PROFILE = (*TEXT_FIELDS, "status")
@@ -332,9 +332,8 @@ class _Planner:
             "status": "ACTIVE",
             **{k: v for k, v in row.values.items() if k != "welcome_email"},
             "username": name,
-            "username_skeleton": username_skeleton,
-            "email_skeleton": email_skeleton,
         }
+        values.update(_stored_skeletons(row, values))
         return Planned(row=row, action="CREATE", values=values, roles=self._role_ids(row) or [])
 
     def _update(
@@ -356,7 +355,7 @@ class _Planner:
             return None
         changed = [f for f in PROFILE if f in given and given[f] != user[f]]
         values = {f: given[f] for f in changed}
-        values.update(skeletons(values))
+        values.update(_stored_skeletons(row, values))
         attributes = given.get("attributes")
         if attributes and {**user["attributes"], **attributes} != user["attributes"]:
             changed.append("attributes")
@@ -409,6 +408,14 @@ def row_skeletons(row: ImportRow) -> tuple[str, str]:
     if row.skeletons is None:
         row.skeletons = (skeleton(_username(row)), skeleton(str(row.values["email"])))
     return row.skeletons
+
+
+def _stored_skeletons(row: ImportRow, fields: Mapping[str, Any]) -> dict[str, str]:
+    """The skeleton columns of the username and e-mail among `fields` (the row's own values),
+    as `rules.userfields.skeletons` gives them, from the row's (row_skeletons)."""
+    username_skeleton, email_skeleton = row_skeletons(row)
+    of = {"username": username_skeleton, "email": email_skeleton}
+    return {column: of[name] for name, column in SKELETONS.items() if name in fields}
 
 
 # The keys of a stored user, by kind: the column each is read from, and whether it is compared
