@@ -168,24 +168,28 @@ WHERE tenant_id = $1 AND job_id = $2 AND row > $3 AND ($5::text IS NULL OR actio
 ORDER BY row LIMIT $4
 """
 # One job claims its keys one chunk at a time (it holds the job's lock), and a chunk's keys are
-# distinct. The claims already there are read from the statement's snapshot, from before its
-# own insert, which skips them by ON CONFLICT. Each is read by its key (LIMIT 1 keeps the
-# look-up a probe of the primary key per wanted key): the table is never analysed while it
-# grows, and a plan guessing it small scanned every claim of the job for each key wanted,
-# quadratic in the file's rows.
+# distinct. The claims already there are probed first, each by its key (LIMIT 1 keeps it a probe
+# of the primary key per wanted key: the table is never analysed while it grows, and a plan
+# guessing it small scanned every claim of the job for each key wanted, quadratic in the file's
+# rows); only the keys not found are inserted, by a plain INSERT. ON CONFLICT DO NOTHING would
+# say the same, but its speculative insertion of every key made the claim a third dearer (issue
+# #26). A worker fenced out of the job and still claiming its chunk's keys makes this one's claim
+# fail on the key: the chunk fails, and the job's next try resumes it.
 CLAIM_KEYS = """
 WITH wanted AS (
     SELECT * FROM unnest($3::text[], $4::text[], $5::int[], $6::text[]) AS w(kind, key, row, exact)
+), found AS (
+    SELECT k.kind, k.key, k.row, k.exact FROM wanted w CROSS JOIN LATERAL (
+        SELECT k.kind, k.key, k.row, k.exact FROM job_keys k
+        WHERE k.tenant_id = $1 AND k.job_id = $2 AND k.kind = w.kind AND k.key = w.key
+        LIMIT 1
+    ) k
 ), claimed AS (
     INSERT INTO job_keys (tenant_id, job_id, kind, key, row, exact)
-    SELECT $1, $2, kind, key, row, exact FROM wanted
-    ON CONFLICT DO NOTHING
+    SELECT $1, $2, w.kind, w.key, w.row, w.exact FROM wanted w
+    WHERE NOT EXISTS (SELECT FROM found f WHERE f.kind = w.kind AND f.key = w.key)
 )
-SELECT k.* FROM wanted w CROSS JOIN LATERAL (
-    SELECT k.kind, k.key, k.row, k.exact FROM job_keys k
-    WHERE k.tenant_id = $1 AND k.job_id = $2 AND k.kind = w.kind AND k.key = w.key
-    LIMIT 1
-) k
+SELECT * FROM found
 """
 HAS_KEYS = "SELECT EXISTS (SELECT FROM job_keys WHERE tenant_id = $1 AND job_id = $2)"
 FORGET_KEYS = "DELETE FROM job_keys WHERE tenant_id = $1 AND job_id = $2"
