@@ -65,11 +65,14 @@ FROM unnest($2::uuid[], {", ".join(f"${i + 3}::{t}[]" for i, t in enumerate(_TYP
 WHERE u.tenant_id = $1 AND u.id = s.id
 RETURNING u.id
 """
-ADD_ROLES = """
+# A user created in the same transaction holds no role yet, and a row's roles are distinct: the
+# roles of new users go in without ON CONFLICT, whose speculative insertion costs a seventh more a
+# row (one backend, 300,000 roles in chunks of 5,000: 11-14 µs of CPU a row against 13-15).
+INSERT_ROLES = """
 INSERT INTO user_roles (tenant_id, user_id, platform_id, role)
 SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::text[])
-ON CONFLICT DO NOTHING
 """
+ADD_ROLES = INSERT_ROLES + "ON CONFLICT DO NOTHING\n"
 REMOVE_OTHER_ROLES = """
 DELETE FROM user_roles r
 WHERE r.tenant_id = $1 AND r.user_id = ANY($2::uuid[])
@@ -137,10 +140,19 @@ async def update_users(
     return [r["id"] for r in updated]
 
 
-async def add_roles(conn: Conn, tenant_id: UUID, roles: Sequence[tuple[UUID, UUID, str]]) -> None:
-    """(user id, platform id, role) triples; ones a user has already are skipped."""
+async def add_roles(
+    conn: Conn,
+    tenant_id: UUID,
+    roles: Sequence[tuple[UUID, UUID, str]],
+    *,
+    new_users: bool = False,
+) -> None:
+    """(user id, platform id, role) triples; ones a user has already are skipped. With
+    `new_users`, every user is one created in this transaction and the triples are distinct:
+    none is held already, and a repeated one fails the statement."""
     if roles:
-        await conn.execute(ADD_ROLES, tenant_id, *(list(c) for c in zip(*roles, strict=True)))
+        query = INSERT_ROLES if new_users else ADD_ROLES
+        await conn.execute(query, tenant_id, *(list(c) for c in zip(*roles, strict=True)))
 
 
 async def replace_roles(

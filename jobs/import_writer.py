@@ -251,7 +251,10 @@ class ChunkWriter:
         created_ids = await imports.insert_users(conn, self.tenant_id, [p.values for p in creates])
         made = [(plan, created_ids[str(plan.values["email"]).lower()]) for plan in creates]
         await imports.add_roles(
-            conn, self.tenant_id, [(uid, p, r) for plan, uid in made for p, r in plan.roles or []]
+            conn,
+            self.tenant_id,
+            [(uid, p, r) for plan, uid in made for p, r in plan.roles or []],
+            new_users=True,
         )
 
         update_ids = [p.user["id"] for p in updates if p.user is not None]
