@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from asyncpg import Record
+from asyncpg import Record, UniqueViolationError
 
 from db.events import Actor
 from db.pool import Conn
@@ -173,8 +173,8 @@ ORDER BY row LIMIT $4
 # guessing it small scanned every claim of the job for each key wanted, quadratic in the file's
 # rows); only the keys not found are inserted, by a plain INSERT. ON CONFLICT DO NOTHING would
 # say the same, but its speculative insertion of every key made the claim a third dearer (issue
-# #26). A worker fenced out of the job and still claiming its chunk's keys makes this one's claim
-# fail on the key: the chunk fails, and the job's next try resumes it.
+# #26). Only a worker fenced out of the job and still claiming the same chunk can insert a key
+# between the probe and the insert: claim_keys then claims again, and finds it.
 CLAIM_KEYS = """
 WITH wanted AS (
     SELECT * FROM unnest($3::text[], $4::text[], $5::int[], $6::text[]) AS w(kind, key, row, exact)
@@ -462,7 +462,10 @@ async def claim_keys(
     if not keys:
         return {}
     kinds, values, rows, exact = (list(c) for c in zip(*keys, strict=True))
-    found = await conn.fetch(CLAIM_KEYS, tenant_id, job_id, kinds, values, rows, exact)
+    try:
+        found = await conn.fetch(CLAIM_KEYS, tenant_id, job_id, kinds, values, rows, exact)
+    except UniqueViolationError:
+        found = await conn.fetch(CLAIM_KEYS, tenant_id, job_id, kinds, values, rows, exact)
     return {(r["kind"], r["key"]): (r["row"], r["exact"]) for r in found}
 
 
