@@ -64,11 +64,6 @@ USING unnest($2::uuid[], $3::uuid[], $4::text[]) AS w(user_id, platform_id, role
 WHERE r.tenant_id = $1 AND r.user_id = w.user_id AND r.platform_id = w.platform_id
     AND r.role = w.role
 """
-ADD_ROLES = """
-INSERT INTO user_roles (tenant_id, user_id, platform_id, role)
-SELECT $1, * FROM unnest($2::uuid[], $3::uuid[], $4::text[])
-ON CONFLICT DO NOTHING
-"""
 # Who holds each identifier a revert would put back, by every unique index of a user's
 # identifiers (0001, 0006, 0030): (kind, the value as given, the user holding it). By the value
 # given rather than its lower case, so the caller finds it back whatever lower() makes of it.
@@ -144,12 +139,6 @@ async def remove_roles(
     """(user id, platform id, role) triples."""
     if roles:
         await conn.execute(REMOVE_ROLES, tenant_id, *(list(c) for c in zip(*roles, strict=True)))
-
-
-async def add_roles(conn: Conn, tenant_id: UUID, roles: Sequence[tuple[UUID, UUID, str]]) -> None:
-    """(user id, platform id, role) triples; ones a user has already are skipped."""
-    if roles:
-        await conn.execute(ADD_ROLES, tenant_id, *(list(c) for c in zip(*roles, strict=True)))
 
 
 async def identifier_holders(

@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 from asyncpg import Record
 
-from db import events, import_undo, jobs, platforms, users
+from db import events, import_undo, imports, jobs, platforms, users
 from db.events import Actor
 from db.pool import Conn
 from jobs.joblock import LockLost
@@ -155,7 +155,7 @@ class _Revert:
         await import_undo.remove_roles(
             conn, tenant_id, [(r.user_id, p, role) for r in restores for p, role in r.remove]
         )
-        await import_undo.add_roles(
+        await imports.add_roles(
             conn, tenant_id, [(r.user_id, p, role) for r in restores for p, role in r.add]
         )
         recorded: list[tuple[UUID, vocabulary.Event]] = []
